@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// Exit codes, the same for every command.
+const (
+	exitOK      = 0 // success
+	exitRefused = 1 // the input was refused (validation or preflight found errors); nothing was changed
+	exitUsage   = 2 // usage error
+	exitFailure = 3 // any other failure (I/O, corrupt input)
+)
+
+// stdio is where a command reads and writes; tests substitute buffers.
+type stdio struct {
+	In            io.Reader
+	Out           io.Writer
+	Err           io.Writer
+	ErrIsTerminal bool // progress is drawn only when a person watches stderr
+}
+
+// command is one node of the command tree: either it runs, or it groups
+// subcommands (reg, unattend, ...).
+type command struct {
+	Name    string
+	Summary string // one line, shown by `reseal help`
+	Usage   string // synopsis and details, shown by `reseal help NAME`
+	Run     func(ctx context.Context, io *stdio, args []string) error
+	Sub     []*command
+}
+
+// exitError carries the exit code a failure maps to.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError reports a command line that cannot be understood (exit 2).
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// refusedError reports input that was checked and refused, with nothing
+// changed (exit 1). Its message has usually been printed in detail already.
+func refusedError(format string, args ...any) error {
+	return &exitError{code: exitRefused, err: fmt.Errorf(format, args...)}
+}
+
+// commands is the whole command tree, in the order `reseal help` lists it.
+// Each area keeps its commands in its own file.
+func commands() []*command {
+	var cs []*command
+	cs = append(cs, sysprepCommands()...)
+	cs = append(cs, wimCommands()...)
+	cs = append(cs, unattendCommands()...)
+	cs = append(cs, regCommands()...)
+	cs = append(cs,
+		&command{Name: "version", Summary: "print reseal's version", Usage: "reseal version [--json]", Run: runVersion},
+		&command{Name: "help", Summary: "show help for reseal or one of its commands", Usage: "reseal help [COMMAND [SUBCOMMAND]]"},
+	)
+	return cs
+}
+
+// run executes one invocation and returns the process exit code. It never
+// lets a panic escape: a bug is reported as a one-line failure, not a trace.
+func run(ctx context.Context, args []string, sio *stdio) int {
+	return runWith(ctx, commands(), args, sio)
+}
+
+func runWith(ctx context.Context, root []*command, args []string, sio *stdio) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(sio.Err, "reseal: internal error: %v (please report this with the command line)\n", r)
+			if os.Getenv("RESEAL_TRACE") == "1" {
+				fmt.Fprintf(sio.Err, "%s", debug.Stack())
+			}
+			code = exitFailure
+		}
+	}()
+	if len(args) == 0 {
+		printOverview(sio.Err, root)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "-help":
+		printOverview(sio.Out, root)
+		return exitOK
+	case "--version", "-version":
+		args = []string{"version"}
+	}
+	if args[0] == "help" {
+		return runHelp(sio, root, args[1:])
+	}
+	cmd, rest, path := resolve(root, args)
+	if cmd == nil {
+		fmt.Fprintf(sio.Err, "reseal: unknown command %q (see 'reseal help')\n", strings.Join(path, " "))
+		return exitUsage
+	}
+	if cmd.Run == nil {
+		// A group named without a subcommand, or with an unknown one.
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			fmt.Fprintf(sio.Err, "reseal: unknown command %q (see 'reseal help %s')\n", strings.Join(append(path, rest[0]), " "), strings.Join(path, " "))
+		} else {
+			printGroup(sio.Err, cmd, path)
+		}
+		return exitUsage
+	}
+	for _, a := range rest {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprintln(sio.Out, cmd.Usage)
+			return exitOK
+		}
+	}
+	err := cmd.Run(ctx, sio, rest)
+	return reportError(sio.Err, path, err)
+}
+
+func reportError(w io.Writer, path []string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailure
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitUsage
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintf(w, "reseal %s: %s\n", strings.Join(path, " "), msg)
+	if code == exitUsage {
+		fmt.Fprintf(w, "(see 'reseal help %s')\n", strings.Join(path, " "))
+	}
+	return code
+}
+
+// resolve walks args down the command tree and returns the deepest command
+// named, the remaining arguments, and the names used to get there.
+func resolve(cs []*command, args []string) (*command, []string, []string) {
+	var found *command
+	var path []string
+	for len(args) > 0 {
+		next := find(cs, args[0])
+		if next == nil {
+			break
+		}
+		found, path, args = next, append(path, next.Name), args[1:]
+		if next.Run != nil {
+			break
+		}
+		cs = next.Sub
+	}
+	if found == nil {
+		return nil, args, []string{args[0]}
+	}
+	return found, args, path
+}
+
+func find(cs []*command, name string) *command {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func runHelp(sio *stdio, root []*command, args []string) int {
+	if len(args) == 0 {
+		printOverview(sio.Out, root)
+		return exitOK
+	}
+	cmd, rest, path := resolve(root, args)
+	if cmd == nil || len(rest) > 0 {
+		fmt.Fprintf(sio.Err, "reseal help: no command %q\n", strings.Join(args, " "))
+		return exitUsage
+	}
+	if cmd.Sub != nil {
+		printGroup(sio.Out, cmd, path)
+		return exitOK
+	}
+	fmt.Fprintln(sio.Out, cmd.Usage)
+	return exitOK
+}
+
+func printOverview(w io.Writer, cs []*command) {
+	fmt.Fprint(w, `reseal prepares Windows images offline, from Linux or Windows.
+
+Usage: reseal COMMAND [ARGUMENTS] [--json]
+
+Commands:
+`)
+	listCommands(w, cs, "")
+	fmt.Fprint(w, `
+Exit codes: 0 success; 1 input refused (nothing changed); 2 usage error; 3 other failure.
+Run 'reseal help COMMAND' for the details of one command.
+`)
+}
+
+func printGroup(w io.Writer, c *command, path []string) {
+	fmt.Fprintf(w, "%s\n\n", c.Usage)
+	fmt.Fprintf(w, "Commands of 'reseal %s':\n", strings.Join(path, " "))
+	listCommands(w, c.Sub, "")
+}
+
+func listCommands(w io.Writer, cs []*command, prefix string) {
+	width := 0
+	for _, c := range cs {
+		width = max(width, len(prefix+c.Name))
+	}
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, prefix+c.Name, c.Summary)
+	}
+}
+
+// parseFlags parses flags that may appear before, between or after the
+// positional arguments (`reseal reg query HIVE KEY -r`), which the standard
+// flag package alone does not allow. "--" ends the flags.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usageError("%s", fs.Name())
+			}
+			return nil, usageError("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string) *flag.FlagSet {
+	return flag.NewFlagSet(name, flag.ContinueOnError)
+}
+
+// stringList is a flag that may be repeated (`--data a --data b`).
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// writeJSON renders v as indented JSON, the form every --json output takes.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// version is set by the release build (-ldflags "-X main.version=v1.2.3");
+// otherwise it comes from the module's build information.
+var version = ""
+
+func runVersion(_ context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet("version")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	if rest, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError("unexpected argument %q", rest[0])
+	}
+	info := versionInfo()
+	if *asJSON {
+		return writeJSON(sio.Out, info)
+	}
+	fmt.Fprintf(sio.Out, "reseal %s (%s, %s/%s)\n", info["version"], info["go"], info["os"], info["arch"])
+	return nil
+}
+
+func versionInfo() map[string]string {
+	v := version
+	info := map[string]string{"go": "unknown", "os": goos(), "arch": goarch()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		info["go"] = bi.GoVersion
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		var settings []string
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				settings = append(settings, s.Value)
+			}
+		}
+		sort.Strings(settings)
+		if v == "" && len(settings) > 0 {
+			v = "devel-" + settings[0][:min(12, len(settings[0]))]
+		}
+	}
+	if v == "" {
+		v = "devel"
+	}
+	info["version"] = v
+	return info
+}

@@ -1,0 +1,20 @@
+// Command reseal prepares Windows images offline: it generalizes an offline
+// Windows volume the way Sysprep does, validates answer files, edits registry
+// hives, and captures and applies WIM images.
+//
+// This package is deliberately thin: it parses flags, calls the library
+// packages and renders their results as text or JSON.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], &stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: isTerminal(os.Stderr)})
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,3 @@
+module github.com/reseal/reseal
+
+go 1.26

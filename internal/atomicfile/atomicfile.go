@@ -1,0 +1,72 @@
+// Package atomicfile replaces files so that a reader, a crash or a full disk
+// sees either the old content or the new one, never a mix: the new content is
+// written to a temporary file in the same directory, synced, renamed over the
+// target, and the directory is synced.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile atomically replaces path with what write produces. The file gets
+// perm when it is new and keeps its old mode when it is replaced. On any
+// error the target is untouched and the temporary file is removed.
+func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	if st, statErr := os.Stat(path); statErr == nil {
+		perm = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".reseal-*")
+	if err != nil {
+		return fmt.Errorf("create temporary file beside %s: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = tmp.Chmod(perm); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("chmod %s: %w", tmpName, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", tmpName, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmpName, err)
+	}
+	if err = os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	return SyncDir(dir)
+}
+
+// WriteBytes atomically replaces path with data.
+func WriteBytes(path string, perm os.FileMode, data []byte) error {
+	return WriteFile(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// SyncDir makes a rename or create inside dir durable. Platforms that
+// cannot sync a directory (Windows) make renames durable themselves.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !isUnsupportedSync(err) {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
