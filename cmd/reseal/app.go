@@ -64,6 +64,7 @@ func refusedError(format string, args ...any) error {
 func commands() []*command {
 	var cs []*command
 	cs = append(cs, sysprepCommands()...)
+	cs = append(cs, sampleCommands()...)
 	cs = append(cs, wimCommands()...)
 	cs = append(cs, unattendCommands()...)
 	cs = append(cs, regCommands()...)
