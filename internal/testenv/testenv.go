@@ -122,3 +122,22 @@ func missing(tb testing.TB, env, msg string) {
 	}
 	tb.Skip(msg)
 }
+
+// PythonHivex returns a Python interpreter that can import Debian's hivex
+// bindings (python3-hivex is built for /usr/bin/python3, which a pyenv or
+// virtualenv python3 earlier on PATH cannot import). It skips or fails like
+// Peer when none is found.
+func PythonHivex(tb testing.TB) string {
+	tb.Helper()
+	for _, cand := range []string{"/usr/bin/python3", "python3"} {
+		p, err := exec.LookPath(cand)
+		if err != nil {
+			continue
+		}
+		if exec.Command(p, "-c", "import hivex").Run() == nil {
+			return p
+		}
+	}
+	missing(tb, "RESEAL_REQUIRE_PEERS", "no python3 with the hivex module (Debian: python3-hivex)")
+	return ""
+}
