@@ -1,0 +1,66 @@
+package lzx
+
+import "encoding/binary"
+
+// bitReader reads LZX's bitstream: 16-bit little-endian words whose bits are
+// taken most significant first. Past the end of the input it supplies zero
+// words, and overrun reports whether any of them was actually consumed.
+type bitReader struct {
+	src   []byte
+	pos   int    // next byte of src to load (may pass len(src) by the zero words supplied)
+	buf   uint64 // bits, left-aligned
+	count uint   // valid bits in buf
+}
+
+func (r *bitReader) init(src []byte, pos int) {
+	r.src = src
+	r.pos = pos
+	r.buf = 0
+	r.count = 0
+}
+
+// refill makes at least 48 bits available.
+func (r *bitReader) refill() {
+	for r.count <= 48 {
+		var w uint64
+		if r.pos+1 < len(r.src) {
+			w = uint64(binary.LittleEndian.Uint16(r.src[r.pos:]))
+		} else if r.pos < len(r.src) {
+			w = uint64(r.src[r.pos])
+		}
+		r.pos += 2
+		r.buf |= w << (48 - r.count)
+		r.count += 16
+	}
+}
+
+// ensure makes at least n (<= 48) bits available.
+func (r *bitReader) ensure(n uint) {
+	if r.count < n {
+		r.refill()
+	}
+}
+
+func (r *bitReader) peek(n uint) uint32 { return uint32(r.buf >> (64 - n)) }
+
+func (r *bitReader) consume(n uint) {
+	r.buf <<= n
+	r.count -= n
+}
+
+// bits reads n (<= 32) bits.
+func (r *bitReader) bits(n uint) uint32 {
+	if n == 0 {
+		return 0
+	}
+	r.ensure(n)
+	v := r.peek(n)
+	r.consume(n)
+	return v
+}
+
+// consumedBits is how many bits have been read so far from the start of src.
+func (r *bitReader) consumedBits() int { return r.pos*8 - int(r.count) }
+
+// overrun reports whether bits beyond the end of the input were read.
+func (r *bitReader) overrun() bool { return r.consumedBits() > len(r.src)*8 }

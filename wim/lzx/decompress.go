@@ -1,0 +1,296 @@
+package lzx
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Decompressor decodes LZX chunks. It keeps its tables between calls so that
+// after the first chunk it allocates nothing. It is not safe for concurrent use.
+type Decompressor struct {
+	mainLens    [maxMainSyms]uint8
+	lengthLens  [numLengthSyms]uint8
+	alignedLens [numAlignedSyms]uint8
+	pretreeLens [numPretreeSyms]uint8
+
+	main, length, aligned, pretree decodeTable
+	r                              bitReader
+}
+
+// NewDecompressor returns a reusable decoder.
+func NewDecompressor() *Decompressor { return &Decompressor{} }
+
+// Decompress decodes one WIM LZX chunk from src into exactly len(dst) bytes.
+// See DecompressChunk for the window it assumes.
+func Decompress(dst, src []byte) error {
+	return NewDecompressor().Decompress(dst, src)
+}
+
+// DecompressChunk decodes one chunk of a WIM whose chunk size is chunkSize
+// from src into exactly len(dst) bytes.
+func DecompressChunk(dst, src []byte, chunkSize int) error {
+	return NewDecompressor().DecompressChunk(dst, src, chunkSize)
+}
+
+// Decompress decodes one WIM LZX chunk from src into exactly len(dst) bytes.
+// The window is derived from len(dst); if that fails and len(dst) is smaller
+// than MaxChunkSize, each larger window is tried, because the short last
+// chunk of a resource is compressed with the window of the WIM's chunk size.
+func (d *Decompressor) Decompress(dst, src []byte) error {
+	if len(dst) > MaxChunkSize {
+		return fmt.Errorf("lzx: chunk of %d bytes is larger than %d", len(dst), MaxChunkSize)
+	}
+	order := windowOrder(len(dst))
+	err := d.decompress(dst, src, order)
+	if err == nil {
+		return nil
+	}
+	for o := order + 1; o <= 21; o++ {
+		if d.decompress(dst, src, o) == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// DecompressChunk decodes one chunk of a WIM whose chunk size is chunkSize
+// (which decides the LZX window) from src into exactly len(dst) bytes.
+func (d *Decompressor) DecompressChunk(dst, src []byte, chunkSize int) error {
+	if chunkSize <= 0 || chunkSize > MaxChunkSize {
+		return fmt.Errorf("lzx: chunk size %d out of range 1..%d", chunkSize, MaxChunkSize)
+	}
+	if len(dst) > chunkSize {
+		return fmt.Errorf("lzx: chunk of %d bytes is larger than the chunk size %d", len(dst), chunkSize)
+	}
+	return d.decompress(dst, src, windowOrder(chunkSize))
+}
+
+func (d *Decompressor) decompress(dst, src []byte, order int) error {
+	numMain := numChars + 8*numPositionSlots(order)
+	clear(d.mainLens[:])
+	clear(d.lengthLens[:])
+	r := &d.r
+	r.init(src, 0)
+	r0, r1, r2 := uint32(1), uint32(1), uint32(1)
+	pos := 0
+	blockEnd := 0
+	for pos < len(dst) {
+		r.ensure(32)
+		blockType := r.bits(3)
+		var size int
+		if r.bits(1) == 1 {
+			size = defaultBlockSize
+		} else {
+			size = int(r.bits(16))
+			if order >= 16 {
+				size = size<<8 | int(r.bits(8))
+			}
+		}
+		if size == 0 {
+			return corruptf("empty block at output offset %d", pos)
+		}
+		blockEnd += size
+		if blockEnd > len(dst) {
+			return corruptf("block of %d bytes at output offset %d passes the chunk end %d", size, pos, len(dst))
+		}
+		if pos >= blockEnd {
+			return corruptf("match ran past a whole block at output offset %d", pos)
+		}
+		switch blockType {
+		case blockVerbatim, blockAligned:
+			aligned := blockType == blockAligned
+			if aligned {
+				for i := range d.alignedLens {
+					d.alignedLens[i] = uint8(r.bits(3))
+				}
+				if err := d.aligned.build(d.alignedLens[:], 7); err != nil {
+					return fmt.Errorf("aligned offset code at output offset %d: %w", pos, err)
+				}
+			}
+			if err := d.readLens(d.mainLens[:numChars]); err != nil {
+				return fmt.Errorf("main code at output offset %d: %w", pos, err)
+			}
+			if err := d.readLens(d.mainLens[numChars:numMain]); err != nil {
+				return fmt.Errorf("main code at output offset %d: %w", pos, err)
+			}
+			if err := d.main.build(d.mainLens[:numMain], 11); err != nil {
+				return fmt.Errorf("main code at output offset %d: %w", pos, err)
+			}
+			if err := d.readLens(d.lengthLens[:]); err != nil {
+				return fmt.Errorf("length code at output offset %d: %w", pos, err)
+			}
+			if err := d.length.build(d.lengthLens[:], 10); err != nil {
+				return fmt.Errorf("length code at output offset %d: %w", pos, err)
+			}
+			var err error
+			pos, r0, r1, r2, err = d.decodeBlock(dst, pos, blockEnd, aligned, r0, r1, r2)
+			if err != nil {
+				return err
+			}
+		case blockUncompressed:
+			if pos != blockEnd-size {
+				return corruptf("match ran into an uncompressed block at output offset %d", pos)
+			}
+			// 1 to 16 bits of padding align the stream to 16 bits.
+			c := r.consumedBits()
+			c += 16 - c%16
+			p := c / 8
+			if p+12 > len(src) {
+				return corruptf("uncompressed block header at input offset %d is truncated", p)
+			}
+			r0 = binary.LittleEndian.Uint32(src[p:])
+			r1 = binary.LittleEndian.Uint32(src[p+4:])
+			r2 = binary.LittleEndian.Uint32(src[p+8:])
+			p += 12
+			if p+size > len(src) {
+				return corruptf("uncompressed block of %d bytes at input offset %d is truncated", size, p)
+			}
+			copy(dst[pos:], src[p:p+size])
+			pos += size
+			p += size + size&1
+			r.init(src, p)
+		default:
+			return corruptf("invalid block type %d at output offset %d", blockType, pos)
+		}
+	}
+	if r.overrun() {
+		return corruptf("input truncated: %d bytes decode to %d", len(src), len(dst))
+	}
+	undoE8(dst)
+	return nil
+}
+
+// readLens reads code lengths coded as deltas from the previous ones with a
+// pretree, updating lens in place.
+func (d *Decompressor) readLens(lens []uint8) error {
+	r := &d.r
+	r.ensure(48)
+	for i := range d.pretreeLens {
+		if i == 12 {
+			r.ensure(32)
+		}
+		d.pretreeLens[i] = uint8(r.bits(4))
+	}
+	if err := d.pretree.build(d.pretreeLens[:], 6); err != nil {
+		return fmt.Errorf("pretree: %w", err)
+	}
+	for i := 0; i < len(lens); {
+		r.ensure(32)
+		sym, err := d.pretree.decode(r)
+		if err != nil {
+			return fmt.Errorf("pretree: %w", err)
+		}
+		switch {
+		case sym <= 16:
+			lens[i] = uint8((int(lens[i]) - sym + 17) % 17)
+			i++
+		case sym == 17, sym == 18:
+			var run int
+			if sym == 17 {
+				run = 4 + int(r.bits(4))
+			} else {
+				run = 20 + int(r.bits(5))
+			}
+			if i+run > len(lens) {
+				return corruptf("zero run of %d passes %d lengths", run, len(lens))
+			}
+			clear(lens[i : i+run])
+			i += run
+		default: // 19: a run of one value
+			run := 4 + int(r.bits(1))
+			if i+run > len(lens) {
+				return corruptf("run of %d passes %d lengths", run, len(lens))
+			}
+			r.ensure(16)
+			z, err := d.pretree.decode(r)
+			if err != nil {
+				return fmt.Errorf("pretree: %w", err)
+			}
+			if z > 16 {
+				return corruptf("pretree symbol %d inside a run", z)
+			}
+			v := uint8((int(lens[i]) - z + 17) % 17)
+			for j := i; j < i+run; j++ {
+				lens[j] = v
+			}
+			i += run
+		}
+	}
+	return nil
+}
+
+// decodeBlock decodes the literals and matches of a verbatim or aligned
+// block until pos reaches blockEnd (a match may carry it past).
+func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, r0, r1, r2 uint32) (int, uint32, uint32, uint32, error) {
+	r := &d.r
+	for pos < blockEnd {
+		r.ensure(32)
+		sym, err := d.main.decode(r)
+		if err != nil {
+			return pos, r0, r1, r2, fmt.Errorf("output offset %d: %w", pos, err)
+		}
+		if sym < numChars {
+			dst[pos] = byte(sym)
+			pos++
+			continue
+		}
+		sym -= numChars
+		length := sym&7 + minMatch
+		if sym&7 == numPrimaryLengths {
+			ls, err := d.length.decode(r)
+			if err != nil {
+				return pos, r0, r1, r2, fmt.Errorf("output offset %d: %w", pos, err)
+			}
+			length += ls
+		}
+		slot := sym >> 3
+		var offset uint32
+		switch slot {
+		case 0:
+			offset = r0
+		case 1:
+			offset = r1
+			r1 = r0
+			r0 = offset
+		case 2:
+			offset = r2
+			r2 = r0
+			r0 = offset
+		default:
+			eb := uint(extraBits[slot])
+			var extra uint32
+			r.ensure(32)
+			if aligned && eb >= 3 {
+				extra = r.bits(eb-3) << 3
+				r.ensure(16)
+				a, err := d.aligned.decode(r)
+				if err != nil {
+					return pos, r0, r1, r2, fmt.Errorf("output offset %d: %w", pos, err)
+				}
+				extra |= uint32(a)
+			} else {
+				extra = r.bits(eb)
+			}
+			offset = positionBase[slot] + extra - 2
+			r2 = r1
+			r1 = r0
+			r0 = offset
+		}
+		if offset == 0 || int(offset) > pos {
+			return pos, r0, r1, r2, corruptf("match offset %d at output offset %d reaches before the chunk", offset, pos)
+		}
+		if length > len(dst)-pos {
+			return pos, r0, r1, r2, corruptf("match of %d bytes at output offset %d passes the chunk end %d", length, pos, len(dst))
+		}
+		src := pos - int(offset)
+		if int(offset) >= length {
+			copy(dst[pos:pos+length], dst[src:src+length])
+		} else {
+			for i := 0; i < length; i++ {
+				dst[pos+i] = dst[src+i]
+			}
+		}
+		pos += length
+	}
+	return pos, r0, r1, r2, nil
+}

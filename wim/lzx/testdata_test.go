@@ -1,0 +1,113 @@
+package lzx
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// sampleText returns about n bytes of real text: Go sources of the toolchain.
+func sampleText(tb testing.TB, n int) []byte {
+	tb.Helper()
+	var out []byte
+	root := filepath.Join(runtime.GOROOT(), "src")
+	for _, pkg := range []string{"net/http", "runtime", "go/types", "cmd/compile/internal/ssa", "encoding/json", "fmt"} {
+		files, _ := filepath.Glob(filepath.Join(root, pkg, "*.go"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			out = append(out, b...)
+			if len(out) >= n {
+				return out[:n]
+			}
+		}
+	}
+	if len(out) == 0 {
+		tb.Skip("no Go sources found under GOROOT")
+	}
+	for len(out) < n {
+		out = append(out, out...)
+	}
+	return out[:n]
+}
+
+// sampleBinary returns about n bytes of an x86-64 executable (gofmt), whose
+// E8 calls exercise the call translation.
+func sampleBinary(tb testing.TB, n int) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "bin", "gofmt"))
+	if err != nil {
+		tb.Skipf("no gofmt binary: %v", err)
+	}
+	if len(b) > n {
+		b = b[len(b)/4:]
+		b = b[:min(n, len(b))]
+	}
+	return b
+}
+
+func sampleRandom(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// sampleE8 is compressible data full of E8 bytes at every alignment, so that
+// the call translation matters right up to the end of every chunk.
+func sampleE8(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		b.WriteByte(0xE8)
+		binary.Write(&b, binary.LittleEndian, int32(i%300-100))
+		b.WriteString("abcdefg"[:i%7])
+	}
+	return b.Bytes()[:n]
+}
+
+// sampleMixed mixes text, binary, runs and noise, with long repeats far apart.
+func sampleMixed(tb testing.TB, n int) []byte {
+	tb.Helper()
+	var out []byte
+	text := sampleText(tb, n/2)
+	bin := sampleBinary(tb, n/4)
+	out = append(out, text[:len(text)/2]...)
+	out = append(out, bytes.Repeat([]byte{0}, 3000)...)
+	out = append(out, bin...)
+	out = append(out, sampleRandom(2000, 7)...)
+	out = append(out, text...)
+	for len(out) < n {
+		out = append(out, out[:min(len(out), n-len(out))]...)
+	}
+	return out[:n]
+}
+
+// writeTree writes a tree of sample files for wimlib to capture.
+func writeTree(tb testing.TB) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	files := map[string][]byte{
+		"text.txt":      sampleText(tb, 700_000),
+		"gofmt":         sampleBinary(tb, 4_000_000),
+		"random.bin":    sampleRandom(100_000, 1),
+		"zeros.bin":     make([]byte, 300_000),
+		"e8.bin":        sampleE8(200_000),
+		"small.txt":     []byte("hello, hello, hello, hello world\n"),
+		"mixed.bin":     sampleMixed(tb, 1_500_000),
+		"odd-chunk.bin": sampleText(tb, 32768*3+12345),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
