@@ -1,0 +1,209 @@
+package xpress
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Decoding table layout: a primary table indexed by the next primaryBits bits
+// of input; codes longer than that continue in 16-entry secondary tables
+// indexed by the following maxCodeLen-primaryBits bits. An entry holds
+// symbol<<4 | codeLength, or secondaryFlag | index of a secondary table.
+const (
+	primaryBits    = 11
+	secondaryBits  = maxCodeLen - primaryBits
+	secondaryFlag  = 0x8000
+	decodeTableLen = 1<<primaryBits + numSymbols<<secondaryBits
+)
+
+// buildDecodeTable fills table from the 512 code lengths packed in hdr
+// (low nibble: even symbol, high nibble: odd symbol). It fails unless the
+// lengths form a complete prefix code, as [MS-XCA] 2.2.4 requires.
+func buildDecodeTable(table *[decodeTableLen]uint16, hdr []byte) error {
+	var lens [numSymbols]uint8
+	var count [maxCodeLen + 1]int
+	for i, b := range hdr[:tableBytes] {
+		lens[2*i] = b & 15
+		lens[2*i+1] = b >> 4
+		count[b&15]++
+		count[b>>4]++
+	}
+	// Kraft sum in units of 2^-15: must be exactly 2^15.
+	space := 0
+	for l := 1; l <= maxCodeLen; l++ {
+		space += count[l] << (maxCodeLen - l)
+	}
+	if space != 1<<maxCodeLen {
+		return fmt.Errorf("%w: Huffman code lengths are not a complete code (%d/%d)", ErrCorrupt, space, 1<<maxCodeLen)
+	}
+	// First canonical code of each length.
+	var next [maxCodeLen + 1]uint32
+	code := uint32(0)
+	for l := 1; l <= maxCodeLen; l++ {
+		next[l] = code
+		code = (code + uint32(count[l])) << 1
+	}
+	// Stale secondary-table links from the previous chunk must not survive.
+	clear(table[:1<<primaryBits])
+	nextSecondary := 1 << primaryBits
+	for l := 1; l <= maxCodeLen; l++ {
+		if count[l] == 0 {
+			continue
+		}
+		for sym := 0; sym < numSymbols; sym++ {
+			if int(lens[sym]) != l {
+				continue
+			}
+			c := next[l]
+			next[l]++
+			entry := uint16(sym<<4 | l)
+			if l <= primaryBits {
+				start := c << (primaryBits - l)
+				fill := table[start : start+1<<(primaryBits-l)]
+				for i := range fill {
+					fill[i] = entry
+				}
+				continue
+			}
+			prefix := c >> (l - primaryBits)
+			if table[prefix]&secondaryFlag == 0 {
+				table[prefix] = secondaryFlag | uint16(nextSecondary)
+				nextSecondary += 1 << secondaryBits
+			}
+			base := uint32(table[prefix] &^ secondaryFlag)
+			start := base + (c&(1<<(l-primaryBits)-1))<<(maxCodeLen-l)
+			fill := table[start : start+1<<(maxCodeLen-l)]
+			for i := range fill {
+				fill[i] = entry
+			}
+		}
+	}
+	return nil
+}
+
+// canonicalCodes assigns canonical codes (shorter codes first, ties by
+// symbol value) to the given lengths; codes[sym] holds the code right-aligned.
+func canonicalCodes(lens *[numSymbols]uint8, codes *[numSymbols]uint16) {
+	var count [maxCodeLen + 1]uint32
+	for _, l := range lens {
+		count[l]++
+	}
+	count[0] = 0
+	var next [maxCodeLen + 2]uint32
+	code := uint32(0)
+	for l := 1; l <= maxCodeLen; l++ {
+		next[l] = code
+		code = (code + count[l]) << 1
+	}
+	for sym, l := range lens {
+		if l != 0 {
+			codes[sym] = uint16(next[l])
+			next[l]++
+		}
+	}
+}
+
+// codeBuilder computes length-limited optimal prefix codes with the
+// package-merge algorithm; its slices are reused between chunks.
+type codeBuilder struct {
+	syms   []uint16 // used symbols sorted by frequency
+	weight []uint32 // current list weights
+	merged []uint32 // next list weights
+	isPkg  [][]bool // per level: whether each item of the merged list is a package
+}
+
+// buildLengths sets lens[sym] to the code length for each symbol so that the
+// total encoded size sum(freq*len) is minimal with no length above
+// maxCodeLen and the code complete. Symbols with zero frequency get length
+// 0, except that at least two symbols always get a code (a one-symbol code
+// cannot be complete).
+func (b *codeBuilder) buildLengths(freq *[numSymbols]uint32, lens *[numSymbols]uint8) {
+	*lens = [numSymbols]uint8{}
+	b.syms = b.syms[:0]
+	for sym, f := range freq {
+		if f != 0 {
+			b.syms = append(b.syms, uint16(sym))
+		}
+	}
+	// Make at least two symbols present; the dummy ones cost nothing.
+	for sym := 0; len(b.syms) < 2; sym++ {
+		if freq[sym] == 0 {
+			b.syms = append(b.syms, uint16(sym))
+		}
+	}
+	slices.SortFunc(b.syms, func(x, y uint16) int {
+		fx, fy := freq[x], freq[y]
+		if fx != fy {
+			if fx < fy {
+				return -1
+			}
+			return 1
+		}
+		return int(x) - int(y)
+	})
+	n := len(b.syms)
+	if n == 2 {
+		lens[b.syms[0]], lens[b.syms[1]] = 1, 1
+		return
+	}
+	if cap(b.isPkg) < maxCodeLen {
+		b.isPkg = make([][]bool, maxCodeLen)
+	}
+	b.isPkg = b.isPkg[:maxCodeLen]
+	leafWeight := func(i int) uint32 {
+		w := freq[b.syms[i]]
+		if w == 0 {
+			w = 1
+		}
+		return w
+	}
+	// Level maxCodeLen (deepest): the list is just the leaves.
+	b.weight = b.weight[:0]
+	for i := 0; i < n; i++ {
+		b.weight = append(b.weight, leafWeight(i))
+	}
+	// Each shallower level merges the leaves with pairs of the list below.
+	for level := maxCodeLen - 2; level >= 0; level-- {
+		pkgs := len(b.weight) / 2
+		b.merged = b.merged[:0]
+		flags := b.isPkg[level][:0]
+		li, pi := 0, 0
+		for li < n || pi < pkgs {
+			if pi < pkgs && (li >= n || b.weight[2*pi]+b.weight[2*pi+1] < leafWeight(li)) {
+				b.merged = append(b.merged, b.weight[2*pi]+b.weight[2*pi+1])
+				flags = append(flags, true)
+				pi++
+			} else {
+				b.merged = append(b.merged, leafWeight(li))
+				flags = append(flags, false)
+				li++
+			}
+		}
+		b.isPkg[level] = flags
+		b.weight, b.merged = b.merged, b.weight
+	}
+	// Select the first 2n-2 items of the top list and walk down: every
+	// selected leaf adds one to its symbol's length, every selected package
+	// selects two items of the level below. Selected leaves are always the
+	// lightest ones, so a count per level suffices.
+	take := 2*n - 2
+	for level := 0; level < maxCodeLen; level++ {
+		leaves := take
+		pkgs := 0
+		if level < maxCodeLen-1 {
+			flags := b.isPkg[level][:take]
+			leaves = 0
+			for _, p := range flags {
+				if p {
+					pkgs++
+				} else {
+					leaves++
+				}
+			}
+		}
+		for i := 0; i < leaves; i++ {
+			lens[b.syms[i]]++
+		}
+		take = 2 * pkgs
+	}
+}
