@@ -1,7 +1,13 @@
 package lzx
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+
 	"fmt"
+	"github.com/reseal/reseal/internal/testenv"
 	"testing"
 )
 
@@ -22,5 +28,57 @@ func TestDecodeWimlibChunks(t *testing.T) {
 			checkDecodesAll(t, w, false)
 			t.Logf("chunk size %d: %d LZX chunks decoded", cs, n)
 		})
+	}
+}
+
+// TestWimlibAcceptsOurChunks replaces every chunk of wimlib's WIM with ours
+// and has wimlib verify the result and extract it identically.
+func TestWimlibAcceptsOurChunks(t *testing.T) {
+	imagex := testenv.Peer(t, "wimlib-imagex")
+	dir := writeTree(t)
+	for _, cs := range testChunkSizes {
+		t.Run(fmt.Sprint(cs), func(t *testing.T) {
+			w := captureLZX(t, dir, cs)
+			c, err := NewCompressor(cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours := w.rewrite(t, c.Compress)
+			tmp := t.TempDir()
+			path := filepath.Join(tmp, "ours.wim")
+			if err := os.WriteFile(path, ours, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := exec.Command(imagex, "verify", path).CombinedOutput(); err != nil {
+				t.Fatalf("wimlib-imagex verify: %v\n%s", err, b)
+			}
+			out := filepath.Join(tmp, "x")
+			if b, err := exec.Command(imagex, "apply", path, "1", out).CombinedOutput(); err != nil {
+				t.Fatalf("wimlib-imagex apply: %v\n%s", err, b)
+			}
+			compareTrees(t, dir, out)
+			t.Logf("wimlib %d bytes, ours %d bytes (%.4fx)", len(w.data), len(ours), float64(len(ours))/float64(len(w.data)))
+		})
+	}
+}
+
+func compareTrees(t *testing.T, want, got string) {
+	t.Helper()
+	entries, err := os.ReadDir(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		a, err := os.ReadFile(filepath.Join(want, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(got, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs after extraction", e.Name())
+		}
 	}
 }

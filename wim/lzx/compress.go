@@ -1,0 +1,137 @@
+package lzx
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Compressor compresses WIM chunks with LZX. It is not safe for concurrent
+// use; make one per goroutine.
+type Compressor struct {
+	maxChunk int
+	order    int
+	data     []byte // the chunk after E8 translation
+	items    []item
+	bw       blockWriter
+	mf       hashChains
+}
+
+// NewCompressor returns a compressor for chunks of at most maxChunk bytes.
+// maxChunk is the WIM chunk size: it decides the LZX window, which must be
+// the same for every chunk of a WIM, the short last one included.
+func NewCompressor(maxChunk int) (*Compressor, error) {
+	if maxChunk <= 0 || maxChunk > MaxChunkSize {
+		return nil, fmt.Errorf("lzx: chunk size %d out of range 1..%d", maxChunk, MaxChunkSize)
+	}
+	return &Compressor{maxChunk: maxChunk, order: windowOrder(maxChunk)}, nil
+}
+
+// Compress writes the compressed form of src into dst and returns its
+// length, or 0 when it does not fit in len(dst) (the caller then stores the
+// chunk raw). len(src) must not exceed the compressor's chunk size.
+func (c *Compressor) Compress(dst, src []byte) int {
+	if len(src) == 0 || len(src) > c.maxChunk {
+		return 0
+	}
+	c.data = append(c.data[:0], src...)
+	doE8(c.data)
+	c.mf.reset(c.data)
+	c.bw.reset(dst, c.order)
+	reps := [3]uint32{1, 1, 1}
+	for start := 0; start < len(c.data); start += defaultBlockSize {
+		end := min(start+defaultBlockSize, len(c.data))
+		c.items = c.items[:0]
+		reps = c.parseLazy(start, end, reps)
+		c.bw.writeBlock(c.items, end-start)
+		if c.bw.w.full {
+			return 0
+		}
+	}
+	return c.bw.w.flush()
+}
+
+// matchLen returns how many bytes at a and b agree, up to limit.
+func matchLen(data []byte, a, b, limit int) int {
+	n := 0
+	for n+8 <= limit {
+		x := binary.LittleEndian.Uint64(data[a+n:]) ^ binary.LittleEndian.Uint64(data[b+n:])
+		if x != 0 {
+			return n + trailingZeroBytes(x)
+		}
+		n += 8
+	}
+	for n < limit && data[a+n] == data[b+n] {
+		n++
+	}
+	return n
+}
+
+// parseLazy parses data[start:end] into c.items with lazy matching: a match
+// is taken unless the next position starts a longer one.
+func (c *Compressor) parseLazy(start, end int, reps [3]uint32) [3]uint32 {
+	data := c.data
+	i := start
+	c.mf.skipTo(i)
+	for i < end {
+		length, rep, offset := c.bestMatch(i, end, reps)
+		if length < minMatch {
+			c.items = append(c.items, literalItem(data[i]))
+			i++
+			continue
+		}
+		if length < 64 && i+1 < end {
+			nl, _, _ := c.bestMatch(i+1, end, reps)
+			if nl > length+1 || (nl > length && rep < 0) {
+				c.items = append(c.items, literalItem(data[i]))
+				i++
+				continue
+			}
+		}
+		c.items = append(c.items, matchItem(length, rep, offset))
+		reps = updateReps(reps, rep, offset)
+		i += length
+	}
+	return reps
+}
+
+// updateReps applies a match's offset to the repeated offsets the way the
+// decoder does.
+func updateReps(reps [3]uint32, rep int, offset uint32) [3]uint32 {
+	switch rep {
+	case 0:
+	case 1:
+		reps[0], reps[1] = reps[1], reps[0]
+	case 2:
+		reps[0], reps[2] = reps[2], reps[0]
+	default:
+		reps = [3]uint32{offset, reps[0], reps[1]}
+	}
+	return reps
+}
+
+// bestMatch finds a good match at i: the longest repeated-offset match, or
+// a longer match from the hash chains. rep is -1 for an explicit offset.
+func (c *Compressor) bestMatch(i, end int, reps [3]uint32) (length, rep int, offset uint32) {
+	limit := min(maxMatch, end-i)
+	if limit < minMatch {
+		return 0, -1, 0
+	}
+	for r, off := range reps {
+		if int(off) > i {
+			continue
+		}
+		if l := matchLen(c.data, i, i-int(off), limit); l > length {
+			length, rep, offset = l, r, off
+		}
+	}
+	c.mf.skipTo(i)
+	ml, moff := c.mf.longest(i, limit, 32)
+	// An explicit offset costs many more bits than a repeated one.
+	if ml >= 3 && ml > length+1 {
+		return ml, -1, uint32(moff)
+	}
+	if length < minMatch {
+		return 0, -1, 0
+	}
+	return length, rep, offset
+}

@@ -1,0 +1,60 @@
+package lzx
+
+import (
+	"bytes"
+	"testing"
+)
+
+// FuzzDecompress feeds arbitrary input to the decoder: it must return an
+// error or exactly len(dst) bytes, never panic or allocate per input length.
+func FuzzDecompress(f *testing.F) {
+	c, _ := NewCompressor(65536)
+	for _, s := range [][]byte{sampleText(f, 3000), sampleBinary(f, 5000), sampleE8(2000), make([]byte, 100), []byte("a")} {
+		dst := make([]byte, len(s)+1000)
+		if n := c.Compress(dst, s); n > 0 {
+			f.Add(dst[:n], uint32(len(s)))
+		}
+	}
+	f.Add([]byte{0x30, 0x00, 0xff, 0xff}, uint32(10))
+	d := NewDecompressor()
+	f.Fuzz(func(t *testing.T, src []byte, size uint32) {
+		size %= 70000
+		dst := make([]byte, size)
+		if err := d.Decompress(dst, src); err == nil && len(src) == 0 && size > 0 {
+			t.Fatal("empty input decoded")
+		}
+	})
+}
+
+// FuzzRoundTrip compresses arbitrary data at two window sizes and checks it
+// decodes back.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add(sampleText(f, 5000), false)
+	f.Add(sampleBinary(f, 5000), true)
+	f.Add(sampleE8(3000), false)
+	f.Add([]byte{}, false)
+	small, _ := NewCompressor(32768)
+	large, _ := NewCompressor(1 << 20)
+	d := NewDecompressor()
+	f.Fuzz(func(t *testing.T, src []byte, useLarge bool) {
+		if len(src) > 32768 || len(src) == 0 {
+			return
+		}
+		c, cs := small, 32768
+		if useLarge {
+			c, cs = large, 1<<20
+		}
+		dst := make([]byte, len(src)*2+100)
+		n := c.Compress(dst, src)
+		if n == 0 {
+			t.Fatalf("%d bytes did not fit in %d", len(src), len(dst))
+		}
+		got := make([]byte, len(src))
+		if err := d.DecompressChunk(got, dst[:n], cs); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, src) {
+			t.Fatal("round trip differs")
+		}
+	})
+}

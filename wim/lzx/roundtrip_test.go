@@ -1,0 +1,88 @@
+package lzx
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+func roundTrip(t *testing.T, c *Compressor, d *Decompressor, chunkSize int, src []byte) int {
+	t.Helper()
+	dst := make([]byte, len(src)+len(src)/8+1024)
+	n := c.Compress(dst, src)
+	if n == 0 {
+		t.Fatalf("%d bytes: Compress returned 0 with a roomy buffer", len(src))
+	}
+	got := make([]byte, len(src))
+	if err := d.DecompressChunk(got, dst[:n], chunkSize); err != nil {
+		t.Fatalf("%d bytes (chunk size %d): decompress: %v", len(src), chunkSize, err)
+	}
+	if !bytes.Equal(got, src) {
+		i := 0
+		for i < len(src) && got[i] == src[i] {
+			i++
+		}
+		t.Fatalf("%d bytes (chunk size %d): round trip differs from byte %d", len(src), chunkSize, i)
+	}
+	return n
+}
+
+func TestRoundTripSamples(t *testing.T) {
+	samples := map[string][]byte{
+		"text":   sampleText(t, 1<<21),
+		"binary": sampleBinary(t, 1<<21),
+		"random": sampleRandom(1<<17, 3),
+		"zeros":  make([]byte, 1<<21),
+		"e8":     sampleE8(1 << 20),
+		"mixed":  sampleMixed(t, 1<<21),
+	}
+	for _, cs := range []int{32768, 65536, 1 << 20, 1 << 21} {
+		c, err := NewCompressor(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := NewDecompressor()
+		for name, data := range samples {
+			t.Run(fmt.Sprintf("%s/%d", name, cs), func(t *testing.T) {
+				total := 0
+				for off := 0; off < len(data); off += cs {
+					total += roundTrip(t, c, d, cs, data[off:min(off+cs, len(data))])
+				}
+				t.Logf("%d -> %d bytes (%.3f)", len(data), total, float64(total)/float64(len(data)))
+			})
+		}
+	}
+}
+
+func TestRoundTripEdgeSizes(t *testing.T) {
+	text := sampleText(t, 70000)
+	bin := sampleBinary(t, 70000)
+	c, _ := NewCompressor(65536)
+	d := NewDecompressor()
+	for _, n := range []int{1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 15, 16, 17, 31, 255, 256, 257, 258, 259, 1000, 32767, 32768, 32769, 40000, 65535, 65536} {
+		roundTrip(t, c, d, 65536, text[:n])
+		roundTrip(t, c, d, 65536, bin[:n])
+		roundTrip(t, c, d, 65536, bytes.Repeat([]byte{0xE8}, n))
+		roundTrip(t, c, d, 65536, make([]byte, n))
+	}
+}
+
+func TestCompressTooSmall(t *testing.T) {
+	c, _ := NewCompressor(32768)
+	src := sampleRandom(32768, 9)
+	if n := c.Compress(make([]byte, 32767), src); n != 0 {
+		t.Fatalf("random data compressed to %d bytes of a 32767-byte buffer", n)
+	}
+	text := sampleText(t, 32768)
+	full := make([]byte, 40000)
+	n := c.Compress(full, text)
+	if n == 0 {
+		t.Fatal("text did not compress")
+	}
+	if m := c.Compress(make([]byte, n-1), text); m != 0 {
+		t.Fatalf("fit %d bytes into a buffer of %d", m, n-1)
+	}
+	if m := c.Compress(make([]byte, n), text); m != n {
+		t.Fatalf("exact buffer: got %d, want %d", m, n)
+	}
+}
