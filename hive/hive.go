@@ -1,0 +1,302 @@
+package hive
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// OpenOptions adjust Open.
+type OpenOptions struct {
+	ReadOnly bool // Commit refused; logs still applied in memory
+	NoLogs   bool // do not look for / apply .LOG1/.LOG2/.LOG beside the file
+}
+
+// Recovery tells what log recovery did when the hive was opened.
+type Recovery struct {
+	Dirty      bool     // the primary file was dirty
+	Applied    bool     // log entries were applied
+	Format     string   // "new" (HvLE), "old" (DIRT), "" none
+	DirtyPages int      // pages written from the logs
+	Logs       []string // log files used
+}
+
+// Problem is one defect found by Check.
+type Problem struct {
+	Offset  int64 // file offset of the cell or structure at fault (-1 if none)
+	Message string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("0x%x: %s", p.Offset, p.Message) }
+
+// Hive is a registry hive held in memory.
+type Hive struct {
+	path     string
+	readOnly bool
+	closed   bool
+
+	base []byte // the 4096-byte base block
+	data []byte // the hive bins data (file offset 4096 onwards)
+	bins []uint32
+	// starts has one bit per 8-byte unit of data, set where a cell begins;
+	// it lets every cell reference be checked to point at a real cell.
+	starts []uint64
+	free   freeLists
+
+	recovery  Recovery
+	maxLogSeq uint32 // highest sequence number seen in any log beside the file
+
+	epoch     uint64            // bumped whenever a key is deleted
+	deletedAt map[uint32]uint64 // nk offset -> epoch of its deletion
+	index     map[uint32]*keyIndex
+	now       func() time.Time
+}
+
+var errClosed = errors.New("hive: closed")
+
+// ErrReadOnly is returned by Commit on a hive opened ReadOnly.
+var ErrReadOnly = errors.New("hive: opened read-only")
+
+// Open reads the hive file at path whole into memory and, when it is dirty,
+// recovers it in memory from the transaction logs beside it (unless
+// opts.NoLogs). It never writes; opts may be nil.
+func Open(path string, opts *OpenOptions) (*Hive, error) {
+	if opts == nil {
+		opts = &OpenOptions{}
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open hive: %w", err)
+	}
+	var logs []logFile
+	if !opts.NoLogs {
+		logs, err = findLogs(path)
+		if err != nil {
+			return nil, fmt.Errorf("hive %s: %w", path, err)
+		}
+	}
+	h, err := load(raw, logs)
+	if err != nil {
+		return nil, fmt.Errorf("hive %s: %w", path, err)
+	}
+	h.path = path
+	h.readOnly = opts.ReadOnly
+	return h, nil
+}
+
+// Load reads a hive from r (with no transaction logs), for hives that do not
+// live in a file of their own. A dirty hive is taken as it is.
+func Load(r io.Reader) (*Hive, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, maxHiveBins+baseBlockSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read hive: %w", err)
+	}
+	return load(raw, nil)
+}
+
+func load(raw []byte, logs []logFile) (*Hive, error) {
+	if len(raw) < baseBlockSize {
+		if len(raw) >= 4 && string(raw[:4]) != "regf" {
+			return nil, notRegf(raw)
+		}
+		return nil, formatErr(0, "file is %d bytes, shorter than the %d-byte base block", len(raw), baseBlockSize)
+	}
+	h := &Hive{
+		base:      append([]byte(nil), raw[:baseBlockSize]...),
+		deletedAt: map[uint32]uint64{},
+		index:     map[uint32]*keyIndex{},
+		now:       time.Now,
+	}
+	bb := baseBlock{h.base}
+	if !bb.signatureOK() {
+		return nil, notRegf(raw)
+	}
+	checksumOK := bb.checksumOK()
+	dirty := !checksumOK || bb.seq1() != bb.seq2()
+	h.recovery.Dirty = dirty
+	for _, l := range logs {
+		if s := l.maxSeq(); s > h.maxLogSeq {
+			h.maxLogSeq = s
+		}
+	}
+	data := raw[baseBlockSize:]
+	if dirty && len(logs) > 0 {
+		var err error
+		data, err = h.recover(data, logs, checksumOK)
+		if err != nil {
+			return nil, err
+		}
+	} else if !checksumOK {
+		return nil, formatErr(508, "base block checksum is 0x%08x, computed 0x%08x, and no transaction log can repair it",
+			le.Uint32(h.base[508:]), xorChecksum(h.base))
+	}
+	bb = baseBlock{h.base}
+	if err := checkBaseBlock(bb); err != nil {
+		return nil, err
+	}
+	size := int(bb.binsSize())
+	if size > len(data) {
+		return nil, formatErr(40, "hive bins data size is %d bytes but only %d follow the base block (truncated file?)", size, len(data))
+	}
+	// The data is copied so that edits never alias the caller's buffer and
+	// the padding after the last bin is dropped.
+	h.data = append(make([]byte, 0, size+size/8), data[:size]...)
+	if err := h.scanBins(); err != nil {
+		return nil, err
+	}
+	root := bb.root()
+	if _, err := h.nk(root); err != nil {
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	return h, nil
+}
+
+func notRegf(raw []byte) error {
+	switch {
+	case len(raw) >= 4 && string(raw[:4]) == "CREG":
+		return formatErr(0, "not a regf hive: signature \"CREG\" is the Windows 9x/Me registry format, which is not supported")
+	case len(raw) >= 2 && string(raw[:2]) == "MZ":
+		return formatErr(0, "not a regf hive: the file is a Windows executable (signature \"MZ\")")
+	}
+	n := min(len(raw), 4)
+	return formatErr(0, "not a regf hive: signature %q, want \"regf\"", raw[:n])
+}
+
+func checkBaseBlock(bb baseBlock) error {
+	if bb.major() != 1 || bb.minor() < 2 || bb.minor() > 6 {
+		return formatErr(20, "unsupported hive version %d.%d (want 1.3 to 1.6)", bb.major(), bb.minor())
+	}
+	if bb.fileType() != fileTypePrimary {
+		return formatErr(28, "file type is %d, not a primary hive file (a transaction log?)", bb.fileType())
+	}
+	if bb.fileFormat() != 1 {
+		return formatErr(32, "file format is %d, want 1 (direct memory load)", bb.fileFormat())
+	}
+	size := bb.binsSize()
+	if size == 0 || size%binAlign != 0 || size > maxHiveBins {
+		return formatErr(40, "hive bins data size %d is not a positive multiple of 4096", size)
+	}
+	if r := bb.root(); r%cellAlign != 0 || r >= size {
+		return formatErr(36, "root cell offset 0x%x is outside the hive bins data", r)
+	}
+	return nil
+}
+
+// scanBins checks every hive bin header and cell size and records the cell
+// starts and the free cells.
+func (h *Hive) scanBins() error {
+	h.bins = h.bins[:0]
+	h.starts = make([]uint64, (len(h.data)/cellAlign+63)/64)
+	h.free = freeLists{}
+	off := 0
+	for off < len(h.data) {
+		fo := int64(off + baseBlockSize)
+		hdr := h.data[off:]
+		if len(hdr) < binHeaderSize || string(hdr[:4]) != "hbin" {
+			return formatErr(fo, "hive bin signature %q, want \"hbin\"", hdr[:min(4, len(hdr))])
+		}
+		if got := le.Uint32(hdr[4:]); int(got) != off {
+			return formatErr(fo+4, "hive bin says it is at 0x%x, but it is at 0x%x", got, off)
+		}
+		size := int(le.Uint32(hdr[8:]))
+		if size < binAlign || size%binAlign != 0 || size > len(h.data)-off {
+			return formatErr(fo+8, "hive bin size %d is not a multiple of 4096 within the hive bins data (%d bytes left)", size, len(h.data)-off)
+		}
+		h.bins = append(h.bins, uint32(off))
+		end := off + size
+		c := off + binHeaderSize
+		for c < end {
+			if c+4 > end {
+				return formatErr(int64(c+baseBlockSize), "cell header crosses the end of its hive bin")
+			}
+			raw := int32(le.Uint32(h.data[c:]))
+			sz := int(raw)
+			if raw < 0 {
+				sz = -int(raw)
+			}
+			if sz < cellAlign || sz%cellAlign != 0 || sz > end-c {
+				return formatErr(int64(c+baseBlockSize), "cell size %d is not a multiple of 8 within its hive bin (%d bytes left)", raw, end-c)
+			}
+			h.setStart(uint32(c))
+			if raw > 0 {
+				h.free.push(uint32(c), uint32(sz))
+			}
+			c += sz
+		}
+		off = end
+	}
+	return nil
+}
+
+func (h *Hive) setStart(off uint32) { h.starts[off/cellAlign/64] |= 1 << (off / cellAlign % 64) }
+func (h *Hive) clearStart(off uint32) {
+	h.starts[off/cellAlign/64] &^= 1 << (off / cellAlign % 64)
+}
+func (h *Hive) isStart(off uint32) bool {
+	i := off / cellAlign / 64
+	return int(i) < len(h.starts) && h.starts[i]&(1<<(off/cellAlign%64)) != 0
+}
+
+// binOf returns the start and end of the bin holding off.
+func (h *Hive) binOf(off uint32) (start, end uint32) {
+	lo, hi := 0, len(h.bins)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if h.bins[m] <= off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == 0 {
+		return 0, 0
+	}
+	start = h.bins[lo-1]
+	return start, start + le.Uint32(h.data[start+8:])
+}
+
+// cell returns the data of the allocated cell at off (without its size
+// field). Every reference read from the hive goes through here.
+func (h *Hive) cell(off uint32) ([]byte, error) {
+	if off%cellAlign != 0 || int(off) >= len(h.data) || !h.isStart(off) {
+		return nil, formatErr(int64(off)+baseBlockSize, "reference to 0x%x is not the start of a cell", off)
+	}
+	raw := int32(le.Uint32(h.data[off:]))
+	if raw >= 0 {
+		return nil, formatErr(int64(off)+baseBlockSize, "reference to a free cell (0x%x)", off)
+	}
+	return h.data[off+4 : off+uint32(-raw)], nil
+}
+
+func fileOff(off uint32) int64 { return int64(off) + baseBlockSize }
+
+// Root returns the root key.
+func (h *Hive) Root() *Key {
+	return &Key{h: h, off: baseBlock{h.base}.root(), born: h.epoch}
+}
+
+// Recovery reports what log recovery did when the hive was opened.
+func (h *Hive) Recovery() Recovery {
+	r := h.recovery
+	r.Logs = append([]string(nil), r.Logs...)
+	return r
+}
+
+// Version returns the hive format version (1.3 to 1.6).
+func (h *Hive) Version() (major, minor int) {
+	bb := baseBlock{h.base}
+	return int(bb.major()), int(bb.minor())
+}
+
+// Close releases the hive; handles of its keys stop working. It never
+// writes: uncommitted edits are dropped.
+func (h *Hive) Close() error {
+	if h.closed {
+		return errClosed
+	}
+	h.closed = true
+	h.data, h.starts, h.index = nil, nil, nil
+	return nil
+}
