@@ -1,0 +1,448 @@
+package wim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ApplyOptions tunes Apply.
+type ApplyOptions struct {
+	// Progress, if set, is called with the bytes of file data written so far
+	// and the total to write.
+	Progress func(done, total int64)
+}
+
+// ErrUnsafe is wrapped by errors that refuse an image because applying it
+// would write outside the destination or follow inconsistent metadata.
+var ErrUnsafe = errors.New("unsafe image")
+
+// Apply extracts image index (1-based) into the directory dest, creating it
+// if needed. The whole image is checked before anything is written: names
+// that are not plain file names, links that lead outside dest and
+// inconsistent hard-link groups are refused (errors wrapping ErrUnsafe).
+// File data is written to a temporary name and renamed once its SHA-1
+// matches; on an error the temporary file is removed.
+func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOptions) error {
+	img, err := r.Image(index)
+	if err != nil {
+		return err
+	}
+	plan, err := planApply(img, r.header.RPFix())
+	if err != nil {
+		return err
+	}
+	absDest, err := filepath.Abs(dest)
+	if err != nil {
+		return err
+	}
+	a := &applier{r: r, dest: absDest, plan: plan, opts: opts, dec: newDecoders()}
+	return a.run(ctx)
+}
+
+// applyPlan is the checked form of an image: what to create, in order.
+type applyPlan struct {
+	dirs     []*File           // parents before children, root first
+	files    []*File           // regular files (not links), including hard-link members
+	links    []*File           // symbolic links and junctions
+	targets  map[*File]string  // on-disk link text; absolute ones are relative to dest (prefix "/")
+	firstOf  map[uint64]*File  // hard-link group -> first member (the one that gets the data)
+	warnings []string
+}
+
+func checkName(f *File) error {
+	n := f.Name
+	switch {
+	case n == "":
+		return fmt.Errorf("%w: an entry below %s has an empty name", ErrUnsafe, f.Parent.Path())
+	case n == "." || n == "..":
+		return fmt.Errorf("%w: entry %q below %s", ErrUnsafe, n, f.Parent.Path())
+	case strings.ContainsAny(n, "/\\\x00"):
+		return fmt.Errorf("%w: name %q below %s contains a path separator or NUL", ErrUnsafe, n, f.Parent.Path())
+	case len(n) >= 2 && n[1] == ':' && isLetter(n[0]):
+		return fmt.Errorf("%w: name %q below %s has a drive form", ErrUnsafe, n, f.Parent.Path())
+	}
+	return nil
+}
+
+func planApply(img *Image, rpfix bool) (*applyPlan, error) {
+	p := &applyPlan{targets: map[*File]string{}, firstOf: map[uint64]*File{}}
+	byPath := map[string]*File{}
+	var walk func(f *File) error
+	walk = func(f *File) error {
+		if f.Parent != nil {
+			if err := checkName(f); err != nil {
+				return err
+			}
+		}
+		path := f.Path()
+		if byPath[path] != nil {
+			return fmt.Errorf("%w: two entries named %s", ErrUnsafe, path)
+		}
+		byPath[path] = f
+		isLink := f.IsReparsePoint() && (f.ReparseTag == ReparseTagSymlink || f.ReparseTag == ReparseTagMountPoint)
+		switch {
+		case f.Parent == nil:
+			p.dirs = append(p.dirs, f)
+		case isLink:
+			if len(f.Children) > 0 {
+				return fmt.Errorf("%w: link %s also has entries below it", ErrUnsafe, path)
+			}
+			p.links = append(p.links, f)
+		case f.IsDir():
+			p.dirs = append(p.dirs, f)
+		default:
+			if f.IsReparsePoint() {
+				p.warnings = append(p.warnings, fmt.Sprintf("%s: reparse point with tag %#x applied as a plain file", path, f.ReparseTag))
+			}
+			p.files = append(p.files, f)
+			if g := f.HardLinkGroup; g != 0 {
+				if first := p.firstOf[g]; first == nil {
+					p.firstOf[g] = f
+				} else if first.Data.Hash != f.Data.Hash {
+					return fmt.Errorf("%w: hard-linked entries %s and %s have different contents", ErrUnsafe, first.Path(), path)
+				}
+			}
+		}
+		if f.IsDir() && f.HardLinkGroup != 0 && f.Parent != nil && !isLink {
+			for _, g := range []uint64{f.HardLinkGroup} {
+				if first := p.firstOf[g]; first != nil {
+					return fmt.Errorf("%w: directory %s shares a hard-link group with %s", ErrUnsafe, path, first.Path())
+				}
+			}
+		}
+		for _, c := range f.Children {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(img.Root); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// resolveLinks decides the on-disk text of every link, refusing those whose
+// target, followed through the image's own links, leaves the image root.
+func (p *applyPlan) resolveLinks(r *Reader, rpfix bool) error {
+	if len(p.links) == 0 {
+		return nil
+	}
+	byPath := map[string]*File{}
+	for _, l := range p.links {
+		byPath[l.Path()] = l
+	}
+	parsed := map[*File]LinkTarget{}
+	dec := newDecoders()
+	for _, l := range p.links {
+		data, err := r.readSmallStream(l.Reparse.Hash, dec)
+		if err != nil {
+			return fmt.Errorf("%s: reparse data: %w", l.Path(), err)
+		}
+		lt, ok := parseLinkReparse(l.ReparseTag, data)
+		if !ok {
+			return fmt.Errorf("%w: %s: malformed link reparse data", ErrFormat, l.Path())
+		}
+		if !lt.Relative && rpfix && l.ReparseFlags&1 != 0 {
+			return fmt.Errorf("%w: link %s points outside the captured tree (%s%s)", ErrUnsafe, l.Path(), lt.Drive, lt.Path)
+		}
+		parsed[l] = lt
+	}
+	var follow func(l *File, depth int) ([]string, error)
+	follow = func(l *File, depth int) ([]string, error) {
+		if depth > 40 {
+			return nil, fmt.Errorf("%w: link %s: too many levels of links (a cycle?)", ErrUnsafe, l.Path())
+		}
+		lt := parsed[l]
+		var cur []string
+		if lt.Relative {
+			cur = splitImagePath(l.Parent.Path())
+		}
+		for _, c := range strings.Split(lt.Path, `\`) {
+			switch c {
+			case "", ".":
+				continue
+			case "..":
+				if len(cur) == 0 {
+					return nil, fmt.Errorf("%w: link %s leads outside the image (%s)", ErrUnsafe, l.Path(), lt.Path)
+				}
+				cur = cur[:len(cur)-1]
+				continue
+			}
+			if strings.ContainsAny(c, "/\x00") {
+				return nil, fmt.Errorf("%w: link %s: target component %q", ErrUnsafe, l.Path(), c)
+			}
+			cur = append(cur, c)
+			if next := byPath["/"+strings.Join(cur, "/")]; next != nil {
+				resolved, err := follow(next, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				cur = append([]string(nil), resolved...)
+			}
+		}
+		return cur, nil
+	}
+	for _, l := range p.links {
+		if _, err := follow(l, 0); err != nil {
+			return err
+		}
+		lt := parsed[l]
+		text := strings.ReplaceAll(lt.Path, `\`, "/")
+		if !lt.Relative {
+			text = "/" + strings.TrimLeft(text, "/")
+		}
+		p.targets[l] = text
+	}
+	return nil
+}
+
+func splitImagePath(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// readSmallStream reads a whole stream of at most 64 KiB (reparse data).
+func (r *Reader) readSmallStream(h Hash, dec *decoders) ([]byte, error) {
+	if h.IsZero() {
+		return nil, nil
+	}
+	b := r.blobs[h]
+	if b == nil {
+		return nil, fmt.Errorf("blob %s: not in the WIM", h)
+	}
+	if b.size > 64<<10 {
+		return nil, formatErr("blob %s: %d bytes is too large for reparse data", h, b.size)
+	}
+	rd, err := r.openChecked(b, dec)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(rd)
+}
+
+type applier struct {
+	r    *Reader
+	dest string
+	plan *applyPlan
+	opts ApplyOptions
+	dec  *decoders
+	done int64
+}
+
+func (a *applier) hostPath(f *File) string {
+	if f.Parent == nil {
+		return a.dest
+	}
+	return filepath.Join(a.dest, filepath.FromSlash(f.Path()[1:]))
+}
+
+func (a *applier) run(ctx context.Context) error {
+	if err := a.plan.resolveLinks(a.r, a.r.header.RPFix()); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(a.dest, 0o755); err != nil {
+		return err
+	}
+	for _, d := range a.plan.dirs[1:] {
+		path := a.hostPath(d)
+		if err := os.Mkdir(path, 0o755); err != nil {
+			st, lerr := os.Lstat(path)
+			if lerr != nil || !st.IsDir() {
+				return fmt.Errorf("create directory %s: %w", path, err)
+			}
+		}
+	}
+	if err := a.writeFiles(ctx); err != nil {
+		return err
+	}
+	for _, l := range a.plan.links {
+		text := a.plan.targets[l]
+		if strings.HasPrefix(text, "/") {
+			text = filepath.Join(a.dest, filepath.FromSlash(text[1:]))
+		} else {
+			text = filepath.FromSlash(text)
+		}
+		if err := createSymlink(text, a.hostPath(l), l.IsDir()); err != nil {
+			return err
+		}
+	}
+	// Timestamps last, directories deepest first, so that creating entries
+	// does not disturb them.
+	for _, f := range a.plan.files {
+		if err := setTimes(a.hostPath(f), f, false); err != nil {
+			return err
+		}
+	}
+	for _, l := range a.plan.links {
+		if err := setTimes(a.hostPath(l), l, true); err != nil {
+			return err
+		}
+	}
+	for i := len(a.plan.dirs) - 1; i >= 0; i-- {
+		if err := setTimes(a.hostPath(a.plan.dirs[i]), a.plan.dirs[i], false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFiles writes the regular files: each blob is read once, in the order
+// of the file, into its first file; other files with the same contents are
+// copies of it, hard-link members are links to their group's first member.
+func (a *applier) writeFiles(ctx context.Context) error {
+	byBlob := map[Hash][]*File{}
+	var blobs []*blob
+	var total int64
+	for _, f := range a.plan.files {
+		if g := f.HardLinkGroup; g != 0 && a.plan.firstOf[g] != f {
+			continue
+		}
+		h := f.Data.Hash
+		if h.IsZero() {
+			continue
+		}
+		if byBlob[h] == nil {
+			b := a.r.blobs[h]
+			if b == nil {
+				return formatErr("%s: blob %s is not in the WIM", f.Path(), h)
+			}
+			blobs = append(blobs, b)
+			total += b.size
+		}
+		byBlob[h] = append(byBlob[h], f)
+	}
+	sortBlobsByLocation(blobs)
+	for _, b := range blobs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		files := byBlob[b.hash]
+		first := a.hostPath(files[0])
+		rd, err := a.r.openChecked(b, a.dec)
+		if err != nil {
+			return fmt.Errorf("%s: %w", first, err)
+		}
+		if err := writeFileAtomic(first, rd, func(n int64) {
+			a.done += n
+			if a.opts.Progress != nil {
+				a.opts.Progress(a.done, total)
+			}
+		}); err != nil {
+			return fmt.Errorf("%s: %w", first, err)
+		}
+		for _, f := range files[1:] {
+			if err := copyFileAtomic(first, a.hostPath(f)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range a.plan.files {
+		path := a.hostPath(f)
+		if g := f.HardLinkGroup; g != 0 && a.plan.firstOf[g] != f {
+			continue
+		}
+		if f.Data.Hash.IsZero() {
+			if err := writeFileAtomic(path, eofReader{}, nil); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
+	}
+	for _, f := range a.plan.files {
+		if g := f.HardLinkGroup; g != 0 && a.plan.firstOf[g] != f {
+			if err := linkAtomic(a.hostPath(a.plan.firstOf[g]), a.hostPath(f)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes r to a temporary file beside path and renames it
+// to path only when r ends without an error (a hash mismatch is one).
+func writeFileAtomic(path string, r io.Reader, progress func(int64)) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".reseal-apply-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	buf := make([]byte, 256<<10)
+	for {
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			if _, err = tmp.Write(buf[:n]); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(int64(n))
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	if err = tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func copyFileAtomic(src, dst string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := writeFileAtomic(dst, f, nil); err != nil {
+		return fmt.Errorf("%s: %w", dst, err)
+	}
+	return nil
+}
+
+func linkAtomic(oldname, newname string) error {
+	tmp := newname + ".reseal-link"
+	os.Remove(tmp)
+	if err := os.Link(oldname, tmp); err != nil {
+		return fmt.Errorf("hard link %s: %w", newname, err)
+	}
+	if err := os.Rename(tmp, newname); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("hard link %s: %w", newname, err)
+	}
+	return nil
+}
+
+func createSymlink(target, path string, dir bool) error {
+	tmp := path + ".reseal-link"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("symbolic link %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("symbolic link %s: %w", path, err)
+	}
+	return nil
+}

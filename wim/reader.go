@@ -1,0 +1,446 @@
+package wim
+
+import (
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"sort"
+)
+
+// ErrChecksum reports file data whose SHA-1 differs from the one recorded.
+var ErrChecksum = errors.New("SHA-1 mismatch")
+
+// blob is one entry of the blob table, resolved to where its bytes are.
+type blob struct {
+	hash     Hash
+	size     int64
+	refCount uint32
+	metadata bool
+	res      resHeader   // the resource (non-solid blobs)
+	solid    *solidGroup // non-nil for a blob inside solid resources
+	offset   int64       // offset in the solid group's uncompressed data
+	index    int         // position in the blob table
+}
+
+// solidGroup is a run of consecutive solid resources whose uncompressed
+// contents are addressed as one space by the blob entries that follow them.
+type solidGroup struct {
+	parts  []*chunkedData
+	starts []int64
+	total  int64
+}
+
+// Reader reads a WIM file.
+type Reader struct {
+	r       io.ReaderAt
+	size    int64
+	closer  io.Closer
+	name    string
+	header  Header
+	blobs   map[Hash]*blob
+	order   []*blob // blob table order, metadata excluded
+	meta    []*blob // metadata resources, in image order
+	infos   []ImageInfo
+	rawXML  [][]byte
+	xmlText string
+	solids  []*solidGroup
+}
+
+// Open opens the WIM file at path.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r, err := NewReader(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r.closer, r.name = f, path
+	return r, nil
+}
+
+// NewReader reads the WIM of the given size from r.
+func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
+	wr := &Reader{r: r, size: size, blobs: map[Hash]*blob{}}
+	hdr := make([]byte, headerSize)
+	if size < headerSize {
+		return nil, formatErr("file of %d bytes is too short for a WIM header", size)
+	}
+	if _, err := r.ReadAt(hdr, 0); err != nil {
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	h, err := parseHeader(hdr)
+	if err != nil {
+		return nil, err
+	}
+	wr.header = h
+	if h.TotalParts > 1 || h.PartNumber != 1 {
+		return nil, formatErr("split WIM part %d of %d: split WIMs are not supported; join them first (wimlib-imagex join)", h.PartNumber, h.TotalParts)
+	}
+	if h.Flags&hdrFlagWriteInProg != 0 {
+		return nil, formatErr("the WIM was left incomplete by an interrupted write")
+	}
+	if err := wr.readBlobTable(); err != nil {
+		return nil, err
+	}
+	if err := wr.readXML(); err != nil {
+		return nil, err
+	}
+	return wr, nil
+}
+
+// Header returns the WIM's header.
+func (r *Reader) Header() Header { return r.header }
+
+// Close closes the file Open opened.
+func (r *Reader) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+func (r *Reader) readWholeResource(res resHeader, limit int64, what string) ([]byte, error) {
+	if res.OrigSize > limit {
+		return nil, formatErr("%s of %d bytes exceeds the limit of %d", what, res.OrigSize, limit)
+	}
+	cd, err := openResource(r.r, res, r.size, r.header.Compression(), int64(r.header.ChunkSize))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	buf := make([]byte, 0, min(res.OrigSize, 1<<20))
+	cr := newChunkReader(cd, newDecoders())
+	for i := 0; i < cd.numChunks(); i++ {
+		b, err := cr.chunk(i)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		buf = append(buf, b...)
+	}
+	return buf, nil
+}
+
+func (r *Reader) readBlobTable() error {
+	bt := r.header.blobTable
+	if bt.OrigSize%blobEntrySize != 0 {
+		return formatErr("blob table size %d is not a multiple of %d", bt.OrigSize, blobEntrySize)
+	}
+	data, err := r.readWholeResource(bt, min(maxBlobTableBytes, r.size*64), "blob table")
+	if err != nil {
+		return err
+	}
+	var group *solidGroup
+	lastWasSolidRes := false
+	for i := 0; i+blobEntrySize <= len(data); i += blobEntrySize {
+		e := parseBlobEntry(data[i:])
+		idx := i / blobEntrySize
+		if e.res.Flags&resFlagFree != 0 {
+			lastWasSolidRes = false
+			continue
+		}
+		if e.res.Flags&resFlagSolid != 0 && e.res.OrigSize == solidMagicSize {
+			cd, err := openSolid(r.r, e.res, r.size)
+			if err != nil {
+				return fmt.Errorf("blob table entry %d: %w", idx, err)
+			}
+			if !lastWasSolidRes || group == nil {
+				group = &solidGroup{}
+				r.solids = append(r.solids, group)
+			}
+			group.parts = append(group.parts, cd)
+			group.starts = append(group.starts, group.total)
+			group.total += cd.origSize
+			lastWasSolidRes = true
+			continue
+		}
+		lastWasSolidRes = false
+		if e.partNumber != r.header.PartNumber {
+			return formatErr("blob table entry %d belongs to part %d of a split WIM", idx, e.partNumber)
+		}
+		b := &blob{hash: e.hash, refCount: e.refCount, metadata: e.res.Flags&resFlagMetadata != 0, res: e.res, index: idx}
+		if e.res.Flags&resFlagSolid != 0 {
+			if group == nil {
+				return formatErr("blob table entry %d lies in a solid resource but none precedes it", idx)
+			}
+			b.solid, b.offset, b.size = group, e.res.Offset, e.res.StoredSize
+			if b.offset < 0 || b.size < 0 || b.offset > group.total || b.size > group.total-b.offset {
+				return formatErr("blob table entry %d: range %d+%d beyond its solid resource (%d bytes)", idx, b.offset, b.size, group.total)
+			}
+		} else {
+			if err := checkSpan(e.res, r.size); err != nil {
+				return fmt.Errorf("blob table entry %d: %w", idx, err)
+			}
+			if !e.res.compressed() && e.res.StoredSize != e.res.OrigSize {
+				return formatErr("blob table entry %d: uncompressed resource with stored size %d and size %d", idx, e.res.StoredSize, e.res.OrigSize)
+			}
+			b.size = e.res.OrigSize
+		}
+		if b.metadata {
+			r.meta = append(r.meta, b)
+			continue
+		}
+		if _, dup := r.blobs[b.hash]; dup {
+			continue
+		}
+		r.blobs[b.hash] = b
+		r.order = append(r.order, b)
+	}
+	if len(r.meta) < int(r.header.ImageCount) {
+		return formatErr("header says %d images but the blob table has %d metadata resources", r.header.ImageCount, len(r.meta))
+	}
+	r.meta = r.meta[:r.header.ImageCount]
+	return nil
+}
+
+func (r *Reader) readXML() error {
+	x := r.header.xmlData
+	data, err := r.readWholeResource(x, maxXMLSize, "XML data")
+	if err != nil {
+		return err
+	}
+	text, err := decodeXMLData(data)
+	if err != nil {
+		return err
+	}
+	r.xmlText = text
+	infos, raws, err := parseXMLData(text)
+	if err != nil {
+		return err
+	}
+	n := int(r.header.ImageCount)
+	r.infos = make([]ImageInfo, n)
+	r.rawXML = make([][]byte, n)
+	for i := 0; i < n; i++ {
+		info, ok := infos[i+1]
+		if !ok {
+			info = ImageInfo{}
+		}
+		info.Index = i + 1
+		info.Boot = r.header.BootIndex == uint32(i+1)
+		r.infos[i] = info
+		r.rawXML[i] = raws[i+1]
+	}
+	return nil
+}
+
+// Images describes the images of the WIM, in order (Index is 1-based).
+func (r *Reader) Images() []ImageInfo { return append([]ImageInfo(nil), r.infos...) }
+
+// XML returns the WIM's XML data as text.
+func (r *Reader) XML() string { return r.xmlText }
+
+// ImageIndex resolves "2" or an image name to a 1-based index. An empty
+// string selects the only image of a single-image WIM.
+func (r *Reader) ImageIndex(s string) (int, error) {
+	n := len(r.infos)
+	if s == "" {
+		if n == 1 {
+			return 1, nil
+		}
+		return 0, fmt.Errorf("the WIM has %d images: name one by index or name", n)
+	}
+	for _, info := range r.infos {
+		if info.Name == s && s != "" {
+			return info.Index, nil
+		}
+	}
+	var idx int
+	if _, err := fmt.Sscanf(s, "%d", &idx); err == nil && fmt.Sprint(idx) == s {
+		if idx < 1 || idx > n {
+			return 0, fmt.Errorf("image %d does not exist (the WIM has %d)", idx, n)
+		}
+		return idx, nil
+	}
+	return 0, fmt.Errorf("no image named %q", s)
+}
+
+// Image parses the directory tree of image index (1-based) and fills in the
+// stream sizes from the blob table.
+func (r *Reader) Image(index int) (*Image, error) {
+	if index < 1 || index > len(r.meta) {
+		return nil, fmt.Errorf("image %d does not exist (the WIM has %d)", index, len(r.meta))
+	}
+	buf, err := r.readMetadata(index)
+	if err != nil {
+		return nil, err
+	}
+	img, err := parseMetadata(buf, index)
+	if err != nil {
+		return nil, err
+	}
+	var missing error
+	img.Root.Walk(func(f *File) error {
+		for _, s := range f.streams() {
+			if s.Hash.IsZero() {
+				continue
+			}
+			if b := r.blobs[s.Hash]; b != nil {
+				s.Size = b.size
+			} else if missing == nil {
+				missing = formatErr("image %d: %s refers to blob %s, which the WIM does not contain", index, f.Path(), s.Hash)
+			}
+		}
+		return nil
+	})
+	return img, missing
+}
+
+// streams returns pointers to all of f's streams.
+func (f *File) streams() []*Stream {
+	s := []*Stream{&f.Data}
+	if f.IsReparsePoint() {
+		s = append(s, &f.Reparse)
+	}
+	for i := range f.NamedStreams {
+		s = append(s, &f.NamedStreams[i])
+	}
+	return s
+}
+
+func (r *Reader) readMetadata(index int) ([]byte, error) {
+	m := r.meta[index-1]
+	what := fmt.Sprintf("metadata resource of image %d", index)
+	var buf []byte
+	var err error
+	if m.solid != nil {
+		if m.size > maxMetadataSize {
+			return nil, formatErr("%s of %d bytes exceeds the limit", what, m.size)
+		}
+		buf = make([]byte, m.size)
+		err = r.readSolid(m, buf, newDecoders())
+	} else {
+		buf, err = r.readWholeResource(m.res, maxMetadataSize, what)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sha1.Sum(buf) != m.hash {
+		return nil, fmt.Errorf("%s: %w", what, ErrChecksum)
+	}
+	return buf, nil
+}
+
+func (r *Reader) readSolid(b *blob, dst []byte, dec *decoders) error {
+	rd, err := r.blobReader(b, dec)
+	if err != nil {
+		return err
+	}
+	_, err = io.ReadFull(rd, dst)
+	return err
+}
+
+// blobReader streams the uncompressed bytes of b (without checking its hash).
+func (r *Reader) blobReader(b *blob, dec *decoders) (io.Reader, error) {
+	if b.solid == nil {
+		cd, err := openResource(r.r, b.res, r.size, r.header.Compression(), int64(r.header.ChunkSize))
+		if err != nil {
+			return nil, err
+		}
+		return &sectionReader{cr: newChunkReader(cd, dec), off: 0, left: cd.origSize}, nil
+	}
+	g := b.solid
+	var readers []io.Reader
+	off, left := b.offset, b.size
+	for i, part := range g.parts {
+		start, end := g.starts[i], g.starts[i]+part.origSize
+		if left == 0 || off >= end {
+			continue
+		}
+		n := min(left, end-off)
+		readers = append(readers, &sectionReader{cr: dec.solidReader(part), off: off - start, left: n})
+		off += n
+		left -= n
+	}
+	return io.MultiReader(readers...), nil
+}
+
+// checkedReader verifies the SHA-1 of what it has read when it reaches the end.
+type checkedReader struct {
+	r    io.Reader
+	h    hash.Hash
+	want Hash
+	left int64
+	what string
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	if c.left == 0 {
+		var got Hash
+		c.h.Sum(got[:0])
+		if got != c.want {
+			return 0, fmt.Errorf("%s: %w", c.what, ErrChecksum)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	c.left -= int64(n)
+	if err == io.EOF && c.left > 0 {
+		return n, fmt.Errorf("%s: %w: data ends %d bytes early", c.what, ErrFormat, c.left)
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+// OpenStream returns the contents of the blob with hash h. The reader
+// returns an error wrapping ErrChecksum at the end if the data does not match.
+func (r *Reader) OpenStream(h Hash) (io.Reader, int64, error) {
+	if h.IsZero() {
+		return eofReader{}, 0, nil
+	}
+	b := r.blobs[h]
+	if b == nil {
+		return nil, 0, fmt.Errorf("blob %s: not in the WIM", h)
+	}
+	rd, err := r.openChecked(b, newDecoders())
+	return rd, b.size, err
+}
+
+func (r *Reader) openChecked(b *blob, dec *decoders) (io.Reader, error) {
+	rd, err := r.blobReader(b, dec)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", b.hash, err)
+	}
+	return &checkedReader{r: rd, h: sha1.New(), want: b.hash, left: b.size, what: "blob " + b.hash.String()}, nil
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// sortedBlobs returns the blobs in the order their bytes appear in the file,
+// so that reading them in turn decodes each solid chunk once.
+func sortBlobsByLocation(bs []*blob) {
+	sort.SliceStable(bs, func(i, j int) bool {
+		a, b := bs[i], bs[j]
+		ka, kb := a.res.Offset, b.res.Offset
+		if a.solid != nil {
+			ka = a.solid.parts[0].where
+		}
+		if b.solid != nil {
+			kb = b.solid.parts[0].where
+		}
+		if ka != kb {
+			return ka < kb
+		}
+		return a.offset < b.offset
+	})
+}
+
+// Size is the size of the WIM file in bytes.
+func (r *Reader) Size() int64 { return r.size }
