@@ -46,11 +46,11 @@ func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOp
 
 // applyPlan is the checked form of an image: what to create, in order.
 type applyPlan struct {
-	dirs     []*File           // parents before children, root first
-	files    []*File           // regular files (not links), including hard-link members
-	links    []*File           // symbolic links and junctions
-	targets  map[*File]string  // on-disk link text; absolute ones are relative to dest (prefix "/")
-	firstOf  map[uint64]*File  // hard-link group -> first member (the one that gets the data)
+	dirs     []*File          // parents before children, root first
+	files    []*File          // regular files (not links), including hard-link members
+	links    []*File          // symbolic links and junctions
+	targets  map[*File]string // on-disk link text; absolute ones are relative to dest (prefix "/")
+	firstOf  map[uint64]*File // hard-link group -> first member (the one that gets the data)
 	warnings []string
 }
 

@@ -2,10 +2,10 @@ package wim
 
 import (
 	"bytes"
-	"io"
 	"encoding/binary"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
