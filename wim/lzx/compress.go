@@ -14,6 +14,8 @@ type Compressor struct {
 	items    []item
 	bw       blockWriter
 	mf       hashChains
+	opt      optimalParser
+	fast     bool // lazy parsing instead of near-optimal parsing
 }
 
 // NewCompressor returns a compressor for chunks of at most maxChunk bytes.
@@ -35,19 +37,45 @@ func (c *Compressor) Compress(dst, src []byte) int {
 	}
 	c.data = append(c.data[:0], src...)
 	doE8(c.data)
-	c.mf.reset(c.data)
+	if c.fast {
+		c.mf.reset(c.data)
+	} else {
+		c.opt.bt.reset(c.data)
+		c.opt.niceLen, c.opt.depth, c.opt.passes = 64, 32, 2
+	}
 	c.bw.reset(dst, c.order)
 	reps := [3]uint32{1, 1, 1}
 	for start := 0; start < len(c.data); start += defaultBlockSize {
 		end := min(start+defaultBlockSize, len(c.data))
 		c.items = c.items[:0]
-		reps = c.parseLazy(start, end, reps)
+		if c.fast {
+			reps = c.parseLazy(start, end, reps)
+		} else {
+			reps = c.parseOptimal(start, end, reps)
+		}
 		c.bw.writeBlock(c.items, end-start)
 		if c.bw.w.full {
 			return 0
 		}
 	}
 	return c.bw.w.flush()
+}
+
+// parseOptimal parses data[start:end] into c.items with several passes of
+// near-optimal parsing, each priced by the codes of the pass before.
+func (c *Compressor) parseOptimal(start, end int, reps [3]uint32) [3]uint32 {
+	p := &c.opt
+	p.findMatches(start, end)
+	p.initialCosts(c.data[start:end], c.bw.numMain)
+	var out [3]uint32
+	for pass := 0; ; pass++ {
+		c.items, out = p.parse(c.data, start, end, reps, c.items[:0])
+		if pass == p.passes-1 {
+			return out
+		}
+		c.bw.buildCodes(c.items)
+		p.costsFromCodes(&c.bw)
+	}
 }
 
 // matchLen returns how many bytes at a and b agree, up to limit.
