@@ -10,9 +10,15 @@ import (
 // ratio; the values were tuned against wimlib's default XPRESS compressor on
 // a tree of Go sources and binaries (see docs/codecs.md).
 const (
-	hashBits      = 15
-	maxChainDepth = 24
-	niceMatchLen  = 64
+	hash4Bits = 15
+	hash3Bits = 12
+	// Chain depth at each position, and when looking one byte ahead.
+	maxChainDepth  = 8
+	lazyChainDepth = 4
+	// A match this long ends the search.
+	niceMatchLen = 32
+	// Matches at least this long are taken without looking one byte ahead.
+	lazyMatchLen = 16
 	// A match of the minimum length far back costs more bits than the three
 	// literals it replaces.
 	maxFarMinMatchOffset = 1 << 11
@@ -21,20 +27,27 @@ const (
 // sequence is one parsed item: a literal byte (offset 0) or a match.
 type sequence struct {
 	length uint32 // match length, or the literal byte
-	offset uint32 // 0 for a literal
+	offset uint16 // 0 for a literal
+	symbol uint16 // Huffman symbol
 }
 
 // Compressor compresses WIM chunks with XPRESS Huffman. Use one per
 // goroutine; it reuses its buffers between chunks.
 type Compressor struct {
 	maxChunk int
-	head     [1 << hashBits]int32
-	prev     []int32
-	seqs     []sequence
-	freq     [numSymbols]uint32
-	lens     [numSymbols]uint8
-	codes    [numSymbols]uint16
-	builder  codeBuilder
+	// Chains of earlier positions with the same 4-byte hash: head4 holds
+	// position+1 of the latest (0: none), prev[p] position+1 of the one
+	// before p. head3 remembers the latest position+1 for each 3-byte hash,
+	// for matches of exactly the minimum length. Positions past 65532 are
+	// never inserted (four bytes must follow), so position+1 fits 16 bits.
+	head4   [1 << hash4Bits]uint16
+	head3   [1 << hash3Bits]uint16
+	prev    []uint16
+	seqs    []sequence
+	freq    [numSymbols]uint32
+	lens    [numSymbols]uint8
+	codes   [numSymbols]uint16
+	builder codeBuilder
 }
 
 // NewCompressor returns a Compressor for chunks of at most maxChunk bytes
@@ -45,7 +58,7 @@ func NewCompressor(maxChunk int) (*Compressor, error) {
 	}
 	return &Compressor{
 		maxChunk: maxChunk,
-		prev:     make([]int32, maxChunk),
+		prev:     make([]uint16, maxChunk),
 		seqs:     make([]sequence, 0, maxChunk+1),
 	}, nil
 }
@@ -60,11 +73,7 @@ func (c *Compressor) Compress(dst, src []byte) int {
 	c.parse(src)
 	c.freq = [numSymbols]uint32{}
 	for _, s := range c.seqs {
-		if s.offset == 0 {
-			c.freq[s.length]++
-		} else {
-			c.freq[matchSymbol(s.length, s.offset)]++
-		}
+		c.freq[s.symbol]++
 	}
 	// End-of-data symbol: not needed by decoders that know the chunk size,
 	// but Microsoft's and wimlib's compressors write it, so we do too.
@@ -84,9 +93,12 @@ func matchSymbol(length, offset uint32) int {
 	return numLiterals + (bits.Len32(offset)-1)<<4 + int(l)
 }
 
+func hash4(b []byte, i int) uint32 {
+	return (binary.LittleEndian.Uint32(b[i:]) * 0x9E3779B1) >> (32 - hash4Bits)
+}
+
 func hash3(b []byte, i int) uint32 {
-	v := uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16
-	return (v * 0x9E3779B1) >> (32 - hashBits)
+	return ((binary.LittleEndian.Uint32(b[i:]) << 8) * 0x9E3779B1) >> (32 - hash3Bits)
 }
 
 // matchLen returns how many bytes at a and b agree, up to limit bytes
@@ -106,47 +118,45 @@ func matchLen(src []byte, a, b, limit int) int {
 	return n
 }
 
-// insert adds position i to the hash chains.
+// insert adds position i (i+4 <= len(src)) to the hash tables.
 func (c *Compressor) insert(src []byte, i int) {
-	h := hash3(src, i)
-	c.prev[i] = c.head[h]
-	c.head[h] = int32(i)
+	h := hash4(src, i)
+	c.prev[i] = c.head4[h]
+	c.head4[h] = uint16(i + 1)
+	c.head3[hash3(src, i)] = uint16(i + 1)
 }
 
-// longestMatch searches the chain of position i (already inserted) for the
-// longest earlier match; it returns length 0 when none reaches minMatchLen
-// or improves on atLeast.
-func (c *Compressor) longestMatch(src []byte, i, atLeast, depth int) (length, offset int) {
+// longestMatch searches for the longest earlier match at position i, whose
+// 3-byte hash must not be inserted yet (so head3 still names an earlier
+// position) and whose chain entry must be. It returns length 0 when nothing
+// reaches minMatchLen or improves on atLeast.
+func (c *Compressor) longestMatch(src []byte, i, atLeast, depth int, cand3 int) (length, offset int) {
 	limit := len(src) - i
-	if limit < minMatchLen {
-		return 0, 0
-	}
-	nice := niceMatchLen
-	if nice > limit {
-		nice = limit
-	}
-	best := atLeast
-	if best < minMatchLen-1 {
-		best = minMatchLen - 1
-	}
+	nice := min(niceMatchLen, limit)
+	best := max(atLeast, minMatchLen-1)
 	if best >= limit {
 		return 0, 0
 	}
-	for cand := int(c.prev[i]); cand >= 0 && depth > 0; cand, depth = int(c.prev[cand]), depth-1 {
-		if i-cand > maxOffset {
-			break
+	// A near match of exactly three bytes, which the 4-byte chains miss.
+	if best < minMatchLen && cand3 >= 0 && i-cand3 <= maxFarMinMatchOffset &&
+		src[cand3] == src[i] && src[cand3+1] == src[i+1] && src[cand3+2] == src[i+2] {
+		best, offset = minMatchLen, i-cand3
+	}
+	if limit < 4 {
+		if offset == 0 {
+			return 0, 0
 		}
-		if src[cand+best] != src[i+best] || src[cand] != src[i] {
-			continue
-		}
-		n := matchLen(src, cand, i, limit)
-		if n > best {
-			if n == minMatchLen && i-cand > maxFarMinMatchOffset {
-				continue
-			}
-			best, offset = n, i-cand
-			if n >= nice {
-				break
+		return best, offset
+	}
+	want := binary.LittleEndian.Uint32(src[i:])
+	for cand := int(c.prev[i]) - 1; cand >= 0 && depth > 0; cand, depth = int(c.prev[cand])-1, depth-1 {
+		if src[cand+best] == src[i+best] && binary.LittleEndian.Uint32(src[cand:]) == want {
+			n := 4 + matchLen(src, cand+4, i+4, limit-4)
+			if n > best {
+				best, offset = n, i-cand
+				if n >= nice {
+					break
+				}
 			}
 		}
 	}
@@ -160,49 +170,57 @@ func (c *Compressor) longestMatch(src []byte, i, atLeast, depth int) (length, of
 // and one-step lazy evaluation: a match is deferred when the next position
 // starts a longer one.
 func (c *Compressor) parse(src []byte) {
-	for i := range c.head {
-		c.head[i] = -1
-	}
+	clear(c.head4[:])
+	clear(c.head3[:])
 	seqs := c.seqs[:0]
 	n := len(src)
-	hashEnd := n - minMatchLen // last position with three bytes to hash
-	next := 0                  // positions before next are in the hash chains
-	insertUpTo := func(p int) {
-		if p > hashEnd {
-			p = hashEnd
-		}
-		for ; next <= p; next++ {
-			c.insert(src, next)
-		}
-	}
+	hashEnd := n - 4 // last position with four bytes to hash
+	next := 0        // positions before next are in the hash tables
 	i := 0
 	for i < n {
-		if i > hashEnd {
-			seqs = append(seqs, sequence{length: uint32(src[i])})
-			i++
-			continue
+		// Search at i: bring the hash tables up to i-1, look up the 3-byte
+		// candidate, insert i, walk its chain.
+		for ; next < i && next <= hashEnd; next++ {
+			c.insert(src, next)
 		}
-		insertUpTo(i)
-		length, offset := c.longestMatch(src, i, 0, maxChainDepth)
+		var length, offset int
+		if i <= hashEnd {
+			cand3 := int(c.head3[hash3(src, i)]) - 1
+			c.insert(src, i)
+			next = i + 1
+			length, offset = c.longestMatch(src, i, 0, maxChainDepth, cand3)
+		} else if i+minMatchLen <= n {
+			length, offset = c.longestMatch(src, i, 0, 0, int(c.head3[hash3tail(src, i)])-1)
+		}
 		if length == 0 {
-			seqs = append(seqs, sequence{length: uint32(src[i])})
+			seqs = append(seqs, sequence{length: uint32(src[i]), symbol: uint16(src[i])})
 			i++
 			continue
 		}
 		// Lazy evaluation: while the next position has a longer match, emit
 		// a literal instead and take that one.
-		for length < niceMatchLen && i+1 <= hashEnd {
-			insertUpTo(i + 1)
-			l2, o2 := c.longestMatch(src, i+1, length, maxChainDepth/2)
+		for length < lazyMatchLen && i+1 <= hashEnd {
+			j := i + 1
+			cand3 := int(c.head3[hash3(src, j)]) - 1
+			c.insert(src, j)
+			next = j + 1
+			l2, o2 := c.longestMatch(src, j, length, lazyChainDepth, cand3)
 			if l2 == 0 {
 				break
 			}
-			seqs = append(seqs, sequence{length: uint32(src[i])})
-			i++
+			seqs = append(seqs, sequence{length: uint32(src[i]), symbol: uint16(src[i])})
+			i = j
 			length, offset = l2, o2
 		}
-		seqs = append(seqs, sequence{length: uint32(length), offset: uint32(offset)})
+		seqs = append(seqs, sequence{length: uint32(length), offset: uint16(offset),
+			symbol: uint16(matchSymbol(uint32(length), uint32(offset)))})
 		i += length
 	}
 	c.seqs = seqs
+}
+
+// hash3tail is hash3 for the last three bytes of the input.
+func hash3tail(b []byte, i int) uint32 {
+	v := uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16
+	return ((v << 8) * 0x9E3779B1) >> (32 - hash3Bits)
 }

@@ -84,11 +84,11 @@ func (c *Compressor) encode(dst []byte) int {
 		if w.overflow {
 			return 0
 		}
+		sym := int(s.symbol)
 		if s.offset == 0 {
-			w.writeBits(uint32(c.codes[s.length]), int(c.lens[s.length]))
+			w.writeBits(uint32(c.codes[sym]), int(c.lens[sym]))
 			continue
 		}
-		sym := matchSymbol(s.length, s.offset)
 		w.writeBits(uint32(c.codes[sym]), int(c.lens[sym]))
 		if l := s.length - minMatchLen; l >= 15 {
 			if l-15 < 255 {
@@ -99,7 +99,7 @@ func (c *Compressor) encode(dst []byte) int {
 			}
 		}
 		offsetBits := (sym - numLiterals) >> 4
-		w.writeBits(s.offset&(1<<offsetBits-1), offsetBits)
+		w.writeBits(uint32(s.offset)&(1<<offsetBits-1), offsetBits)
 	}
 	w.writeBits(uint32(c.codes[numLiterals]), int(c.lens[numLiterals]))
 	return w.finish()

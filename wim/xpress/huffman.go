@@ -106,6 +106,7 @@ func canonicalCodes(lens *[numSymbols]uint8, codes *[numSymbols]uint16) {
 // codeBuilder computes length-limited optimal prefix codes with the
 // package-merge algorithm; its slices are reused between chunks.
 type codeBuilder struct {
+	keys   []uint64 // frequency<<16 | symbol, for sorting
 	syms   []uint16 // used symbols sorted by frequency
 	weight []uint32 // current list weights
 	merged []uint32 // next list weights
@@ -119,28 +120,24 @@ type codeBuilder struct {
 // cannot be complete).
 func (b *codeBuilder) buildLengths(freq *[numSymbols]uint32, lens *[numSymbols]uint8) {
 	*lens = [numSymbols]uint8{}
-	b.syms = b.syms[:0]
+	// Sort the used symbols by frequency, then symbol, through one packed key.
+	b.keys = b.keys[:0]
 	for sym, f := range freq {
 		if f != 0 {
-			b.syms = append(b.syms, uint16(sym))
+			b.keys = append(b.keys, uint64(f)<<16|uint64(sym))
 		}
 	}
 	// Make at least two symbols present; the dummy ones cost nothing.
-	for sym := 0; len(b.syms) < 2; sym++ {
+	for sym := 0; len(b.keys) < 2; sym++ {
 		if freq[sym] == 0 {
-			b.syms = append(b.syms, uint16(sym))
+			b.keys = append(b.keys, uint64(sym))
 		}
 	}
-	slices.SortFunc(b.syms, func(x, y uint16) int {
-		fx, fy := freq[x], freq[y]
-		if fx != fy {
-			if fx < fy {
-				return -1
-			}
-			return 1
-		}
-		return int(x) - int(y)
-	})
+	slices.Sort(b.keys)
+	b.syms = b.syms[:0]
+	for _, k := range b.keys {
+		b.syms = append(b.syms, uint16(k))
+	}
 	n := len(b.syms)
 	if n == 2 {
 		lens[b.syms[0]], lens[b.syms[1]] = 1, 1
