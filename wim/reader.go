@@ -47,6 +47,9 @@ type Reader struct {
 	rawXML  [][]byte
 	xmlText string
 	solids  []*solidGroup
+	// rawTable is every blob table entry as read, in order, for rewriting
+	// the table when an image is appended.
+	rawTable []blobEntry
 }
 
 // Open opens the WIM file at path.
@@ -143,6 +146,7 @@ func (r *Reader) readBlobTable() error {
 	lastWasSolidRes := false
 	for i := 0; i+blobEntrySize <= len(data); i += blobEntrySize {
 		e := parseBlobEntry(data[i:])
+		r.rawTable = append(r.rawTable, e)
 		idx := i / blobEntrySize
 		if e.res.Flags&resFlagFree != 0 {
 			lastWasSolidRes = false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/reseal/reseal/wim"
@@ -13,11 +14,28 @@ import (
 // here only once it works: unfinished features stay out of 'reseal help'.
 func wimCommands() []*command {
 	return []*command{
+		{Name: "capture", Summary: "capture a directory tree into a new WIM or as a new image of one", Usage: captureUsage, Run: runCapture},
 		{Name: "apply", Summary: "apply (extract) an image of a WIM to a directory", Usage: applyUsage, Run: runApply},
 		{Name: "info", Summary: "show a WIM's header and images, like wiminfo", Usage: infoUsage, Run: runInfo},
 		{Name: "verify", Summary: "check every hash, the integrity table and the metadata of a WIM", Usage: verifyUsage, Run: runVerify},
 	}
 }
+
+const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [--compress none|xpress|lzx]
+               [--chunk-size BYTES] [--threads N] [--check] [--append] [--config FILE]
+               [--exclude GLOB]... [--quiet]
+
+Capture the directory tree SRC as an image of DEST.wim: a new WIM, or with
+--append a new image at the end of an existing one (keeping its compression).
+Compression defaults to XPRESS (DISM's /Compress:fast); LZX is /Compress:maximum.
+File data is deduplicated by SHA-1 across files and images and compressed in
+parallel (--threads, default all cores). --check adds an integrity table.
+--config reads a WimScript.ini exclusion list ([ExclusionList],
+[ExclusionException]); without it pagefile.sys, hiberfil.sys, swapfile.sys,
+System Volume Information, $Recycle.Bin and Windows\CSC are left out.
+Symbolic links become reparse points; absolute targets inside SRC are stored
+relative to the image root (wimlib's --rpfix). The WIM is written to a
+temporary file and renamed into place when complete.`
 
 const applyUsage = `reseal apply IMAGE.wim [INDEX|NAME] DEST [--quiet]
 
@@ -45,6 +63,56 @@ func openWIM(path string) (*wim.Reader, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+func runCapture(ctx context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet("capture")
+	name := fs.String("name", "", "image name (default: the base name of SRC)")
+	desc := fs.String("description", "", "image description")
+	compress := fs.String("compress", "xpress", "none, xpress or lzx")
+	chunkSize := fs.Int("chunk-size", 0, "chunk size in bytes (default 32768)")
+	threads := fs.Int("threads", 0, "compression threads (default: all cores)")
+	check := fs.Bool("check", false, "write an integrity table")
+	appendImage := fs.Bool("append", false, "append to an existing WIM")
+	config := fs.String("config", "", "WimScript.ini exclusion file")
+	var excludes stringList
+	fs.Var(&excludes, "exclude", "exclusion glob (repeatable)")
+	quiet := fs.Bool("quiet", false, "no progress")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 2 {
+		return usageError("want SRC DEST.wim")
+	}
+	comp, err := wim.ParseCompression(*compress)
+	if err != nil || comp == wim.CompressLZMS {
+		return usageError("--compress: want none, xpress or lzx, not %q", *compress)
+	}
+	if *threads < 0 {
+		return usageError("--threads: want a positive number")
+	}
+	opts := wim.CaptureOptions{
+		Name: *name, Description: *desc, Compression: comp, ChunkSize: *chunkSize, Threads: *threads,
+		Check: *check, Append: *appendImage, Exclude: excludes,
+		Warning: func(msg string) { fmt.Fprintf(sio.Err, "reseal capture: warning: %s\n", msg) },
+	}
+	if *config != "" {
+		f, err := os.Open(*config)
+		if err != nil {
+			return err
+		}
+		opts.Config, err = wim.ParseCaptureConfig(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *config, err)
+		}
+	}
+	pm := newProgress(sio, *quiet, "Capturing")
+	opts.Progress = pm.callback()
+	err = wim.Capture(ctx, rest[0], rest[1], opts)
+	pm.finish()
+	return err
 }
 
 func runApply(ctx context.Context, sio *stdio, args []string) error {

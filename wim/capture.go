@@ -1,0 +1,463 @@
+package wim
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// CaptureOptions tunes Capture.
+type CaptureOptions struct {
+	Name, Description string
+	// Compression of the new WIM's resources (the zero value is none; the
+	// command line defaults to XPRESS). When appending, the existing WIM's
+	// compression and chunk size are kept and this is ignored.
+	Compression Compression
+	ChunkSize   int  // 0 = 32 KiB
+	Threads     int  // 0 = runtime.NumCPU()
+	Check       bool // write an integrity table
+	Append      bool // append as a new image to an existing WIM
+	// Exclude adds exclusion globs (WimScript.ini semantics) to Config.
+	Exclude []string
+	// Config is the capture configuration; nil means DefaultCaptureConfig.
+	Config *CaptureConfig
+	// Progress, if set, is called with bytes of file data read so far and
+	// the total to read.
+	Progress func(done, total int64)
+	// Warning, if set, receives what was skipped (sockets, devices, ...).
+	Warning func(msg string)
+}
+
+// Capture writes the directory tree srcDir as an image: a new WIM at
+// wimPath, or with Append a new image at the end of the existing one. The
+// WIM is written to a temporary file beside wimPath and renamed over it only
+// when complete, so a failure leaves any previous file untouched.
+//
+// On Linux, regular files, directories, symbolic links (as reparse points,
+// with absolute targets inside srcDir made relative to the image root, as
+// wimlib's --rpfix does), hard links and timestamps are captured. File data
+// is streamed chunk by chunk: it is hashed while it is compressed, and a
+// blob that turns out to be a duplicate is dropped from the output again, so
+// memory does not grow with file sizes.
+func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (err error) {
+	if opts.ChunkSize == 0 {
+		opts.ChunkSize = defaultChunkSize
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = runtime.NumCPU()
+	}
+	st, err := os.Stat(srcDir)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", srcDir)
+	}
+	if opts.Name == "" {
+		abs, _ := filepath.Abs(srcDir)
+		opts.Name = filepath.Base(abs)
+	}
+	var old *Reader
+	if opts.Append {
+		old, err = Open(wimPath)
+		if err != nil {
+			return err
+		}
+		defer old.Close()
+		for _, im := range old.Images() {
+			if im.Name == opts.Name {
+				return fmt.Errorf("%s already has an image named %q", wimPath, opts.Name)
+			}
+		}
+		opts.Compression = old.header.Compression()
+		opts.ChunkSize = int(old.header.ChunkSize)
+		if opts.Compression == CompressNone {
+			opts.ChunkSize = defaultChunkSize
+		}
+	}
+	cs := opts.ChunkSize
+	if cs < 4096 || cs > maxChunkSize || cs&(cs-1) != 0 {
+		return fmt.Errorf("invalid chunk size %d (a power of two from 4 KiB)", cs)
+	}
+	if !canCompress(opts.Compression, cs) {
+		return fmt.Errorf("cannot write %v compression with %d-byte chunks", opts.Compression, cs)
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = DefaultCaptureConfig()
+	}
+	scan := &scanner{root: srcDir, match: newMatcher(cfg, opts.Exclude), warn: opts.Warning, inodes: map[inodeKey]*linkGroup{}, data: map[*File]*blobSource{}, reparse: map[*File]*blobSource{}}
+	if abs, err := filepath.Abs(srcDir); err == nil {
+		scan.absRoot = abs
+	}
+	root, err := scan.scan(ctx)
+	if err != nil {
+		return err
+	}
+
+	dir := filepath.Dir(wimPath)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(wimPath)+".reseal-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	w := &wimWriter{f: tmp, opts: opts, old: old}
+	if err = w.write(ctx, scan, root); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), wimPath); err != nil {
+		return err
+	}
+	return nil
+}
+
+// inodeKey identifies a file on its file system, for hard links.
+type inodeKey struct{ dev, ino uint64 }
+
+type linkGroup struct {
+	id    uint64
+	first *File
+	src   *blobSource
+}
+
+type scanner struct {
+	root, absRoot string
+	match         *matcher
+	warn          func(string)
+	inodes        map[inodeKey]*linkGroup
+	nextGroup     uint64
+	data          map[*File]*blobSource // unnamed data stream of each regular file
+	reparse       map[*File]*blobSource
+	sources       []*blobSource // distinct sources, in tree order
+	total         int64
+}
+
+func (s *scanner) warnf(format string, args ...any) {
+	if s.warn != nil {
+		s.warn(fmt.Sprintf(format, args...))
+	}
+}
+
+func (s *scanner) scan(ctx context.Context) (*File, error) {
+	st, err := os.Stat(s.root)
+	if err != nil {
+		return nil, err
+	}
+	root := &File{Attributes: AttrDirectory, SecurityID: -1}
+	setTimesFrom(root, st)
+	if err := s.scanDir(ctx, root, s.root, "", 0); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+func (s *scanner) scanDir(ctx context.Context, dir *File, hostDir, imageDir string, depth int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if depth > maxTreeDepth {
+		return fmt.Errorf("%s: directory tree deeper than %d", hostDir, maxTreeDepth)
+	}
+	entries, err := os.ReadDir(hostDir)
+	if err != nil {
+		return err
+	}
+	for _, de := range entries {
+		name := de.Name()
+		imagePath := imageDir + "/" + name
+		hostPath := filepath.Join(hostDir, name)
+		if s.match.excluded(imagePath) {
+			continue
+		}
+		if !utf8.ValidString(name) {
+			return fmt.Errorf("%s: the name is not valid UTF-8", hostPath)
+		}
+		if strings.ContainsRune(name, '\\') {
+			return fmt.Errorf("%s: a backslash cannot be part of a Windows file name", hostPath)
+		}
+		info, err := os.Lstat(hostPath)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed while we looked
+			}
+			return err
+		}
+		f := &File{Name: name, SecurityID: -1, Parent: dir}
+		setTimesFrom(f, info)
+		switch mode := info.Mode(); {
+		case mode.IsDir():
+			f.Attributes = AttrDirectory
+			dir.Children = append(dir.Children, f)
+			if err := s.scanDir(ctx, f, hostPath, imagePath, depth+1); err != nil {
+				return err
+			}
+		case mode.IsRegular():
+			f.Attributes = AttrNormal
+			dir.Children = append(dir.Children, f)
+			s.addRegular(f, hostPath, info)
+		case mode&fs.ModeSymlink != 0:
+			target, err := os.Readlink(hostPath)
+			if err != nil {
+				return err
+			}
+			if err := s.addSymlink(f, hostPath, target); err != nil {
+				return err
+			}
+			dir.Children = append(dir.Children, f)
+		default:
+			s.warnf("%s: skipped (not a file, directory or symbolic link)", hostPath)
+		}
+	}
+	return nil
+}
+
+func setTimesFrom(f *File, info fs.FileInfo) {
+	atime, mtime := fileTimes(info)
+	f.LastWriteTime = TimeToFiletime(mtime)
+	f.LastAccessTime = TimeToFiletime(atime)
+	f.CreationTime = f.LastWriteTime
+}
+
+func (s *scanner) addRegular(f *File, hostPath string, info fs.FileInfo) {
+	key, nlink, ok := inodeOf(info)
+	if ok && nlink > 1 {
+		if g := s.inodes[key]; g != nil {
+			if g.id == 0 {
+				s.nextGroup++
+				g.id = s.nextGroup
+				g.first.HardLinkGroup = g.id
+			}
+			f.HardLinkGroup = g.id
+			if g.src != nil {
+				g.src.refs++
+				s.data[f] = g.src
+			}
+			return
+		}
+	}
+	var src *blobSource
+	if info.Size() > 0 {
+		src = &blobSource{path: hostPath, size: info.Size(), refs: 1}
+		s.sources = append(s.sources, src)
+		s.data[f] = src
+		s.total += info.Size()
+	}
+	if ok && nlink > 1 {
+		s.inodes[key] = &linkGroup{first: f, src: src}
+	}
+}
+
+// addSymlink turns a symbolic link into a symlink reparse point. Relative
+// targets are kept; absolute targets inside the captured tree are rewritten
+// relative to the image root and marked fixed (wimlib's --rpfix); others are
+// kept as they are and marked not fixed.
+func (s *scanner) addSymlink(f *File, hostPath, target string) error {
+	if !utf8.ValidString(target) || target == "" {
+		return fmt.Errorf("%s: symbolic link target is empty or not valid UTF-8", hostPath)
+	}
+	f.Attributes = AttrReparsePoint
+	if st, err := os.Stat(hostPath); err == nil && st.IsDir() {
+		f.Attributes |= AttrDirectory
+	}
+	f.ReparseTag = ReparseTagSymlink
+	relative := !filepath.IsAbs(target)
+	text := target
+	f.ReparseFlags = 1 // not fixed
+	if !relative {
+		clean := filepath.Clean(target)
+		if s.absRoot != "" {
+			if rel, err := filepath.Rel(s.absRoot, clean); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				text = "/" + filepath.ToSlash(rel)
+				if rel == "." {
+					text = "/"
+				}
+				f.ReparseFlags = 0
+			}
+		}
+	}
+	text = strings.ReplaceAll(filepath.ToSlash(text), "/", `\`)
+	data := symlinkReparse(text, relative)
+	src := &blobSource{data: data, size: int64(len(data)), refs: 1}
+	s.reparse[f] = src
+	return nil
+}
+
+// wimWriter lays out the new file: header, blobs, metadata resource, blob
+// table, XML data and integrity table.
+type wimWriter struct {
+	f    *os.File
+	opts CaptureOptions
+	old  *Reader
+}
+
+func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error {
+	var hdr Header
+	start := int64(headerSize)
+	var oldEntries []blobEntry
+	known := map[Hash]*blobEntry{}
+	if w.old != nil {
+		hdr = w.old.header
+		if _, err := w.old.copyTo(w.f); err != nil {
+			return err
+		}
+		start = w.old.size
+		oldEntries = append(oldEntries, w.old.rawTable...)
+		for i := range oldEntries {
+			e := &oldEntries[i]
+			if e.res.Flags&resFlagMetadata == 0 && !(e.res.Flags&resFlagSolid != 0 && e.res.OrigSize == solidMagicSize) && e.res.Flags&resFlagFree == 0 {
+				if known[e.hash] == nil {
+					known[e.hash] = e
+				}
+			}
+		}
+	} else {
+		hdr = Header{Version: versionDefault, Flags: hdrFlagRPFix, PartNumber: 1, TotalParts: 1}
+		if _, err := rand.Read(hdr.GUID[:]); err != nil {
+			return err
+		}
+		switch w.opts.Compression {
+		case CompressXPRESS:
+			hdr.Flags |= hdrFlagCompression | hdrFlagXPRESS
+		case CompressLZX:
+			hdr.Flags |= hdrFlagCompression | hdrFlagLZX
+		}
+		if w.opts.Compression != CompressNone {
+			hdr.ChunkSize = uint32(w.opts.ChunkSize)
+		}
+		if _, err := w.f.WriteAt(make([]byte, headerSize), 0); err != nil {
+			return err
+		}
+	}
+	hdr.Flags &^= hdrFlagWriteInProg
+	out := newOutFile(w.f, start)
+	store := &blobStore{out: out, comp: w.opts.Compression, chunkSize: w.opts.ChunkSize, threads: w.opts.Threads, known: known, progress: w.opts.Progress, total: scan.total}
+	if err := store.store(ctx, scan.sources); err != nil {
+		return err
+	}
+	var reparseSrcs []*blobSource
+	root.Walk(func(f *File) error {
+		if src := scan.reparse[f]; src != nil {
+			reparseSrcs = append(reparseSrcs, src)
+		}
+		return nil
+	})
+	if err := store.store(ctx, reparseSrcs); err != nil {
+		return err
+	}
+	info := ImageInfo{Name: w.opts.Name, Description: w.opts.Description}
+	root.Walk(func(f *File) error {
+		if src := scan.data[f]; src != nil {
+			f.Data = Stream{Hash: src.hash, Size: src.size}
+		}
+		if src := scan.reparse[f]; src != nil {
+			f.Reparse = Stream{Hash: src.hash, Size: src.size}
+		}
+		if f.IsDir() && !f.IsReparsePoint() {
+			info.DirCount++
+		} else {
+			info.FileCount++
+		}
+		info.TotalBytes += f.Data.Size + f.Reparse.Size
+		return nil
+	})
+	for _, g := range scan.inodes {
+		if g.id != 0 && g.src != nil {
+			info.HardLinkBytes += int64(g.src.refs-1) * g.src.size
+		}
+	}
+	meta := marshalMetadata(root, nil)
+	msrc := &blobSource{data: meta, size: int64(len(meta)), metadata: true, refs: 1}
+	store.progress = nil
+	if err := store.store(ctx, []*blobSource{msrc}); err != nil {
+		return err
+	}
+
+	// Blob table: the old entries as they were (solid runs must keep their
+	// order), then the new blobs, the new metadata resource last.
+	table := make([]byte, 0, (len(oldEntries)+len(store.entries))*blobEntrySize)
+	var eb [blobEntrySize]byte
+	for i := range oldEntries {
+		oldEntries[i].put(eb[:])
+		table = append(table, eb[:]...)
+	}
+	for _, e := range store.entries {
+		e.put(eb[:])
+		table = append(table, eb[:]...)
+	}
+	hdr.blobTable = resHeader{StoredSize: int64(len(table)), Flags: resFlagMetadata, Offset: out.pos, OrigSize: int64(len(table))}
+	if _, err := out.Write(table); err != nil {
+		return err
+	}
+	hdr.ImageCount++
+
+	now := TimeToFiletime(time.Now())
+	images := [][]byte{}
+	if w.old != nil {
+		images = append(images, w.old.rawXML...)
+	}
+	images = append(images, imageXML(info, now, now))
+	xmlStart := out.pos
+	xmlData := encodeXMLData(wimXML(xmlStart, images))
+	hdr.xmlData = resHeader{StoredSize: int64(len(xmlData)), Flags: resFlagMetadata, Offset: xmlStart, OrigSize: int64(len(xmlData))}
+	if _, err := out.Write(xmlData); err != nil {
+		return err
+	}
+	hdr.integrity = resHeader{}
+	if w.opts.Check || (w.old != nil && w.old.header.HasIntegrity()) {
+		if err := out.flush(); err != nil {
+			return err
+		}
+		s, e := integrityRange(&hdr)
+		hashes, err := computeIntegrity(ctx, w.f, s, e, integrityChunk, nil)
+		if err != nil {
+			return err
+		}
+		it := marshalIntegrity(hashes, integrityChunk)
+		hdr.integrity = resHeader{StoredSize: int64(len(it)), Offset: out.pos, OrigSize: int64(len(it))}
+		if _, err := out.Write(it); err != nil {
+			return err
+		}
+	}
+	if err := out.finish(); err != nil {
+		return err
+	}
+	_, err := w.f.WriteAt(hdr.marshal(), 0)
+	return err
+}
+
+// copyTo copies the whole WIM file to w.
+func (r *Reader) copyTo(w io.WriterAt) (int64, error) {
+	buf := make([]byte, 1<<20)
+	var off int64
+	for off < r.size {
+		n := min(int64(len(buf)), r.size-off)
+		if _, err := r.r.ReadAt(buf[:n], off); err != nil {
+			return off, err
+		}
+		if _, err := w.WriteAt(buf[:n], off); err != nil {
+			return off, err
+		}
+		off += n
+	}
+	return off, nil
+}

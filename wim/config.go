@@ -1,0 +1,150 @@
+package wim
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"unicode/utf8"
+)
+
+// CaptureConfig is a capture configuration file in the WimScript.ini format
+// that DISM and wimlib read: [ExclusionList] globs leave files and
+// directories out, [ExclusionException] globs keep them in anyway. Other
+// sections are accepted and ignored.
+//
+// A glob starting with '\' or '/' is matched against the whole path from the
+// capture root; any other glob is matched against the name alone, in any
+// directory. '*' and '?' do not cross separators; matching ignores case, as
+// Windows does; drive letters are ignored.
+type CaptureConfig struct {
+	Exclusions []string
+	Exceptions []string
+}
+
+// DefaultCaptureConfig is what is excluded when no configuration is given:
+// the page, hibernation and swap files, restore points, recycle bins and the
+// offline files cache.
+func DefaultCaptureConfig() *CaptureConfig {
+	return &CaptureConfig{Exclusions: []string{
+		`\$ntfs.log`, `\hiberfil.sys`, `\pagefile.sys`, `\swapfile.sys`, `\System Volume Information`,
+		`\RECYCLER`, `\$RECYCLE.BIN`, `\$Recycle.Bin`, `\Windows\CSC`,
+	}}
+}
+
+// ParseCaptureConfig reads a WimScript.ini file (UTF-8, or UTF-16LE with a BOM).
+func ParseCaptureConfig(r io.Reader) (*CaptureConfig, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) >= 2 && data[0] == 0xff && data[1] == 0xfe {
+		text, err := decodeXMLData(data)
+		if err != nil {
+			return nil, fmt.Errorf("configuration file: %w", err)
+		}
+		data = []byte(text)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("configuration file is neither UTF-8 nor UTF-16LE")
+	}
+	c := &CaptureConfig{}
+	section := ""
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || s[0] == '#' || s[0] == ';' {
+			continue
+		}
+		if s[0] == '[' {
+			if !strings.HasSuffix(s, "]") {
+				return nil, fmt.Errorf("configuration file line %d: unterminated section %q", line, s)
+			}
+			section = strings.ToLower(strings.TrimSpace(s[1 : len(s)-1]))
+			continue
+		}
+		if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+			s = s[1 : len(s)-1]
+		}
+		switch section {
+		case "exclusionlist":
+			c.Exclusions = append(c.Exclusions, s)
+		case "exclusionexception":
+			c.Exceptions = append(c.Exceptions, s)
+		case "":
+			return nil, fmt.Errorf("configuration file line %d: %q is outside any section", line, s)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("configuration file: %w", err)
+	}
+	for _, g := range append(append([]string(nil), c.Exclusions...), c.Exceptions...) {
+		if _, err := path.Match(normalizeGlob(g), "x"); err != nil {
+			return nil, fmt.Errorf("configuration file: bad glob %q: %w", g, err)
+		}
+	}
+	return c, nil
+}
+
+// normalizeGlob lowercases a glob, turns '\' into '/' and drops a drive letter.
+func normalizeGlob(g string) string {
+	if len(g) >= 2 && g[1] == ':' && isLetter(g[0]) {
+		g = g[2:]
+	}
+	g = strings.ReplaceAll(g, `\`, "/")
+	for strings.Contains(g, "//") {
+		g = strings.ReplaceAll(g, "//", "/")
+	}
+	if len(g) > 1 {
+		g = strings.TrimSuffix(g, "/")
+	}
+	return strings.ToLower(g)
+}
+
+// matcher answers whether an image path is excluded.
+type matcher struct {
+	excl, exc []string
+}
+
+func newMatcher(c *CaptureConfig, extra []string) *matcher {
+	m := &matcher{}
+	if c != nil {
+		for _, g := range c.Exclusions {
+			m.excl = append(m.excl, normalizeGlob(g))
+		}
+		for _, g := range c.Exceptions {
+			m.exc = append(m.exc, normalizeGlob(g))
+		}
+	}
+	for _, g := range extra {
+		m.excl = append(m.excl, normalizeGlob(g))
+	}
+	return m
+}
+
+func globMatches(globs []string, imagePath string) bool {
+	lp := strings.ToLower(imagePath)
+	name := lp[strings.LastIndexByte(lp, '/')+1:]
+	for _, g := range globs {
+		target := name
+		if strings.HasPrefix(g, "/") {
+			target = lp
+		}
+		if ok, _ := path.Match(g, target); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// excluded reports whether the entry at imagePath ("/dir/name") is left out.
+func (m *matcher) excluded(imagePath string) bool {
+	if len(m.excl) == 0 || !globMatches(m.excl, imagePath) {
+		return false
+	}
+	return !globMatches(m.exc, imagePath)
+}
