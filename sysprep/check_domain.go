@@ -1,0 +1,32 @@
+package sysprep
+
+import (
+	"github.com/reseal/reseal/winimage"
+)
+
+// primaryDomainSIDKey holds the SID of the domain the machine is joined to.
+var primaryDomainSIDKey = winimage.KeyRef{Hive: winimage.HiveSecurity, Path: `Policy\PolPrDmS`}
+
+// domainSID returns the SID of the domain the machine belongs to, if any.
+func domainSID(v *winimage.Volume) (string, bool) {
+	val, ok := v.Value(primaryDomainSIDKey, "")
+	if !ok || len(val.Data) < 8 {
+		return "", false
+	}
+	sid, err := winimage.FormatSID(val.Data)
+	if err != nil {
+		return "", false
+	}
+	return sid, true
+}
+
+// checkDomain warns that a domain member leaves its domain when generalized.
+func checkDomain(v *winimage.Volume, o *Options) []Finding {
+	sid, ok := domainSID(v)
+	if !ok {
+		return nil
+	}
+	return []Finding{{ID: "domain-member", Severity: SeverityWarning, Where: primaryDomainSIDKey.String(),
+		Message: "the machine is a member of the domain " + sid + "; generalize removes it from the domain",
+		Fix:     "join the domain again at deployment (Microsoft-Windows-UnattendedJoin in the specialize pass)"}}
+}

@@ -1,0 +1,220 @@
+// Package sysprep generalizes an offline Windows volume the way Sysprep
+// does, without booting it: inspect (winimage), preflight (every check runs,
+// findings are data), plan (providers return Actions and touch nothing),
+// commit (staged, journaled, atomic renames) and report (text, JSON and
+// Sysprep's own Panther logs).
+//
+// A volume either stays byte-for-byte unchanged or ends fully generalized:
+// an interrupted commit is finished or rolled back by RecoverJournal, which
+// Preflight and Generalize call before anything else.
+package sysprep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/reseal/reseal/unattend"
+	"github.com/reseal/reseal/winimage"
+)
+
+// Mode is what the next boot enters after generalize.
+type Mode int
+
+const (
+	ModeOOBE  Mode = iota // specialize, then oobeSystem and the out-of-box experience
+	ModeAudit             // specialize, then auditSystem, auditUser and the desktop
+)
+
+func (m Mode) String() string {
+	if m == ModeAudit {
+		return "audit"
+	}
+	return "oobe"
+}
+
+// Options controls a run.
+type Options struct {
+	Mode         Mode
+	VM           bool   // --mode vm: keep device installs
+	UnattendPath string // --unattend FILE ("" = none)
+	DryRun       bool
+	Now          func() time.Time  // nil = time.Now
+	Progress     func(step string) // nil = silent
+
+	// crashAt, when positive, stops the commit abruptly at that durable
+	// step, as a kill would (tests only).
+	crashAt int
+	run     *runState
+}
+
+// runState is what one run shares between checks and providers.
+type runState struct {
+	ctx      context.Context
+	answer   *unattend.File // parsed --unattend file, nil if none or unreadable
+	answerFs []unattend.Finding
+	answerEr error
+	settings generalizeSettings
+	notRun   []string
+	mapped   []string // modules covered by a reseal equivalent, for the logs
+}
+
+// generalizeSettings are the answer file's generalize-pass settings that
+// change what the providers do.
+type generalizeSettings struct {
+	PersistAllDeviceInstalls      bool
+	DoNotCleanUpNonPresentDevices bool
+	SkipRearm                     bool
+}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o *Options) progress(step string) {
+	if o.Progress != nil {
+		o.Progress(step)
+	}
+}
+
+func (o *Options) ctx() context.Context {
+	if o.run == nil || o.run.ctx == nil {
+		return context.Background()
+	}
+	return o.run.ctx
+}
+
+// Severity of a finding.
+type Severity int
+
+const (
+	SeverityInfo Severity = iota
+	SeverityWarning
+	SeverityError
+)
+
+func (s Severity) String() string {
+	switch s {
+	case SeverityWarning:
+		return "warning"
+	case SeverityError:
+		return "error"
+	}
+	return "info"
+}
+
+// MarshalText renders the severity as its name in JSON.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Finding is one result of a preflight check.
+type Finding struct {
+	ID       string   // stable identifier: "appx-not-provisioned", "pending-servicing", ...
+	Severity Severity //
+	Message  string   // what is wrong, in Sysprep's words where Sysprep has some
+	Where    string   // the file or registry key it was found in
+	Code     string   // Sysprep's error code, e.g. "0x80073cf2"
+	Fix      string   // what to do about it
+}
+
+// Action is one change of the plan: data, decided by a provider.
+type Action struct {
+	Provider string // "image-state", "identity", ...
+	Kind     string // "set-value", "delete-value", "delete-key", "delete-file", "delete-dir", "write-file"
+	Target   string // HKLM\SYSTEM\ControlSet001\... or a volume path (Windows\Temp\x)
+	Detail   string // value name and data, size, reason
+
+	op operation
+}
+
+// Report is what a run found and did.
+type Report struct {
+	Target        string
+	Installation  winimage.Installation
+	Journal       string    // what the journal recovery at start did ("" if nothing)
+	Findings      []Finding //
+	Actions       []Action  // the plan; with DryRun nothing was done
+	NotRunOffline []string  // sysprepModules reported as not run
+}
+
+// HasErrors reports whether any finding is an error.
+func (r *Report) HasErrors() bool {
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrRefused is wrapped by Generalize when preflight found errors; nothing
+// was changed.
+var ErrRefused = errors.New("preflight found errors; nothing was changed")
+
+// Preflight runs every check on the volume at target and changes nothing
+// (apart from finishing or rolling back an interrupted commit first).
+func Preflight(ctx context.Context, target string, opts Options) (*Report, error) {
+	r, v, err := begin(ctx, target, &opts)
+	if err != nil {
+		return r, err
+	}
+	defer v.Close()
+	r.Findings = runChecks(v, &opts)
+	return r, nil
+}
+
+// Generalize runs preflight, and when it finds no error, plans and commits
+// the generalization of the volume at target. With opts.DryRun it stops
+// after planning.
+func Generalize(ctx context.Context, target string, opts Options) (*Report, error) {
+	r, v, err := begin(ctx, target, &opts)
+	if err != nil {
+		return r, err
+	}
+	defer v.Close()
+	r.Findings = runChecks(v, &opts)
+	if r.HasErrors() {
+		return r, fmt.Errorf("%s: %w", target, ErrRefused)
+	}
+	plan, notRun, err := makePlan(v, &opts)
+	if err != nil {
+		return r, err
+	}
+	r.Actions, r.NotRunOffline = plan, notRun
+	if opts.DryRun {
+		return r, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
+	opts.progress("commit")
+	if err := commit(v, &opts, r); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func begin(ctx context.Context, target string, opts *Options) (*Report, *winimage.Volume, error) {
+	r := &Report{Target: target}
+	opts.progress("journal")
+	msg, err := RecoverJournal(target)
+	r.Journal = msg
+	if err != nil {
+		return r, nil, err
+	}
+	opts.progress("inspect")
+	v, err := winimage.Open(target)
+	if err != nil {
+		return r, nil, err
+	}
+	r.Installation = v.Installation
+	opts.run = &runState{ctx: ctx}
+	if err := loadAnswerFile(v, opts); err != nil {
+		v.Close()
+		return r, nil, err
+	}
+	return r, v, nil
+}

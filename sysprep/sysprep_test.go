@@ -1,0 +1,165 @@
+package sysprep
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reseal/reseal/hive"
+	"github.com/reseal/reseal/winimage"
+)
+
+var fixedNow = func() time.Time { return time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC) }
+
+func findingIDs(fs []Finding, sev Severity) []string {
+	var ids []string
+	for _, f := range fs {
+		if f.Severity == sev {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+func TestPreflightCleanVolume(t *testing.T) {
+	root := newTestVolume(t).save()
+	before := treeHash(t, root)
+	r, err := Preflight(context.Background(), root, Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.HasErrors() {
+		t.Fatalf("clean volume has errors: %+v", r.Findings)
+	}
+	if r.Installation.Build != 19045 || r.Installation.Architecture != "amd64" || r.Installation.CurrentControlSet != 1 {
+		t.Errorf("installation = %+v", r.Installation)
+	}
+	if after := treeHash(t, root); after != before {
+		t.Error("preflight changed the volume")
+	}
+}
+
+func TestGeneralizeEffects(t *testing.T) {
+	root := newTestVolume(t).save()
+	r, err := Generalize(context.Background(), root, Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, journalDir)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("journal left behind: %v", err)
+	}
+	v, err := winimage.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	str := func(h, p, name string) string {
+		s, _ := v.String(winimage.KeyRef{Hive: h, Path: p}, name)
+		return s
+	}
+	has := func(h, p, name string) bool {
+		_, ok := v.Value(winimage.KeyRef{Hive: h, Path: p}, name)
+		return ok
+	}
+	if got := str("SOFTWARE", `Microsoft\Windows\CurrentVersion\Setup\State`, "ImageState"); got != imageStateGeneralizeOOBE {
+		t.Errorf("ImageState = %q", got)
+	}
+	if got := str("SYSTEM", `ControlSet001\Control\ComputerName\ComputerName`, "ComputerName"); got != placeholderComputerName {
+		t.Errorf("ComputerName = %q", got)
+	}
+	if has("SOFTWARE", `Microsoft\Cryptography`, "MachineGuid") || has("SOFTWARE", `Microsoft\Windows\CurrentVersion\WindowsUpdate`, "SusClientId") {
+		t.Error("machine ids survived")
+	}
+	if has("SYSTEM", `ControlSet001\Services\Tcpip\Parameters\Interfaces\{5d6a3c1e-1111-4a2b-9c3d-000000000001}`, "DhcpIPAddress") {
+		t.Error("DHCP lease survived")
+	}
+	if !has("SYSTEM", `ControlSet001\Services\Tcpip\Parameters\Interfaces\{5d6a3c1e-1111-4a2b-9c3d-000000000001}`, "EnableDHCP") {
+		t.Error("interface configuration was removed with the lease")
+	}
+	if v.KeyExists(winimage.KeyRef{Hive: "SYSTEM", Path: `ControlSet001\Enum\PCI`}) {
+		if k, _ := v.OpenKey(winimage.KeyRef{Hive: "SYSTEM", Path: `ControlSet001\Enum\PCI`}); k != nil {
+			if names, _ := k.SubKeyNames(); len(names) > 0 {
+				t.Errorf("PCI device installs survived: %v", names)
+			}
+		}
+	}
+	if !v.KeyExists(winimage.KeyRef{Hive: "SYSTEM", Path: `ControlSet001\Enum\ROOT\BasicDisplay\0000`}) {
+		t.Error("root-enumerated device removed")
+	}
+	if n, _ := v.Integer(winimage.KeyRef{Hive: "SOFTWARE", Path: "reseal"}, "GeneralizeCount"); n != 1 {
+		t.Errorf("GeneralizeCount = %d", n)
+	}
+	if has("SOFTWARE", `Contoso\Agent`, "AgentId") {
+		t.Error("action file deleteValue not carried out")
+	}
+	if n, _ := v.Integer(winimage.KeyRef{Hive: "SYSTEM", Path: `ControlSet001\Services\ContosoAgent`}, "Start"); n != 3 {
+		t.Error("action file setValue not carried out")
+	}
+	fv, _ := v.Value(winimage.BuiltinAdministratorKey, "F")
+	if flags, err := winimage.AccountFlags(fv.Data); err != nil || flags&winimage.AccountDisabled == 0 {
+		t.Errorf("built-in Administrator not disabled: %x %v", flags, err)
+	}
+	for _, gone := range []string{"pagefile.sys", "Windows/System32/winevt/Logs/System.evtx", "Windows/Temp/sub", "Windows/MEMORY.DMP", "Windows/Logs/contoso.log", "Windows/Panther/setupact.log"} {
+		if v.Exists(gone) {
+			t.Errorf("%s survived", gone)
+		}
+	}
+	for _, kept := range []string{"Windows/INF/machine.inf", "Windows/System32/DriverStore/FileRepository/e1g6032e.inf_amd64_1a2b3c/e1g6032e.inf", "Windows/System32/Sysprep/Sysprep_succeeded.tag"} {
+		if !v.Exists(kept) {
+			t.Errorf("%s missing", kept)
+		}
+	}
+	ini, _ := v.ReadFile(stateIniPath, 1<<10)
+	if !strings.Contains(string(ini), imageStateGeneralizeOOBE) {
+		t.Errorf("State.ini = %q", ini)
+	}
+	log, _ := v.ReadFile(setupactPath, 1<<20)
+	if !strings.HasPrefix(string(log), "2024-01-01 00:00:00, Info                  SYSPRP earlier run\r\n") || !strings.Contains(string(log), runBanner) {
+		t.Errorf("setupact.log not appended:\n%s", log)
+	}
+	if len(r.NotRunOffline) == 0 || !strings.Contains(strings.Join(r.NotRunOffline, "\n"), "shsetup.dll") {
+		t.Errorf("shsetup.dll not reported as not run: %v", r.NotRunOffline)
+	}
+	for _, n := range []string{"SYSTEM", "SOFTWARE", "SAM"} {
+		h, err := hive.Open(filepath.Join(root, "Windows", "System32", "config", n), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if probs := h.Check(); len(probs) > 0 {
+			t.Errorf("%s: %v", n, probs)
+		}
+		h.Close()
+	}
+}
+
+func TestDryRunChangesNothingAndPlansTheSame(t *testing.T) {
+	root := newTestVolume(t).save()
+	before := treeHash(t, root)
+	dry, err := Generalize(context.Background(), root, Options{Now: fixedNow, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if treeHash(t, root) != before {
+		t.Fatal("dry run changed the volume")
+	}
+	real, err := Generalize(context.Background(), root, Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dry.Actions) != len(real.Actions) {
+		t.Fatalf("dry run planned %d actions, the run carried out %d", len(dry.Actions), len(real.Actions))
+	}
+	for i := range dry.Actions {
+		d, r := dry.Actions[i], real.Actions[i]
+		if d.Provider != r.Provider || d.Kind != r.Kind || d.Target != r.Target || d.Detail != r.Detail {
+			t.Errorf("action %d: dry %+v, real %+v", i, d, r)
+		}
+	}
+	if treeHash(t, root) == before {
+		t.Error("the real run changed nothing")
+	}
+}
