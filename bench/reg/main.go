@@ -1,0 +1,272 @@
+// Command reg measures `reseal reg import` against `hivexregedit --merge`
+// on the same 10,000-value .reg file applied to copies of the same hive,
+// and the time reseal takes to open, recover (from its logs) and commit
+// the dirty corpus hive SYSTEM_B. It prints the times and their ratio.
+//
+// It is not part of `go test ./...`; run it from the repository root:
+//
+//	go run ./bench/reg                 # corpus at ../shared/corpus or $RESEAL_CORPUS
+//	go run ./bench/reg -runs 5 -values 10000
+//
+// It needs hivexregedit (Debian: libwin-hivex-perl) on $PATH and the Go
+// toolchain to build reseal. Timings are wall-clock medians of -runs runs,
+// each on a fresh copy of the hive; both tools run as processes, so both
+// pay for starting up, reading the hive and writing it back (reseal with an
+// atomic, synced replace).
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/reseal/reseal/hive"
+	"github.com/reseal/reseal/hive/regfile"
+	"github.com/reseal/reseal/internal/testenv"
+)
+
+const prefix = `HKEY_LOCAL_MACHINE\SYSTEM`
+
+func main() {
+	runs := flag.Int("runs", 3, "runs per measurement (the median is reported)")
+	values := flag.Int("values", 10000, "values in the generated .reg file")
+	corpus := flag.String("corpus", testenv.CorpusDir(), "corpus directory")
+	flag.Parse()
+	if err := run(*corpus, *runs, *values); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/reg:", err)
+		os.Exit(1)
+	}
+}
+
+func run(corpus string, runs, values int) error {
+	if corpus == "" {
+		return fmt.Errorf("no corpus: set RESEAL_CORPUS or -corpus")
+	}
+	hivex, err := exec.LookPath("hivexregedit")
+	if err != nil {
+		return fmt.Errorf("hivexregedit not installed (Debian: libwin-hivex-perl)")
+	}
+	work, err := os.MkdirTemp("", "reseal-bench-reg-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	reseal := filepath.Join(work, "reseal")
+	build := exec.Command("go", "build", "-o", reseal, "./cmd/reseal")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build reseal: %w", err)
+	}
+
+	regPath := filepath.Join(work, "bench.reg")
+	if err := writeBenchReg(regPath, values); err != nil {
+		return err
+	}
+	st, _ := os.Stat(regPath)
+	fmt.Printf(".reg file: %d values in %d keys, %d bytes (UTF-8, LF, as hivexregedit wants it)\n", values, (values+99)/100, st.Size())
+
+	// Two base hives: the real 11 MB SYSTEM of the corpus, and a new empty
+	// hive saved by reseal.
+	empty := filepath.Join(work, "empty.hive")
+	if err := hive.New().SaveAs(empty); err != nil {
+		return fmt.Errorf("create empty hive: %w", err)
+	}
+	bases := []struct{ name, path string }{
+		{"corpus regipy/SYSTEM (11 MB)", filepath.Join(corpus, "hives", "regipy", "SYSTEM")},
+		{"new empty hive", empty},
+	}
+	for _, base := range bases {
+		fmt.Printf("\nbase hive: %s\n", base.name)
+		r, err := timeRuns(runs, work, base.path, func(h string) *exec.Cmd {
+			return exec.Command(reseal, "reg", "import", h, regPath, "--prefix", prefix)
+		})
+		if err != nil {
+			return fmt.Errorf("reseal reg import: %w", err)
+		}
+		x, err := timeRuns(runs, work, base.path, func(h string) *exec.Cmd {
+			return exec.Command(hivex, "--merge", "--prefix", prefix, h, regPath)
+		})
+		if err != nil {
+			return fmt.Errorf("hivexregedit --merge: %w", err)
+		}
+		fmt.Printf("  reseal reg import     %8.3f s (median of %d)\n", r.Seconds(), runs)
+		fmt.Printf("  hivexregedit --merge  %8.3f s (median of %d)\n", x.Seconds(), runs)
+		fmt.Printf("  ratio reseal/hivex   %8.2f (target <= 0.50)\n", r.Seconds()/x.Seconds())
+		if err := sameResult(work, base.path, reseal, hivex, regPath); err != nil {
+			return err
+		}
+	}
+
+	fmt.Printf("\nSYSTEM_B (dirty, 12 MB, logs LOG1+LOG2): open + recover + commit, in process\n")
+	var times []time.Duration
+	var rec hive.Recovery
+	for i := 0; i < runs; i++ {
+		dir, err := os.MkdirTemp(work, "sysb-")
+		if err != nil {
+			return err
+		}
+		src := filepath.Join(corpus, "hives", "regipy", "SYSTEM_B")
+		for _, suffix := range []string{"", ".LOG1", ".LOG2"} {
+			if err := copyFile(src+suffix, filepath.Join(dir, "SYSTEM_B"+suffix)); err != nil {
+				return err
+			}
+		}
+		start := time.Now()
+		h, err := hive.Open(filepath.Join(dir, "SYSTEM_B"), nil)
+		if err != nil {
+			return err
+		}
+		if err := h.Commit(); err != nil {
+			return err
+		}
+		times = append(times, time.Since(start))
+		rec = h.Recovery()
+		h.Close()
+	}
+	fmt.Printf("  open+recover+commit   %8.3f s (median of %d; %d dirty pages from %d logs)\n", median(times).Seconds(), runs, rec.DirtyPages, len(rec.Logs))
+	return nil
+}
+
+// timeRuns runs the command made by mk on a fresh copy of base, runs times,
+// and returns the median wall time.
+func timeRuns(runs int, work, base string, mk func(hivePath string) *exec.Cmd) (time.Duration, error) {
+	var times []time.Duration
+	for i := 0; i < runs; i++ {
+		copyPath := filepath.Join(work, "run.hive")
+		if err := copyFile(base, copyPath); err != nil {
+			return 0, err
+		}
+		cmd := mk(copyPath)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		err := cmd.Run()
+		elapsed := time.Since(start)
+		if err != nil {
+			return 0, fmt.Errorf("%v: %s", err, out.String())
+		}
+		times = append(times, elapsed)
+	}
+	return median(times), nil
+}
+
+// sameResult imports with both tools once more and checks that the two
+// hives now hold the same values under the benchmark's key.
+func sameResult(work, base, reseal, hivex, regPath string) error {
+	var exports [2][]byte
+	for i, mk := range []func(string) *exec.Cmd{
+		func(h string) *exec.Cmd { return exec.Command(reseal, "reg", "import", h, regPath, "--prefix", prefix) },
+		func(h string) *exec.Cmd { return exec.Command(hivex, "--merge", "--prefix", prefix, h, regPath) },
+	} {
+		p := filepath.Join(work, fmt.Sprintf("check%d.hive", i))
+		if err := copyFile(base, p); err != nil {
+			return err
+		}
+		if out, err := mk(p).CombinedOutput(); err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		h, err := hive.Open(p, &hive.OpenOptions{ReadOnly: true, NoLogs: true})
+		if err != nil {
+			return err
+		}
+		k, err := h.Root().OpenKey("ResealBench")
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := regfile.Export(context.Background(), &buf, k, &regfile.ExportOptions{Encoding: regfile.UTF8}); err != nil {
+			return err
+		}
+		exports[i] = buf.Bytes()
+		h.Close()
+	}
+	if bytes.Equal(exports[0], exports[1]) {
+		fmt.Printf("  both hives hold the same %d-byte export of the imported keys\n", len(exports[0]))
+		return nil
+	}
+	fmt.Printf("  WARNING: the two hives differ after import (reseal %d bytes, hivex %d bytes of export)\n", len(exports[0]), len(exports[1]))
+	return nil
+}
+
+// writeBenchReg writes values values spread over keys of 100 values each,
+// mixing the types regedit writes: strings, dwords, qwords, binary (some
+// long enough to wrap), expandable and multi strings.
+func writeBenchReg(path string, values int) error {
+	var buf bytes.Buffer
+	enc := regfile.NewEncoder(&buf, regfile.UTF8)
+	for i := 0; i < values; i++ {
+		if i%100 == 0 {
+			if err := enc.WriteKey(fmt.Sprintf(`%s\ResealBench\Key%04d`, prefix, i/100)); err != nil {
+				return err
+			}
+		}
+		name := fmt.Sprintf("Value%05d", i)
+		var err error
+		switch i % 6 {
+		case 0:
+			err = enc.WriteValue(name, hive.TypeString, utf16z(fmt.Sprintf(`C:\Program Files\Vendor\App %d\bin`, i)))
+		case 1:
+			err = enc.WriteValue(name, hive.TypeDWord, binary.LittleEndian.AppendUint32(nil, uint32(i)))
+		case 2:
+			err = enc.WriteValue(name, hive.TypeQWord, binary.LittleEndian.AppendUint64(nil, uint64(i)<<33))
+		case 3:
+			b := make([]byte, 16+i%200)
+			for j := range b {
+				b[j] = byte(i + j)
+			}
+			err = enc.WriteValue(name, hive.TypeBinary, b)
+		case 4:
+			err = enc.WriteValue(name, hive.TypeExpandString, utf16z(fmt.Sprintf(`%%SystemRoot%%\System32\drivers\d%d.sys`, i)))
+		case 5:
+			err = enc.WriteValue(name, hive.TypeMultiString, append(utf16z(fmt.Sprintf("first %d", i)), utf16z("second")...))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(strings.ReplaceAll(buf.String(), "\r\n", "\n")), 0o644)
+}
+
+func utf16z(s string) []byte {
+	var b []byte
+	for _, r := range s { // the benchmark's strings are ASCII
+		b = append(b, byte(r), 0)
+	}
+	return append(b, 0, 0)
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func median(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
