@@ -336,6 +336,12 @@ func (p *parser) parse() (*Node, error) {
 			openOffset = -1
 		case xml.CharData:
 			if cur == doc && len(bytes.TrimSpace(t)) > 0 {
+				lead := t[:len(t)-len(bytes.TrimLeft(t, " \t\r\n"))]
+				if k := bytes.Count(lead, []byte("\n")); k > 0 {
+					line, col = line+k, len(lead)-bytes.LastIndexByte(lead, '\n')
+				} else {
+					col += len(lead)
+				}
 				return nil, p.errorAt(IDMalformed, line, col, nil, "text outside the root element")
 			}
 			if err := p.count(1); err != nil {

@@ -3,8 +3,8 @@ package unattend
 import (
 	"fmt"
 	"io"
-	"sort"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/reseal/reseal/unattend/internal/catalog"
