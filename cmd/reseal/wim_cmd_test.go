@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWIMCommands(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(filepath.Join(src, "dir", "pagefile.sys"), 0o755)
+	os.WriteFile(filepath.Join(src, "dir", "a.txt"), []byte(strings.Repeat("data ", 5000)), 0o644)
+	os.WriteFile(filepath.Join(src, "pagefile.sys"), []byte("excluded by default"), 0o644)
+	os.WriteFile(filepath.Join(src, "skip.tmp"), []byte("excluded by --exclude"), 0o644)
+	wimPath := filepath.Join(t.TempDir(), "x.wim")
+
+	code, _, stderr := runCLI(t, "capture", src, wimPath, "--name", "Base", "--description", "desc", "--compress", "lzx", "--check", "--threads", "2", "--exclude", "*.tmp")
+	if code != exitOK {
+		t.Fatalf("capture: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "capture", filepath.Join(src, "dir"), wimPath, "--name", "Dir", "--append")
+	if code != exitOK {
+		t.Fatalf("capture --append: exit %d: %s", code, stderr)
+	}
+	code, out, _ := runCLI(t, "info", wimPath, "--json")
+	var info struct {
+		Compression string `json:"compression"`
+		Integrity   bool   `json:"integrity"`
+		Images      []struct {
+			Index     int    `json:"index"`
+			Name      string `json:"name"`
+			FileCount int    `json:"file_count"`
+			DirCount  int    `json:"dir_count"`
+		} `json:"images"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &info) != nil {
+		t.Fatalf("info --json: exit %d, %s", code, out)
+	}
+	if len(info.Images) != 2 || info.Images[0].Name != "Base" || info.Images[1].Name != "Dir" || info.Compression != "LZX" || !info.Integrity {
+		t.Fatalf("info: %+v", info)
+	}
+	// pagefile.sys at the root is excluded by default, dir/pagefile.sys is not (the glob is rooted).
+	if info.Images[0].FileCount != 1 || info.Images[0].DirCount != 3 {
+		t.Errorf("image 1 counts: %+v", info.Images[0])
+	}
+	if code, out, _ := runCLI(t, "info", wimPath); code != exitOK || !strings.Contains(out, "Name:                   Dir") {
+		t.Errorf("info: exit %d\n%s", code, out)
+	}
+	if code, out, stderr := runCLI(t, "verify", wimPath); code != exitOK {
+		t.Fatalf("verify: exit %d %s %s", code, out, stderr)
+	}
+	dest := filepath.Join(t.TempDir(), "dest")
+	if code, _, stderr := runCLI(t, "apply", wimPath, "Dir", dest); code != exitOK {
+		t.Fatalf("apply: exit %d %s", code, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(dest, "a.txt")); err != nil || len(b) != 25000 {
+		t.Fatalf("applied a.txt: %d bytes, %v", len(b), err)
+	}
+	if code, _, _ := runCLI(t, "apply", wimPath, "3", filepath.Join(t.TempDir(), "d")); code != exitUsage {
+		t.Errorf("apply of a missing image: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := runCLI(t, "capture", src); code != exitUsage {
+		t.Errorf("capture without DEST: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, "capture", src, wimPath+"2", "--compress", "zip"); code != exitUsage {
+		t.Errorf("capture --compress zip: exit %d", code)
+	}
+
+	// Damage a byte in the middle of the file: verify must fail with exit 1.
+	data, _ := os.ReadFile(wimPath)
+	data[len(data)/3] ^= 0xff
+	bad := filepath.Join(t.TempDir(), "bad.wim")
+	os.WriteFile(bad, data, 0o644)
+	if code, out, stderr := runCLI(t, "verify", bad); code != exitRefused {
+		t.Errorf("verify of a damaged WIM: exit %d, want 1\n%s%s", code, out, stderr)
+	}
+	os.WriteFile(bad, []byte("not a wim at all, just text that is long enough to not be a header................................................................................................................................................................................."), 0o644)
+	if code, _, _ := runCLI(t, "verify", bad); code != exitRefused {
+		t.Errorf("verify of a non-WIM: exit %d, want 1", code)
+	}
+}
