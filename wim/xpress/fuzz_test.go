@@ -10,7 +10,7 @@ import (
 
 // fuzzSeeds returns compressed chunks of real data: ours, and wimlib's when
 // wimlib-imagex is installed.
-func fuzzSeeds(f *testing.F) (chunks [][]byte, sizes []int) {
+func fuzzSeeds(f testing.TB) (chunks [][]byte, sizes []int) {
 	c, _ := NewCompressor(MaxChunkSize)
 	for _, data := range testInputs(f) {
 		for _, n := range []int{5, 300, 4096, 32768} {
