@@ -1,7 +1,387 @@
 package main
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/reseal/reseal/sysprep"
+)
+
 // sysprepCommands returns the commands of this area. An area lists a command
 // here only once it works: unfinished features stay out of 'reseal help'.
 func sysprepCommands() []*command {
+	return []*command{
+		{Name: "preflight", Summary: "check an offline Windows volume for everything that makes Sysprep refuse it", Usage: preflightUsage, Run: runPreflight},
+		{Name: "generalize", Summary: "generalize an offline Windows volume the way Sysprep does (journaled, all or nothing)", Usage: generalizeUsage, Run: runGeneralize},
+		{Name: "sysprep", Summary: "generalize with Sysprep's own switches (/generalize /oobe /unattend:FILE ...)", Usage: sysprepUsage, Run: runSysprep},
+	}
+}
+
+const preflightUsage = `reseal preflight TARGET [--unattend FILE] [--json]
+
+Runs every check Sysprep's generalize would fail on, on the offline Windows
+volume at TARGET (the directory holding Windows\System32\config), and changes
+nothing: Store apps installed for a user but not provisioned, pending
+servicing, an upgraded installation older than Windows 10 1607, unsupported
+server roles and NPS RADIUS configuration, the 1001-run limit, an image left
+invalid by a failed run, a hibernated volume, answer file errors; warnings
+for stale answer files and domain membership.
+
+An interrupted reseal generalize on TARGET is finished or rolled back first,
+and the output says which.
+
+Exit status 1 when a check finds an error.`
+
+const generalizeUsage = `reseal generalize TARGET [--oobe|--audit] [--mode vm] [--unattend FILE] [--dry-run] [--json]
+
+Runs preflight and, when it finds no error, generalizes the offline Windows
+volume at TARGET: image state and next-boot setup (specialize, then OOBE or
+audit mode), the answer file's generalize pass (cached to
+Windows\Panther\unattend.xml), Plug and Play device installs, machine
+identity (computer name, MachineGuid, SusClientId, DHCP leases and DUID,
+network profiles, ...), machine-specific files, the built-in Administrator,
+the image's own Sysprep action files, and Sysprep's Panther logs.
+
+The change is journaled in TARGET\reseal-journal and carried out with
+atomic renames: if it is interrupted, the next reseal command on TARGET
+finishes it or rolls it back.
+
+  --oobe        next boot runs specialize, then OOBE (default)
+  --audit       next boot runs specialize, then audit mode
+  --mode vm     keep device installs (image redeployed on the same virtual hardware)
+  --unattend F  answer file: validated, generalize pass applied, cached for the next boot
+  --dry-run     print every key, value and file the run would change; change nothing
+  --json        print the report as JSON
+
+Exit status 1 when preflight finds an error (nothing is changed).`
+
+const sysprepUsage = `reseal sysprep TARGET /generalize [/oobe | /audit] [/mode:vm] [/unattend:FILE]
+               [/reboot | /shutdown | /quit] [/quiet]
+
+Sysprep's command line, for scripts written for sysprep.exe: the switches are
+case-insensitive and mean what they mean to Sysprep, applied to the offline
+volume at TARGET (see 'reseal help generalize'). /oobe and /audit exclude each
+other, as do /reboot, /shutdown and /quit; /mode:vm needs /generalize and is
+not valid with /audit. /reboot, /shutdown and /quit are accepted and have
+nothing to act on offline. /quiet prints only errors.`
+
+// volumeFlags are the flags shared by preflight and generalize.
+type volumeFlags struct {
+	unattend string
+	asJSON   bool
+}
+
+func runPreflight(ctx context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet("preflight")
+	var vf volumeFlags
+	fs.StringVar(&vf.unattend, "unattend", "", "answer file to validate")
+	fs.BoolVar(&vf.asJSON, "json", false, "print the report as JSON")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("want one TARGET, got %d arguments", len(rest))
+	}
+	target := rest[0]
+	journal, err := recoverFirst(sio, target, vf.asJSON, false)
+	if err != nil {
+		return err
+	}
+	r, err := sysprep.Preflight(ctx, target, sysprep.Options{UnattendPath: vf.unattend})
+	if r != nil && r.Journal == "" {
+		r.Journal = journal
+	}
+	if err != nil {
+		return err
+	}
+	if vf.asJSON {
+		if err := writeJSON(sio.Out, r); err != nil {
+			return err
+		}
+	} else {
+		printHeader(sio.Out, r)
+		printFindings(sio.Out, r.Findings)
+	}
+	if r.HasErrors() {
+		return refusedError("preflight found %s; nothing was changed", countFindings(r.Findings))
+	}
+	if !vf.asJSON {
+		fmt.Fprintf(sio.Out, "preflight passed: %s\n", countFindings(r.Findings))
+	}
 	return nil
+}
+
+// generalizeRequest is a generalize run as either command line describes it.
+type generalizeRequest struct {
+	target string
+	opts   sysprep.Options
+	asJSON bool
+	quiet  bool
+	notes  []string // what the command line asked for that has no offline effect
+}
+
+func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet("generalize")
+	oobe := fs.Bool("oobe", false, "next boot runs specialize, then OOBE (default)")
+	audit := fs.Bool("audit", false, "next boot runs specialize, then audit mode")
+	mode := fs.String("mode", "", `"vm": keep device installs`)
+	unattendPath := fs.String("unattend", "", "answer file")
+	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("want one TARGET, got %d arguments", len(rest))
+	}
+	if *oobe && *audit {
+		return usageError("--oobe and --audit exclude each other")
+	}
+	req := generalizeRequest{target: rest[0], asJSON: *asJSON}
+	switch strings.ToLower(*mode) {
+	case "":
+	case "vm":
+		req.opts.VM = true
+		if *audit {
+			return usageError("--mode vm is valid only with --oobe, as for Sysprep's /mode:vm")
+		}
+	default:
+		return usageError("--mode %q: the only mode is vm", *mode)
+	}
+	if *audit {
+		req.opts.Mode = sysprep.ModeAudit
+	}
+	req.opts.UnattendPath = *unattendPath
+	req.opts.DryRun = *dryRun
+	return doGeneralize(ctx, sio, req)
+}
+
+// sysprepSwitches are the switches sysprep.exe knows.
+var sysprepSwitches = map[string]bool{
+	"generalize": true, "oobe": true, "audit": true, "quiet": true, "reboot": true,
+	"shutdown": true, "quit": true, "mode": true, "unattend": true,
+}
+
+// isSysprepSwitch tells a switch (/oobe, -OOBE, /unattend:FILE) from the
+// TARGET, which on Unix may itself start with a slash. "/word" that is not
+// a known switch and not an existing path is taken as a mistyped switch.
+func isSysprepSwitch(a string) bool {
+	if !strings.HasPrefix(a, "/") && !strings.HasPrefix(a, "-") {
+		return false
+	}
+	name, _, _ := strings.Cut(strings.TrimLeft(a, "/-"), ":")
+	if sysprepSwitches[strings.ToLower(name)] {
+		return true
+	}
+	if strings.Contains(strings.TrimLeft(a, "/-"), "/") {
+		return false
+	}
+	_, err := os.Stat(a)
+	return err != nil
+}
+
+// parseSysprepSwitches reads sysprep.exe's command line.
+func parseSysprepSwitches(args []string) (generalizeRequest, error) {
+	var req generalizeRequest
+	seen := map[string]bool{}
+	var shutdown []string
+	for _, a := range args {
+		if !isSysprepSwitch(a) {
+			if req.target != "" {
+				return req, usageError("want one TARGET, got %q and %q", req.target, a)
+			}
+			req.target = a
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "/-"), ":")
+		name = strings.ToLower(name)
+		if seen[name] {
+			return req, usageError("%s given twice", a)
+		}
+		seen[name] = true
+		switch name {
+		case "generalize", "oobe", "audit", "quiet", "reboot", "shutdown", "quit":
+			if hasValue {
+				return req, usageError("%s takes no value", a)
+			}
+		case "mode":
+			if !strings.EqualFold(value, "vm") {
+				return req, usageError("%s: the only mode is /mode:vm", a)
+			}
+		case "unattend":
+			if value == "" {
+				return req, usageError("/unattend needs a file: /unattend:FILE")
+			}
+			req.opts.UnattendPath = value
+		default:
+			return req, usageError("unknown switch %s", a)
+		}
+		switch name {
+		case "reboot", "shutdown", "quit":
+			shutdown = append(shutdown, "/"+name)
+		}
+	}
+	if req.target == "" {
+		return req, usageError("want a TARGET volume")
+	}
+	if len(seen) == 0 {
+		return req, usageError("no switches: sysprep.exe would open its window; give /generalize /oobe (or /audit)")
+	}
+	if seen["oobe"] && seen["audit"] {
+		return req, usageError("/oobe and /audit exclude each other")
+	}
+	if len(shutdown) > 1 {
+		return req, usageError("%s exclude each other", strings.Join(shutdown, " and "))
+	}
+	if seen["mode"] && !seen["generalize"] {
+		return req, usageError("/mode:vm is valid only with /generalize")
+	}
+	if seen["mode"] && seen["audit"] {
+		return req, usageError("/mode:vm is not valid with /audit")
+	}
+	if !seen["generalize"] {
+		return req, usageError("without /generalize Sysprep only changes what the next boot runs; reseal works offline on /generalize runs")
+	}
+	if seen["audit"] {
+		req.opts.Mode = sysprep.ModeAudit
+	}
+	req.opts.VM = seen["mode"]
+	req.quiet = seen["quiet"]
+	for _, s := range shutdown {
+		req.notes = append(req.notes, s+" has nothing to act on offline: the volume is not running (reseal leaves it as a generalized volume, as if shut down)")
+	}
+	return req, nil
+}
+
+func runSysprep(ctx context.Context, sio *stdio, args []string) error {
+	req, err := parseSysprepSwitches(args)
+	if err != nil {
+		return err
+	}
+	return doGeneralize(ctx, sio, req)
+}
+
+func doGeneralize(ctx context.Context, sio *stdio, req generalizeRequest) error {
+	journal, err := recoverFirst(sio, req.target, req.asJSON, req.quiet)
+	if err != nil {
+		return err
+	}
+	r, err := sysprep.Generalize(ctx, req.target, req.opts)
+	if r != nil && r.Journal == "" {
+		r.Journal = journal
+	}
+	refused := errors.Is(err, sysprep.ErrRefused)
+	if err != nil && !refused {
+		return err
+	}
+	switch {
+	case req.asJSON:
+		if err := writeJSON(sio.Out, struct {
+			*sysprep.Report
+			DryRun bool     `json:"DryRun"`
+			Notes  []string `json:"Notes,omitempty"`
+		}{r, req.opts.DryRun, req.notes}); err != nil {
+			return err
+		}
+	case req.quiet:
+		if refused {
+			printFindings(sio.Err, r.Findings)
+		}
+	default:
+		printHeader(sio.Out, r)
+		printFindings(sio.Out, r.Findings)
+		if !refused {
+			printPlan(sio.Out, r, req.opts.DryRun)
+		}
+		for _, n := range req.notes {
+			fmt.Fprintln(sio.Out, n)
+		}
+	}
+	if refused {
+		return refusedError("preflight found %s; nothing was changed", countFindings(r.Findings))
+	}
+	if !req.asJSON && !req.quiet {
+		if req.opts.DryRun {
+			fmt.Fprintf(sio.Out, "dry run: %d actions planned; nothing was changed\n", len(r.Actions))
+		} else {
+			fmt.Fprintf(sio.Out, "generalized: %d actions carried out; next boot: specialize, then %s\n", len(r.Actions), modeName(req.opts.Mode))
+		}
+	}
+	return nil
+}
+
+// recoverFirst finishes or rolls back an interrupted commit on target
+// before anything else, and says which.
+func recoverFirst(sio *stdio, target string, asJSON, quiet bool) (string, error) {
+	msg, err := sysprep.RecoverJournal(target)
+	if err != nil {
+		return "", err
+	}
+	if msg != "" && !quiet {
+		fmt.Fprintf(sio.Err, "reseal: journal: %s\n", msg)
+	}
+	return msg, nil
+}
+
+func modeName(m sysprep.Mode) string {
+	if m == sysprep.ModeAudit {
+		return "audit mode"
+	}
+	return "OOBE"
+}
+
+func printHeader(w io.Writer, r *sysprep.Report) {
+	fmt.Fprintf(w, "%s: %s\n", r.Target, r.Installation)
+}
+
+func printFindings(w io.Writer, fs []sysprep.Finding) {
+	for _, f := range fs {
+		fmt.Fprintf(w, "%-7s %s: %s\n", f.Severity, f.ID, f.Message)
+		if f.Where != "" {
+			fmt.Fprintf(w, "        where: %s\n", f.Where)
+		}
+		if f.Code != "" {
+			fmt.Fprintf(w, "        code:  %s\n", f.Code)
+		}
+		if f.Fix != "" {
+			fmt.Fprintf(w, "        fix:   %s\n", f.Fix)
+		}
+	}
+}
+
+func printPlan(w io.Writer, r *sysprep.Report, dryRun bool) {
+	verb := "carried out"
+	if dryRun {
+		verb = "planned (dry run)"
+	}
+	fmt.Fprintf(w, "actions %s:\n", verb)
+	for _, a := range r.Actions {
+		fmt.Fprintf(w, "  %-13s %-12s %s", a.Provider, a.Kind, a.Target)
+		if a.Detail != "" {
+			fmt.Fprintf(w, "  %s", a.Detail)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, n := range r.NotRunOffline {
+		fmt.Fprintf(w, "not run offline: %s\n", n)
+	}
+}
+
+func countFindings(fs []sysprep.Finding) string {
+	var e, wn int
+	for _, f := range fs {
+		switch f.Severity {
+		case sysprep.SeverityError:
+			e++
+		case sysprep.SeverityWarning:
+			wn++
+		}
+	}
+	return fmt.Sprintf("%d error(s), %d warning(s)", e, wn)
 }

@@ -1,0 +1,73 @@
+package sysprep
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/reseal/reseal/sample"
+)
+
+// writeSample writes the sample volume with the given blockers.
+func writeSample(t testing.TB, windows string, blockers ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := sample.Write(dir, sample.Options{Windows: windows, Blockers: blockers, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestSampleCleanGeneralizes(t *testing.T) {
+	for _, w := range sample.WindowsVersions() {
+		t.Run(w, func(t *testing.T) {
+			root := writeSample(t, w)
+			r, err := Preflight(context.Background(), root, Options{Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.HasErrors() {
+				t.Fatalf("clean sample refused: %+v", r.Findings)
+			}
+			for _, f := range r.Findings {
+				t.Logf("%s %s: %s", f.Severity, f.ID, f.Message)
+			}
+			g, err := Generalize(context.Background(), root, Options{Now: fixedNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d actions, not run offline: %v", len(g.Actions), g.NotRunOffline)
+		})
+	}
+}
+
+func TestSampleBlockers(t *testing.T) {
+	for _, b := range sample.Blockers() {
+		t.Run(b.Name, func(t *testing.T) {
+			root := writeSample(t, "", b.Name)
+			before := treeHash(t, root)
+			r, err := Generalize(context.Background(), root, Options{Now: fixedNow})
+			var ids []string
+			for _, f := range r.Findings {
+				ids = append(ids, f.ID)
+				if f.ID == b.Finding {
+					t.Logf("%s: %s | where %s | fix %s", f.Severity, f.Message, f.Where, f.Fix)
+				}
+			}
+			if !slices.Contains(ids, b.Finding) {
+				t.Fatalf("finding %s missing; got %v", b.Finding, ids)
+			}
+			if b.Severity == "error" {
+				if !errors.Is(err, ErrRefused) {
+					t.Fatalf("err = %v, want ErrRefused", err)
+				}
+				if treeHash(t, root) != before {
+					t.Error("a refused generalize changed the volume")
+				}
+			} else if err != nil {
+				t.Fatalf("warning-only blocker refused: %v", err)
+			}
+		})
+	}
+}
