@@ -279,6 +279,14 @@ func (p *parser) parse() (*Node, error) {
 				return nil, err
 			}
 			seenRoot = true
+			if !validName(Name{t.Name.Space, t.Name.Local}) {
+				return nil, p.errorAt(IDMalformed, line, col, nil, "%q is not a valid element name", rawName(t.Name))
+			}
+			for _, a := range t.Attr {
+				if !validName(Name{a.Name.Space, a.Name.Local}) {
+					return nil, p.errorAt(IDMalformed, line, col, nil, "%q is not a valid attribute name", rawName(a.Name))
+				}
+			}
 			n := &Node{Kind: ElementNode, Name: Name{t.Name.Space, t.Name.Local}, Parent: cur, Line: line, Column: col}
 			inner := &scope{parent: sc}
 			for _, a := range t.Attr {
@@ -361,6 +369,9 @@ func (p *parser) parse() (*Node, error) {
 		case xml.ProcInst:
 			if err := p.count(1); err != nil {
 				return nil, err
+			}
+			if !nameToken(t.Target) || t.Target == "" {
+				return nil, p.errorAt(IDMalformed, line, col, nil, "%q is not a valid processing instruction target", t.Target)
 			}
 			if strings.EqualFold(t.Target, "xml") && (cur != doc || len(doc.Children) > 0) {
 				return nil, p.errorAt(IDMalformed, line, col, nil, "XML declaration not at the start of the file")
