@@ -205,6 +205,10 @@ func sameResult(work, base, reseal, hivex, regPath string) error {
 func writeBenchReg(path string, values int) error {
 	var buf bytes.Buffer
 	enc := regfile.NewEncoder(&buf, regfile.UTF8)
+	// hivexregedit creates no intermediate keys: name the parent first.
+	if err := enc.WriteKey(prefix + `\ResealBench`); err != nil {
+		return err
+	}
 	for i := 0; i < values; i++ {
 		if i%100 == 0 {
 			if err := enc.WriteKey(fmt.Sprintf(`%s\ResealBench\Key%04d`, prefix, i/100)); err != nil {

@@ -71,7 +71,7 @@ func cleanKeyPath(key string) string {
 func openKey(h *hive.Hive, hivePath, key string) (*hive.Key, error) {
 	k, err := h.Root().OpenKey(cleanKeyPath(key))
 	if err != nil {
-		return nil, fmt.Errorf("%s: key %s: %w", hivePath, displayPath(cleanKeyPath(key)), err)
+		return nil, fmt.Errorf("%s: %w", hivePath, err) // the error names the key
 	}
 	return k, nil
 }

@@ -77,7 +77,7 @@ func runRegSet(ctx context.Context, sio *stdio, args []string) error {
 	case errNotExist(err):
 		fmt.Fprintf(sio.Out, "%s %s: %s %s (new value)\n", verb(*wf.dryRun, "set"), valuePath(key, name), t, dataText(newValue))
 	default:
-		return fmt.Errorf("%s: key %s: value %q: %w", path, displayPath(key), name, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := k.SetValue(name, t, raw); err != nil {
 		return fmt.Errorf("%s: key %s: set value %q: %w", path, displayPath(key), name, err)
@@ -119,7 +119,7 @@ func runRegDelete(ctx context.Context, sio *stdio, args []string) error {
 	if len(value) == 1 {
 		name := value[0]
 		if err := k.DeleteValue(name); err != nil {
-			return fmt.Errorf("%s: key %s: delete value %q: %w", path, displayPath(key), name, err)
+			return fmt.Errorf("%s: delete: %w", path, err) // the error names the value and key
 		}
 		fmt.Fprintf(sio.Out, "%s value %s\n", verb(*wf.dryRun, "delete"), valuePath(key, name))
 	} else {
