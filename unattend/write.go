@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 		sink = u16
 	}
 	bw := bufio.NewWriter(sink)
-	xw := &xmlWriter{w: bw, newline: "\n"}
+	xw := &xmlWriter{w: bw, newline: "\n", utf16: u16 != nil}
 	if f.CRLF {
 		xw.newline = "\r\n"
 	}
@@ -122,6 +123,7 @@ func (u *utf16Writer) flush() error {
 type xmlWriter struct {
 	w       *bufio.Writer
 	newline string
+	utf16   bool // the output is UTF-16: the declaration must say so
 	err     error
 }
 
@@ -160,9 +162,13 @@ func (x *xmlWriter) node(n *Node) {
 			return
 		}
 		x.str("<?" + n.Name.Local)
-		if n.Text != "" {
+		text := n.Text
+		if n.Name.Local == "xml" {
+			text = declarationFor(text, x.utf16)
+		}
+		if text != "" {
 			x.str(" ")
-			x.lines(n.Text)
+			x.lines(text)
 		}
 		x.str("?>")
 	case ElementNode:
@@ -268,4 +274,26 @@ func nameToken(s string) bool {
 		}
 	}
 	return true
+}
+
+var encodingDecl = regexp.MustCompile(`(encoding\s*=\s*)("[^"]*"|'[^']*')`)
+
+// declarationFor makes the XML declaration's encoding agree with the
+// encoding the file is written in (it may have been changed since it was
+// read); a declaration that already agrees is kept as it was.
+func declarationFor(decl string, utf16 bool) string {
+	m := encodingDecl.FindStringSubmatch(decl)
+	if m == nil {
+		return decl // no encoding: UTF-8 or UTF-16 both detected from the BOM
+	}
+	label := strings.ToLower(strings.Trim(m[2], `"'`))
+	is16 := strings.HasPrefix(label, "utf-16") || strings.HasPrefix(label, "utf16") || label == "unicode"
+	if is16 == utf16 {
+		return decl
+	}
+	want := `"utf-8"`
+	if utf16 {
+		want = `"utf-16"`
+	}
+	return encodingDecl.ReplaceAllString(decl, "${1}"+want)
 }
