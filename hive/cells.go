@@ -45,6 +45,15 @@ func (n nkCell) maxValueName() uint32 { return le.Uint32(n.b[60:]) }
 func (n nkCell) maxValueData() uint32 { return le.Uint32(n.b[64:]) }
 func (n nkCell) classLen() uint16     { return le.Uint16(n.b[74:]) }
 func (n nkCell) nameBytes() []byte    { return n.b[nkFixed : nkFixed+int(le.Uint16(n.b[72:]))] }
+// nameUnits16 is the name's length in bytes as UTF-16, the unit of the
+// largest-name fields.
+func (n nkCell) nameUnits16() uint32 {
+	if n.flags()&keyCompName != 0 {
+		return 2 * uint32(len(n.nameBytes()))
+	}
+	return uint32(len(n.nameBytes()))
+}
+
 func (n nkCell) name() string         { return decodeName(n.nameBytes(), n.flags()&keyCompName != 0) }
 
 type vkCell struct {

@@ -141,6 +141,7 @@ func (k *Key) DeleteKey(path string) error {
 		return err
 	}
 	parent := n.parent()
+	nameLen, classLen := n.nameUnits16(), uint32(n.classLen())
 	if target.off == (baseBlock{h.base}).root() {
 		return fmt.Errorf("hive: the root key cannot be deleted")
 	}
@@ -154,8 +155,10 @@ func (k *Key) DeleteKey(path string) error {
 	if err := h.freeTree(target.off, 0, visited); err != nil {
 		return fmt.Errorf("delete key %q: %w", path, err)
 	}
-	if err := h.recomputeSubkeyMax(parent); err != nil {
-		return err
+	if p, err := h.nk(parent); err == nil && (nameLen >= p.maxSubkeyName() || classLen >= p.maxSubkeyClass()) {
+		if err := h.recomputeSubkeyMax(parent); err != nil {
+			return err
+		}
 	}
 	h.touch(parent)
 	return nil
@@ -259,7 +262,7 @@ func (h *Hive) recomputeSubkeyMax(off uint32) error {
 		if err != nil {
 			return err
 		}
-		name = max(name, uint32(2*nameUnits(c.name())))
+		name = max(name, c.nameUnits16())
 		class = max(class, uint32(c.classLen()))
 	}
 	le.PutUint32(n.b[52:], le.Uint32(n.b[52:])&0xFFFF0000|name)
@@ -403,7 +406,9 @@ func (h *Hive) storeData(data []byte) (size, off uint32, err error) {
 	segs := make([]uint32, count)
 	for i := range segs {
 		part := data[i*bigDataSegment : min(len(data), (i+1)*bigDataSegment)]
-		if segs[i], err = h.alloc(len(part)); err != nil {
+		// Every segment gets a full-size cell, as Windows allocates them
+		// (and as hivex expects when it sizes the last one).
+		if segs[i], err = h.alloc(bigDataSegment); err != nil {
 			return 0, 0, err
 		}
 		copy(h.data[segs[i]+4:], part)
