@@ -499,6 +499,12 @@ const generatedTable = "" +
 	"Microsoft-Windows-RemoteAssistance-Exe/fAllowFullControl\t8\t\ttrue|false\n" +
 	"Microsoft-Windows-RemoteAssistance-Exe/fAllowToGetHelp\t8\t\ttrue|false\n" +
 	"Microsoft-Windows-RemoteAssistance-Exe/fEnableChatControl\t8\t\ttrue|false\n" +
+	"Microsoft-Windows-SHWebSVC\t0\tC\t\n" +
+	"Microsoft-Windows-SHWebSVC/Description\t64\t\t\n" +
+	"Microsoft-Windows-SHWebSVC/DisplayName\t64\t\t\n" +
+	"Microsoft-Windows-SHWebSVC/ID\t64\t\t\n" +
+	"Microsoft-Windows-SHWebSVC/Icon\t64\t\t\n" +
+	"Microsoft-Windows-SHWebSVC/href\t64\t\t\n" +
 	"Microsoft-Windows-SMBServer\t0\tC\t\n" +
 	"Microsoft-Windows-SMBServer/LmAnnounce\t4\t\ttrue|false\n" +
 	"Microsoft-Windows-SMBServer/Size\t4\t\t1|2|3\n" +
@@ -520,39 +526,6 @@ const generatedTable = "" +
 	"Microsoft-Windows-SNMP-Agent-Service/ValidCommunities/ValidCommunity/Value\t12\t\t1|2|4|8|16\n" +
 	"Microsoft-Windows-SQMAPI\t0\tC\t\n" +
 	"Microsoft-Windows-SQMAPI/CEIPEnabled\t8\t\t\n" +
-	"Microsoft-Windows-STObject\t0\tC\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication1\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication1/Application\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication1/IconID\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication1/ItemName\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication1/Parameters\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication2\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication2/Application\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication2/IconID\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication2/ItemName\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication2/Parameters\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication3\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication3/Application\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication3/IconID\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication3/ItemName\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication3/Parameters\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication4\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication4/Application\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication4/IconID\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication4/ItemName\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication4/Parameters\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication5\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication5/Application\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication5/IconID\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication5/ItemName\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication5/Parameters\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication6\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication6/Application\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication6/IconID\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication6/ItemName\t12\t\t\n" +
-	"Microsoft-Windows-STObject/CustomPowerApplication6/Parameters\t12\t\t\n" +
-	"Microsoft-Windows-STObject/FlyoutAutoPowerScheme\t12\t\t\n" +
-	"Microsoft-Windows-STObject/FlyoutPowerSaverPowerScheme\t12\t\t\n" +
 	"Microsoft-Windows-Security-SPP\t0\tC\t\n" +
 	"Microsoft-Windows-Security-SPP-UX\t0\tC\t\n" +
 	"Microsoft-Windows-Security-SPP-UX-SPPCC\t0\tC\t\n" +
@@ -1142,12 +1115,39 @@ const generatedTable = "" +
 	"Microsoft-Windows-WwanUI/NotInOOBE\t12\t\ttrue|false\n" +
 	"Microsoft-Windows-powercpl\t0\tC\t\n" +
 	"Microsoft-Windows-powercpl/PreferredPlan\t12\t\t\n" +
-	"Microsoft-Windows-shwebsvc\t0\tC\t\n" +
-	"Microsoft-Windows-shwebsvc/Description\t64\t\t\n" +
-	"Microsoft-Windows-shwebsvc/DisplayName\t64\t\t\n" +
-	"Microsoft-Windows-shwebsvc/ID\t64\t\t\n" +
-	"Microsoft-Windows-shwebsvc/Icon\t64\t\t\n" +
-	"Microsoft-Windows-shwebsvc/href\t64\t\t\n" +
+	"Microsoft-Windows-stobject\t0\tC\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication1\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication1/Application\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication1/IconID\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication1/ItemName\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication1/Parameters\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication2\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication2/Application\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication2/IconID\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication2/ItemName\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication2/Parameters\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication3\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication3/Application\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication3/IconID\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication3/ItemName\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication3/Parameters\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication4\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication4/Application\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication4/IconID\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication4/ItemName\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication4/Parameters\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication5\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication5/Application\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication5/IconID\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication5/ItemName\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication5/Parameters\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication6\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication6/Application\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication6/IconID\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication6/ItemName\t12\t\t\n" +
+	"Microsoft-Windows-stobject/CustomPowerApplication6/Parameters\t12\t\t\n" +
+	"Microsoft-Windows-stobject/FlyoutAutoPowerScheme\t12\t\t\n" +
+	"Microsoft-Windows-stobject/FlyoutPowerSaverPowerScheme\t12\t\t\n" +
 	"Networking-MPSSVC-Svc\t0\tC\t\n" +
 	"Networking-MPSSVC-Svc/DisableStatefulFTP\t8\t\ttrue|false\n" +
 	"Networking-MPSSVC-Svc/DisableStatefulPPTP\t8\t\ttrue|false\n" +

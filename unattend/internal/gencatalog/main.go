@@ -187,27 +187,36 @@ func canonicalKey(name string) string {
 
 // componentSpellings maps canonicalKey to the best spelling seen: the
 // component list's, else a properly cased one from a setting, else the
-// folded name itself.
+// folded name itself. Ties go to the first in sorted order, so the output
+// does not depend on map order.
 func componentSpellings(c *jsonCatalog) map[string]string {
-	out := map[string]string{}
-	for _, s := range c.Settings {
-		k := canonicalKey(s.Component)
-		if cur, ok := out[k]; !ok || mangled(cur) && !mangled(s.Component) {
-			if mangled(s.Component) {
-				out[k] = k
-			} else {
-				out[k] = s.Component
-			}
-		}
-	}
+	fromList := map[string][]string{}
+	fromSettings := map[string][]string{}
 	for name := range c.Components {
-		if cur, ok := out[canonicalKey(name)]; !ok || mangled(cur) && !mangled(name) {
-			out[canonicalKey(name)] = name
+		if !mangled(name) {
+			fromList[canonicalKey(name)] = append(fromList[canonicalKey(name)], name)
 		}
 	}
-	for k, v := range out {
-		if mangled(v) {
-			out[k] = k // at least without the stray dashes
+	for _, s := range c.Settings {
+		if !mangled(s.Component) {
+			fromSettings[canonicalKey(s.Component)] = append(fromSettings[canonicalKey(s.Component)], s.Component)
+		}
+	}
+	out := map[string]string{}
+	keys := func(name string) { out[canonicalKey(name)] = canonicalKey(name) }
+	for name := range c.Components {
+		keys(name)
+	}
+	for _, s := range c.Settings {
+		keys(s.Component)
+	}
+	for k := range out {
+		for _, cands := range [][]string{fromList[k], fromSettings[k]} {
+			if len(cands) > 0 {
+				sort.Strings(cands)
+				out[k] = cands[0]
+				break
+			}
 		}
 	}
 	return out
