@@ -2,6 +2,8 @@ package xpress
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -83,15 +85,54 @@ func TestCompareRealTree(t *testing.T) {
 		path := captureWIM(t, imagex, dir, "--compress=xpress", "--threads=1", "--chunk-size="+strconv.Itoa(chunk))
 		wimlibCompressed := cpuTime(t, true) - start
 		start = cpuTime(t, true)
-		captureWIM(t, imagex, dir, "--compress=none", "--threads=1")
+		nonePath := captureWIM(t, imagex, dir, "--compress=none", "--threads=1")
 		wimlibNone := cpuTime(t, true) - start
+		// Decompression: wimlib's apply of the XPRESS WIM minus its apply of
+		// the uncompressed one, against our decoding of the same chunks.
+		applyCPU := func(path string) time.Duration {
+			dest := filepath.Join(t.TempDir(), "apply")
+			start := cpuTime(t, true)
+			if out, err := exec.Command(imagex, "apply", path, "1", dest).CombinedOutput(); err != nil {
+				t.Fatalf("wimlib-imagex apply: %v\n%s", err, out)
+			}
+			return cpuTime(t, true) - start
+		}
+		wimlibDecode := applyCPU(path) - applyCPU(nonePath)
 		w := readTestWIM(t, path)
 		theirs, ours, raw, ourTime := compareChunkSizes(t, w)
+		ourDecode := decodeAllChunks(t, w)
 		t.Logf("chunk %d: raw %d, wimlib %d (%.4f), ours %d (%.4f): size ratio %.4f", chunk, raw, theirs,
 			float64(theirs)/float64(raw), ours, float64(ours)/float64(raw), float64(ours)/float64(theirs))
 		wimlibCost := wimlibCompressed - wimlibNone
 		t.Logf("CPU time: wimlib capture 1 thread: xpress %v, none %v, so compression ~%v (%.0f MB/s); ours %v (%.0f MB/s); time ratio ~%.2f",
 			wimlibCompressed, wimlibNone, wimlibCost, float64(raw)/wimlibCost.Seconds()/1e6,
 			ourTime, float64(raw)/ourTime.Seconds()/1e6, ourTime.Seconds()/wimlibCost.Seconds())
+		t.Logf("CPU time: decompression: wimlib apply xpress-none ~%v (%.0f MB/s); ours %v (%.0f MB/s); time ratio ~%.2f",
+			wimlibDecode, float64(raw)/wimlibDecode.Seconds()/1e6, ourDecode, float64(raw)/ourDecode.Seconds()/1e6,
+			ourDecode.Seconds()/wimlibDecode.Seconds())
 	}
+}
+
+// decodeAllChunks returns the CPU time our decoder takes for every
+// compressed chunk of w.
+func decodeAllChunks(t testing.TB, w *testWIM) time.Duration {
+	d := NewDecompressor()
+	dst := make([]byte, w.chunkSize)
+	var stored [][]byte
+	var sizes []int
+	for _, b := range w.blobs {
+		if b.flags&resFlagCompressed != 0 {
+			s, z := w.chunks(t, b)
+			stored, sizes = append(stored, s...), append(sizes, z...)
+		}
+	}
+	start := cpuTime(t, false)
+	for i, s := range stored {
+		if len(s) < sizes[i] {
+			if err := d.Decompress(dst[:sizes[i]], s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return cpuTime(t, false) - start
 }

@@ -72,15 +72,57 @@ func (c *Compressor) Compress(dst, src []byte) int {
 	}
 	c.parse(src)
 	c.freq = [numSymbols]uint32{}
+	extraBytes := 0
 	for _, s := range c.seqs {
 		c.freq[s.symbol]++
+		if s.offset != 0 {
+			extraBytes += extraLengthBytes(s.length)
+		}
 	}
 	// End-of-data symbol: not needed by decoders that know the chunk size,
 	// but Microsoft's and wimlib's compressors write it, so we do too.
 	c.freq[numLiterals]++
 	c.builder.buildLengths(&c.freq, &c.lens)
+	// The exact output size is known before encoding: skip the work when the
+	// chunk will be stored raw anyway.
+	if encodedSize(&c.freq, &c.lens, extraBytes) > len(dst) {
+		return 0
+	}
 	canonicalCodes(&c.lens, &c.codes)
 	return c.encode(dst)
+}
+
+// extraLengthBytes is the number of bytes a match length needs after its
+// symbol: none below 18, one below 270, three above.
+func extraLengthBytes(length uint32) int {
+	switch l := length - minMatchLen; {
+	case l < 15:
+		return 0
+	case l-15 < 255:
+		return 1
+	}
+	return 3
+}
+
+// encodedSize returns the length of the stream encode writes: the table,
+// the 16-bit words (the writer always holds two word slots, and opens one
+// more each time a word overflows) and the extra length bytes.
+func encodedSize(freq *[numSymbols]uint32, lens *[numSymbols]uint8, extraBytes int) int {
+	bits := 0
+	for sym, f := range freq {
+		if f != 0 {
+			offsetBits := 0
+			if sym >= numLiterals {
+				offsetBits = (sym - numLiterals) >> 4
+			}
+			bits += int(f) * (int(lens[sym]) + offsetBits)
+		}
+	}
+	words := 2
+	if bits > 16 {
+		words += (bits - 1) / 16
+	}
+	return tableBytes + 2*words + extraBytes
 }
 
 // matchSymbol returns the Huffman symbol of a match: 256 + the offset's bit

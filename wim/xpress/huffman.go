@@ -107,10 +107,13 @@ func canonicalCodes(lens *[numSymbols]uint8, codes *[numSymbols]uint16) {
 // package-merge algorithm; its slices are reused between chunks.
 type codeBuilder struct {
 	keys   []uint64 // frequency<<16 | symbol, for sorting
-	syms   []uint16 // used symbols sorted by frequency
-	weight []uint32 // current list weights
-	merged []uint32 // next list weights
-	isPkg  [][]bool // per level: whether each item of the merged list is a package
+	parent []int32  // Huffman tree links
+
+	packageMergeOnly bool     // for tests: skip the linear Huffman path
+	syms             []uint16 // used symbols sorted by frequency
+	weight           []uint32 // current list weights
+	merged           []uint32 // next list weights
+	isPkg            [][]bool // per level: whether each item of the merged list is a package
 }
 
 // buildLengths sets lens[sym] to the code length for each symbol so that the
@@ -143,6 +146,10 @@ func (b *codeBuilder) buildLengths(freq *[numSymbols]uint32, lens *[numSymbols]u
 		lens[b.syms[0]], lens[b.syms[1]] = 1, 1
 		return
 	}
+	if !b.packageMergeOnly && b.huffmanLengths(freq, lens) {
+		return
+	}
+	*lens = [numSymbols]uint8{}
 	if cap(b.isPkg) < maxCodeLen {
 		b.isPkg = make([][]bool, maxCodeLen)
 	}
@@ -203,4 +210,51 @@ func (b *codeBuilder) buildLengths(freq *[numSymbols]uint32, lens *[numSymbols]u
 		}
 		take = 2 * pkgs
 	}
+}
+
+// huffmanLengths sets unlimited optimal (Huffman) code lengths for b.syms,
+// which are sorted by frequency, with the linear two-queue construction. It
+// reports false, leaving lens partly set, when a length exceeds maxCodeLen;
+// the caller then uses package-merge.
+func (b *codeBuilder) huffmanLengths(freq *[numSymbols]uint32, lens *[numSymbols]uint8) bool {
+	n := len(b.syms)
+	total := 2*n - 1
+	if cap(b.weight) < total {
+		b.weight = make([]uint32, total)
+	}
+	if cap(b.parent) < total {
+		b.parent = make([]int32, total)
+	}
+	weight, parent := b.weight[:total], b.parent[:total]
+	for i, sym := range b.syms {
+		weight[i] = max(freq[sym], 1)
+	}
+	leaf, inner := 0, n
+	smallest := func(next int) int {
+		if leaf < n && (inner >= next || weight[leaf] <= weight[inner]) {
+			leaf++
+			return leaf - 1
+		}
+		inner++
+		return inner - 1
+	}
+	for next := n; next < total; next++ {
+		a := smallest(next)
+		c := smallest(next)
+		weight[next] = weight[a] + weight[c]
+		parent[a], parent[c] = int32(next), int32(next)
+	}
+	// Depths from the root down; weight is reused to hold them.
+	weight[total-1] = 0
+	for k := total - 2; k >= 0; k-- {
+		d := weight[parent[k]] + 1
+		if d > maxCodeLen {
+			return false
+		}
+		weight[k] = d
+	}
+	for i, sym := range b.syms {
+		lens[sym] = uint8(weight[i])
+	}
+	return true
 }

@@ -13,6 +13,14 @@ func roundTrip(t testing.TB, c *Compressor, d *Decompressor, src []byte) int {
 	if n == 0 {
 		t.Fatalf("Compress(%d bytes) did not fit in %d", len(src), len(buf))
 	}
+	// The size predicted before encoding is exact: exactly n bytes must do,
+	// one byte less must fail.
+	if m := c.Compress(buf[:n], src); m != n {
+		t.Fatalf("Compress into exactly %d bytes returned %d", n, m)
+	}
+	if m := c.Compress(buf[:n-1], src); m != 0 {
+		t.Fatalf("Compress into %d bytes returned %d after needing %d", n-1, m, n)
+	}
 	got := make([]byte, len(src))
 	if err := d.Decompress(got, buf[:n]); err != nil {
 		t.Fatalf("Decompress(%d -> %d bytes): %v", n, len(src), err)
