@@ -11,12 +11,14 @@ import (
 // Blocker describes one thing `reseal sample --blocker NAME` can plant and
 // the preflight finding it must produce.
 type Blocker struct {
-	Name      string
-	Finding   string // the preflight finding ID
-	Severity  string // "error" or "warning"
-	Planted   string // what is written, in a sentence
-	needsServ bool
-	plantFn   func(v *volume)
+	Name     string
+	Finding  string // the preflight finding ID
+	Severity string // "error" or "warning"
+	Planted  string // what is written, in a sentence
+	// NeedsServer: the blocker exists only on a server installation; with
+	// no Windows chosen, a server sample is written.
+	NeedsServer bool
+	plantFn     func(v *volume)
 }
 
 type resolvedBlocker struct {
@@ -38,8 +40,8 @@ func Blockers() []Blocker {
 			Planted: "SYSTEM\\Setup\\Source OS key and CurrentBuild 10586 (Windows 10 1511)",
 			plantFn: plantUpgrade},
 		{Name: "role", Finding: "server-role", Severity: "error",
-			Planted:   "AD-Domain-Services InstallState=1 in Server Manager's component cache and the NTDS service (server only)",
-			needsServ: true, plantFn: plantRole},
+			Planted:     "AD-Domain-Services InstallState=1 in Server Manager's component cache and the NTDS service (server only)",
+			NeedsServer: true, plantFn: plantRole},
 		{Name: "nps", Finding: "nps-radius", Severity: "error",
 			Planted: "System32\\ias\\ias.xml with a RADIUS client and a remote RADIUS server group",
 			plantFn: plantNPS},
@@ -87,7 +89,7 @@ func resolveBlockers(names []string) ([]resolvedBlocker, error) {
 			continue
 		}
 		seen[b.Name] = true
-		out = append(out, resolvedBlocker{name: b.Name, needsServer: b.needsServ, plant: b.plantFn})
+		out = append(out, resolvedBlocker{name: b.Name, needsServer: b.NeedsServer, plant: b.plantFn})
 	}
 	return out, nil
 }

@@ -1,6 +1,481 @@
 package main
 
-// sampleCommands returns the sample-volume and demo commands, once they work.
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reseal/reseal/sample"
+	"github.com/reseal/reseal/sysprep"
+	"github.com/reseal/reseal/wim"
+)
+
+// sampleCommands returns the sample-volume and demo commands.
 func sampleCommands() []*command {
+	return []*command{
+		{Name: "sample", Summary: "write a realistic offline Windows volume to try reseal on, optionally with Sysprep blockers", Usage: sampleUsage, Run: runSample},
+		{Name: "demo", Summary: "make a sample volume, preflight it, generalize it, capture it to a WIM and verify it", Usage: demoUsage, Run: runDemo},
+	}
+}
+
+var sampleUsage = `reseal sample DIR [--windows 10|11|server2022] [--blocker NAME]... [--seed N]
+
+Writes a realistic offline Windows volume into DIR (which must be absent or
+empty), built with reseal's own hive writer: the SYSTEM, SOFTWARE, SAM,
+SECURITY and DEFAULT hives and users' NTUSER.DAT, the Appx state repository
+(SQLite with its WAL), event logs, a page file, setup logs, Sysprep's action
+files and the other files a generalize run cleans. See docs/sample.md.
+
+  --windows V    10 (default), 11 or server2022
+  --blocker B    plant what makes Sysprep refuse the image (repeatable):
+` + blockerHelp() + `
+  --seed N       identifiers are drawn from N: the same N gives the same bytes (default 1)`
+
+var demoUsage = `reseal demo [--keep DIR] [--windows 10|11|server2022] [--blocker NAME]...
+
+Shows reseal end to end on a sample volume (see 'reseal help sample'): writes
+it to a temporary directory, runs preflight, generalizes it, captures the
+result to an XPRESS-compressed WIM with an integrity table and verifies that
+WIM, then prints what was found, what was changed, and how long each step
+took. With --blocker, preflight finds the blocker, generalize refuses, and
+the demo shows that the volume was left byte for byte unchanged.
+
+  --keep DIR     write the volume to DIR/volume and the WIM to DIR/sample.wim
+                 and keep them (DIR must be absent or empty); default: a
+                 temporary directory, removed at the end
+  --windows V    10 (default), 11 or server2022
+  --blocker B    plant a blocker (repeatable)`
+
+func blockerHelp() string {
+	var sb strings.Builder
+	for _, b := range sample.Blockers() {
+		fmt.Fprintf(&sb, "                   %-15s %s\n", b.Name, b.Finding+" ("+b.Severity+")")
+	}
+	return strings.TrimRight(sb.String(), "\n")
+}
+
+// sampleFlags are the flags sample and demo share.
+type sampleFlags struct {
+	windows  string
+	blockers stringList
+	seed     int64
+}
+
+func (sf *sampleFlags) options() (sample.Options, error) {
+	if sf.windows != "" && !contains(sample.WindowsVersions(), sf.windows) {
+		return sample.Options{}, usageError("--windows %q: want one of %s", sf.windows, strings.Join(sample.WindowsVersions(), ", "))
+	}
+	for _, name := range sf.blockers {
+		i := slices.IndexFunc(sample.Blockers(), func(b sample.Blocker) bool { return b.Name == name })
+		if i < 0 {
+			return sample.Options{}, usageError("--blocker %q: want one of %s", name, strings.Join(sample.BlockerNames(), ", "))
+		}
+		if sample.Blockers()[i].NeedsServer && (sf.windows == "10" || sf.windows == "11") {
+			return sample.Options{}, usageError("--blocker %s needs --windows server2022", name)
+		}
+	}
+	return sample.Options{Windows: sf.windows, Blockers: sf.blockers, Seed: sf.seed}, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func runSample(_ context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet("sample")
+	var sf sampleFlags
+	fs.StringVar(&sf.windows, "windows", "", "10, 11 or server2022")
+	fs.Var(&sf.blockers, "blocker", "blocker to plant (repeatable)")
+	fs.Int64Var(&sf.seed, "seed", 1, "seed for identifiers")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("want one DIR, got %d arguments", len(rest))
+	}
+	opts, err := sf.options()
+	if err != nil {
+		return err
+	}
+	dir := rest[0]
+	if err := sample.Write(dir, opts); err != nil {
+		if errors.Is(err, sample.ErrNotEmpty) {
+			return refusedError("%v: the sample is written only into an absent or empty directory", err)
+		}
+		return err
+	}
+	files, bytes, err := treeSize(dir)
+	if err != nil {
+		return err
+	}
+	desc := "clean"
+	if len(opts.Blockers) > 0 {
+		desc = "blockers: " + strings.Join(opts.Blockers, ", ")
+	}
+	fmt.Fprintf(sio.Out, "wrote a sample %s volume to %s (%d files, %s; %s)\n", windowsName(opts), dir, files, sampleSize(bytes), desc)
+	fmt.Fprintf(sio.Out, "try: reseal preflight %s\n", quoteArg(dir))
 	return nil
+}
+
+// windowsName is the release a sample of these options is, as people say it.
+func windowsName(o sample.Options) string {
+	w := o.Windows
+	if w == "" {
+		w = "10"
+		if contains(o.Blockers, "role") { // the role blocker needs a server
+			w = "server2022"
+		}
+	}
+	if w == "server2022" {
+		return "Windows Server 2022"
+	}
+	return "Windows " + w
+}
+
+func runDemo(ctx context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet("demo")
+	var sf sampleFlags
+	var keep string
+	fs.StringVar(&keep, "keep", "", "keep the volume and WIM in DIR")
+	fs.StringVar(&sf.windows, "windows", "", "10, 11 or server2022")
+	fs.Var(&sf.blockers, "blocker", "blocker to plant (repeatable)")
+	sf.seed = 1
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return usageError("unexpected argument %q", rest[0])
+	}
+	opts, err := sf.options()
+	if err != nil {
+		return err
+	}
+	base := keep
+	if keep == "" {
+		base, err = os.MkdirTemp("", "reseal-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(base)
+	} else if entries, err := os.ReadDir(keep); err == nil && len(entries) > 0 {
+		return refusedError("--keep %s: directory is not empty", keep)
+	}
+	d := &demo{out: sio.Out, volume: filepath.Join(base, "volume"), wimPath: filepath.Join(base, "sample.wim")}
+	if err := d.run(ctx, opts); err != nil {
+		return err
+	}
+	if keep != "" {
+		fmt.Fprintf(sio.Out, "\nkept: volume %s, image %s\n", d.volume, d.wimPath)
+	}
+	return nil
+}
+
+// demo runs the steps and prints the report as it goes.
+type demo struct {
+	out     io.Writer
+	volume  string
+	wimPath string
+	total   time.Duration
+}
+
+func (d *demo) step(name string, f func() (string, error)) error {
+	start := time.Now()
+	summary, err := f()
+	took := time.Since(start)
+	d.total += took
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "%-11s %8s  %s\n", name, took.Round(time.Millisecond), summary)
+	return nil
+}
+
+func (d *demo) run(ctx context.Context, opts sample.Options) error {
+	sopts := sysprep.Options{}
+	var pre *sysprep.Report
+	var before string
+	steps := []struct {
+		name string
+		f    func() (string, error)
+	}{
+		{"sample", func() (string, error) {
+			if err := sample.Write(d.volume, opts); err != nil {
+				return "", err
+			}
+			files, size, err := treeSize(d.volume)
+			if err != nil {
+				return "", err
+			}
+			desc := "no blockers"
+			if len(opts.Blockers) > 0 {
+				desc = "blockers: " + strings.Join(opts.Blockers, ", ")
+			}
+			before, err = treeDigest(d.volume)
+			return fmt.Sprintf("%s volume, %d files, %s (%s)", windowsName(opts), files, sampleSize(size), desc), err
+		}},
+		{"preflight", func() (string, error) {
+			var err error
+			pre, err = sysprep.Preflight(ctx, d.volume, sopts)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s: %s", pre.Installation, countSeverities(pre.Findings)), nil
+		}},
+	}
+	for _, s := range steps {
+		if err := d.step(s.name, s.f); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	printDemoFindings(d.out, pre.Findings)
+
+	var gen *sysprep.Report
+	refused := false
+	err := d.step("generalize", func() (string, error) {
+		var err error
+		gen, err = sysprep.Generalize(ctx, d.volume, sopts)
+		if errors.Is(err, sysprep.ErrRefused) {
+			refused = true
+			after, herr := treeDigest(d.volume)
+			if herr != nil {
+				return "", herr
+			}
+			state := "volume unchanged (same tree hash before and after)"
+			if after != before {
+				state = "VOLUME CHANGED despite the refusal"
+			}
+			return "refused by preflight: " + state, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d changes by %d providers; %d action-file modules not run offline", len(gen.Actions), len(providers(gen.Actions)), len(gen.NotRunOffline)), nil
+	})
+	if err != nil {
+		return fmt.Errorf("generalize: %w", err)
+	}
+	if refused {
+		fmt.Fprintf(d.out, "\nSysprep would have refused this image too; reseal said why before changing anything.\n")
+		return nil
+	}
+	printChanges(d.out, gen)
+
+	var img wim.ImageInfo
+	var wimSize int64
+	err = d.step("capture", func() (string, error) {
+		err := wim.Capture(ctx, d.volume, d.wimPath, wim.CaptureOptions{
+			Name:        "reseal demo",
+			Description: gen.Installation.String() + ", generalized offline by reseal",
+			Compression: wim.CompressXPRESS,
+			Check:       true,
+		})
+		if err != nil {
+			return "", err
+		}
+		st, err := os.Stat(d.wimPath)
+		if err != nil {
+			return "", err
+		}
+		wimSize = st.Size()
+		return fmt.Sprintf("%s, XPRESS, integrity table: %s", filepath.Base(d.wimPath), sampleSize(wimSize)), nil
+	})
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	err = d.step("verify", func() (string, error) {
+		r, err := wim.Open(d.wimPath)
+		if err != nil {
+			return "", err
+		}
+		defer r.Close()
+		problems, err := r.Verify(ctx, nil)
+		if err != nil {
+			return "", err
+		}
+		if len(problems) > 0 {
+			return "", fmt.Errorf("%s: %d problem(s), first: %s", d.wimPath, len(problems), problems[0].Message)
+		}
+		imgs := r.Images()
+		if len(imgs) != 1 {
+			return "", fmt.Errorf("%s: %d images, want 1", d.wimPath, len(imgs))
+		}
+		img = imgs[0]
+		return fmt.Sprintf("image 1 %q: %d dirs, %d files, %s; every blob and the integrity table check out",
+			img.Name, img.DirCount, img.FileCount, sampleSize(img.TotalBytes)), nil
+	})
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	fmt.Fprintf(d.out, "\ndone in %s: the image is generalized, captured and verified.\n", d.total.Round(time.Millisecond))
+	return nil
+}
+
+func countSeverities(fs []sysprep.Finding) string {
+	var e, w int
+	for _, f := range fs {
+		switch f.Severity {
+		case sysprep.SeverityError:
+			e++
+		case sysprep.SeverityWarning:
+			w++
+		}
+	}
+	return fmt.Sprintf("%d error(s), %d warning(s)", e, w)
+}
+
+func printDemoFindings(w io.Writer, fs []sysprep.Finding) {
+	for _, f := range fs {
+		if f.Severity == sysprep.SeverityInfo {
+			continue
+		}
+		fmt.Fprintf(w, "            %-7s %s: %s\n", f.Severity, f.ID, f.Message)
+		if f.Fix != "" {
+			fmt.Fprintf(w, "                    fix: %s\n", f.Fix)
+		}
+	}
+}
+
+// providers lists the providers of a plan in the order they first act.
+func providers(actions []sysprep.Action) []string {
+	var names []string
+	for _, a := range actions {
+		if !contains(names, a.Provider) {
+			names = append(names, a.Provider)
+		}
+	}
+	return names
+}
+
+// printChanges summarises the plan: per provider, how many changes and
+// the first few things changed, named shortly (value name, key or file).
+func printChanges(w io.Writer, r *sysprep.Report) {
+	const shown = 4
+	for _, p := range providers(r.Actions) {
+		var labels []string
+		n := 0
+		for _, a := range r.Actions {
+			if a.Provider != p {
+				continue
+			}
+			n++
+			if l := actionLabel(a); len(labels) < shown && !contains(labels, l) {
+				labels = append(labels, l)
+			}
+		}
+		more := ""
+		if n > len(labels) {
+			more = ", ..."
+		}
+		fmt.Fprintf(w, "            %-13s %3d  %s%s\n", p, n, strings.Join(labels, ", "), more)
+	}
+	for _, m := range r.NotRunOffline {
+		fmt.Fprintf(w, "            not run offline: %s\n", m)
+	}
+}
+
+// actionLabel names what an action changes in a word or two: the value's
+// name for value changes, else the last element of the key or file path.
+func actionLabel(a sysprep.Action) string {
+	if strings.HasSuffix(a.Kind, "-value") {
+		name := a.Detail
+		for _, sep := range []string{" = ", " (", " ["} {
+			name, _, _ = strings.Cut(name, sep)
+		}
+		if name != "" {
+			return name
+		}
+	}
+	parts := strings.FieldsFunc(a.Target, func(r rune) bool { return r == '\\' || r == '/' })
+	if len(parts) == 0 {
+		return a.Target
+	}
+	label := parts[len(parts)-1]
+	if _, err := strconv.Atoi(label); err == nil {
+		label = "driver keys" // Control\Class\{GUID}\0000
+	}
+	const max = 40
+	if len(label) > max {
+		label = label[:max-3] + "..."
+	}
+	return label
+}
+
+// treeDigest hashes every path, kind and file content below dir: equal
+// digests mean an unchanged tree.
+func treeDigest(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%v\x00", filepath.ToSlash(rel), d.Type())
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(h, f)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
+}
+
+// treeSize counts the regular files below dir and their bytes.
+func treeSize(dir string) (files int, size int64, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			files++
+			size += info.Size()
+		}
+		return nil
+	})
+	return files, size, err
+}
+
+func sampleSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}
+
+func quoteArg(s string) string {
+	if strings.ContainsAny(s, " \t'\"") {
+		return strconv.Quote(s)
+	}
+	return s
 }

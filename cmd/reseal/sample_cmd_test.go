@@ -1,0 +1,146 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reseal/reseal/internal/testenv"
+	"github.com/reseal/reseal/sample"
+)
+
+func TestSampleCommandWritesTheLibrarySample(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "vol")
+	code, out, errOut := runCLI(t, "sample", dir, "--windows", "11", "--blocker", "appx", "--seed", "5")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "Windows 11") || !strings.Contains(out, "blockers: appx") {
+		t.Errorf("output: %q", out)
+	}
+	want := filepath.Join(t.TempDir(), "want")
+	if err := sample.Write(want, sample.Options{Windows: "11", Blockers: []string{"appx"}, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := treeDigest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := treeDigest(want)
+	if a != b {
+		t.Error("reseal sample wrote a different tree than sample.Write with the same options")
+	}
+}
+
+func TestSampleCommandErrors(t *testing.T) {
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "x"), nil, 0o644)
+	fresh := func() string { return filepath.Join(t.TempDir(), "vol") }
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"sample"}, exitUsage, "want one DIR"},
+		{[]string{"sample", fresh(), fresh()}, exitUsage, "want one DIR"},
+		{[]string{"sample", fresh(), "--blocker", "nope"}, exitUsage, "appx, pending, upgrade, role, nps, runlimit, state, hibernated, stale-unattend, domain"},
+		{[]string{"sample", fresh(), "--windows", "7"}, exitUsage, "10, 11, server2022"},
+		{[]string{"sample", fresh(), "--windows", "10", "--blocker", "role"}, exitUsage, "needs --windows server2022"},
+		{[]string{"sample", fresh(), "--seed", "x"}, exitUsage, "seed"},
+		{[]string{"sample", full}, exitRefused, "not empty"},
+		{[]string{"demo", "extra"}, exitUsage, "unexpected argument"},
+		{[]string{"demo", "--keep", full}, exitRefused, "not empty"},
+	}
+	for _, c := range cases {
+		code, _, errOut := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("reseal %v: exit %d %q, want exit %d with %q", c.args, code, errOut, c.code, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(full); len(entries) != 1 {
+		t.Error("a refused command wrote into the non-empty directory")
+	}
+}
+
+// TestSampleBlockerThenPreflight: what `reseal sample --blocker` plants is
+// what `reseal preflight` refuses, for every blocker.
+func TestSampleBlockerThenPreflight(t *testing.T) {
+	for _, b := range sample.Blockers() {
+		dir := filepath.Join(t.TempDir(), "vol")
+		if code, _, errOut := runCLI(t, "sample", dir, "--blocker", b.Name); code != exitOK {
+			t.Fatalf("sample --blocker %s: exit %d %s", b.Name, code, errOut)
+		}
+		code, out, _ := runCLI(t, "preflight", dir)
+		wantCode := exitOK
+		if b.Severity == "error" {
+			wantCode = exitRefused
+		}
+		if code != wantCode || !strings.Contains(out, b.Finding) {
+			t.Errorf("preflight of --blocker %s: exit %d, want %d with finding %s:\n%s", b.Name, code, wantCode, b.Finding, out)
+		}
+	}
+}
+
+func TestDemoGeneralizesCapturesAndVerifies(t *testing.T) {
+	keep := filepath.Join(t.TempDir(), "demo")
+	code, out, errOut := runCLI(t, "demo", "--keep", keep)
+	if code != exitOK {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"sample ", "preflight ", "0 error(s)", "generalize ", "identity", "capture ", "verify ", "integrity table check out", "kept:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	state, err := os.ReadFile(filepath.Join(keep, "volume", "Windows", "Setup", "State", "State.ini"))
+	if err != nil || !strings.Contains(string(state), "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE") {
+		t.Errorf("the kept volume is not generalized: %q %v", state, err)
+	}
+	wimPath := filepath.Join(keep, "sample.wim")
+	imagex := testenv.Peer(t, "wimlib-imagex")
+	if b, err := exec.Command(imagex, "verify", wimPath).CombinedOutput(); err != nil {
+		t.Errorf("wimlib-imagex verify: %v\n%s", err, b)
+	}
+	b, err := exec.Command(imagex, "info", wimPath, "1").CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "reseal demo") {
+		t.Errorf("wimlib-imagex info: %v\n%s", err, b)
+	}
+	// The image holds the generalized volume: no event logs, no page file.
+	dir, err := exec.Command(imagex, "dir", wimPath, "1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("wimlib-imagex dir: %v\n%s", err, dir)
+	}
+	listing := string(dir)
+	for _, gone := range []string{"/pagefile.sys", "/Windows/System32/winevt/Logs/System.evtx"} {
+		if strings.Contains(listing, gone+"\n") {
+			t.Errorf("captured image still has %s", gone)
+		}
+	}
+	for _, kept := range []string{"/Windows/System32/config/SYSTEM", "/Windows/System32/Sysprep/Sysprep_succeeded.tag"} {
+		if !strings.Contains(listing, kept+"\n") {
+			t.Errorf("captured image lacks %s", kept)
+		}
+	}
+}
+
+func TestDemoWithBlockerShowsRefusal(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	code, out, errOut := runCLI(t, "demo", "--blocker", "pending")
+	if code != exitOK {
+		t.Fatalf("demo --blocker pending: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"pending-servicing", "refused by preflight", "volume unchanged"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "capture ") {
+		t.Errorf("a refused demo went on to capture:\n%s", out)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("demo left %d entries in the temporary directory", len(entries))
+	}
+}
