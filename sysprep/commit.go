@@ -82,6 +82,9 @@ func commit(v *winimage.Volume, o *Options, r *Report) (err error) {
 			return err
 		}
 	}
+	if err := crash.point(); err != nil {
+		return err
+	}
 	if err := v.Close(); err != nil {
 		return err
 	}

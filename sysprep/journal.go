@@ -186,6 +186,9 @@ func carryOut(target string, j *journal, crash *crashPoints) (int, error) {
 			return done, err
 		}
 	}
+	if err := crash.point(); err != nil {
+		return done, err
+	}
 	j.State = stateDone
 	if err := writeJournal(jdir, j); err != nil {
 		return done, err

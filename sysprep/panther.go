@@ -62,8 +62,8 @@ func renderRunLog(o *Options, r *Report, errorsOnly bool) []byte {
 	add("Info", "========================================================")
 	add("Info", runBanner)
 	add("Info", "========================================================")
-	add("Info", fmt.Sprintf("reseal::Generalize: offline generalize of %s at %s; next boot: specialize, then %s%s",
-		r.Installation, r.Target, o.Mode, map[bool]string{true: "; mode vm (device installs kept)", false: ""}[o.VM]))
+	add("Info", fmt.Sprintf("reseal::Generalize: offline generalize of %s; next boot: specialize, then %s%s",
+		r.Installation, o.Mode, map[bool]string{true: "; mode vm (device installs kept)", false: ""}[o.VM]))
 	if o.UnattendPath != "" {
 		add("Info", "reseal::Generalize: answer file "+o.UnattendPath)
 	}

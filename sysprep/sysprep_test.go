@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +162,41 @@ func TestDryRunChangesNothingAndPlansTheSame(t *testing.T) {
 	}
 	if treeHash(t, root) == before {
 		t.Error("the real run changed nothing")
+	}
+}
+
+// pantherLine is Sysprep's log line: date, time, level padded to 11, an
+// optional [0x0fNNNN] id padded to 10, then SYSPRP and the message.
+var pantherLine = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}, (Info       |Warning    |Error      )(\[0x[0-9a-f]{6}\]|          ) SYSPRP \S.*$`)
+
+func TestPantherLogsParse(t *testing.T) {
+	root := writeSample(t, "10")
+	for run := 1; run <= 2; run++ {
+		if _, err := Generalize(context.Background(), root, Options{Now: fixedNow, Mode: Mode(run - 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(setupactPath)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	if !strings.HasSuffix(text, "\r\n") {
+		t.Error("setupact.log does not end with CRLF")
+	}
+	banners := 0
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\r\n"), "\r\n") {
+		if !pantherLine.MatchString(line) {
+			t.Errorf("setupact.log line %d not in Sysprep's format: %q", i+1, line)
+		}
+		if strings.HasSuffix(line, "SYSPRP "+runBanner) {
+			banners++
+		}
+	}
+	if banners != 2 {
+		t.Errorf("%d run banners after two runs, want 2 (runs are appended)", banners)
+	}
+	if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(setuperrPath))); err != nil {
+		t.Errorf("setuperr.log: %v", err)
 	}
 }
