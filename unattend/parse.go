@@ -94,7 +94,7 @@ func Parse(r io.Reader) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{dec: xml.NewDecoder(bytes.NewReader(text)), text: text}
+	p := &parser{dec: xml.NewDecoder(bytes.NewReader(text)), text: text, utf16: enc == UTF16LE || enc == UTF16BE}
 	p.dec.Strict = true
 	p.dec.CharsetReader = charsetReader
 	doc, err := p.parse()
@@ -193,6 +193,7 @@ func decodeUTF16(data []byte, bigEndian bool) ([]byte, Encoding, error) {
 
 type parser struct {
 	dec             *xml.Decoder
+	utf16           bool // the input was UTF-16
 	text            []byte
 	nodes           int
 	namespaceErrors []*Node // elements using an undeclared prefix (on the element or an attribute)
@@ -375,6 +376,15 @@ func (p *parser) parse() (*Node, error) {
 			}
 			if strings.EqualFold(t.Target, "xml") && (cur != doc || len(doc.Children) > 0) {
 				return nil, p.errorAt(IDMalformed, line, col, nil, "XML declaration not at the start of the file")
+			}
+			if t.Target == "xml" {
+				if label, is16, ok := declaredEncoding(string(t.Inst)); ok && is16 != p.utf16 {
+					actual := "UTF-8"
+					if p.utf16 {
+						actual = "UTF-16"
+					}
+					return nil, p.errorAt(IDEncoding, line, col, nil, "the declaration says encoding %q but the file is %s", label, actual)
+				}
 			}
 			cur.Children = append(cur.Children, &Node{Kind: ProcInstNode, Name: Name{Local: t.Target}, Text: normalizeNewlines(string(t.Inst)), Parent: cur, Line: line, Column: col})
 		case xml.Directive:

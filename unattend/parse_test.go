@@ -125,14 +125,14 @@ func utf16Bytes(s string, bigEndian bool) []byte {
 
 func TestUTF16(t *testing.T) {
 	src := string(readCorpus(t, "windows-vagrant_2022-uefi_autounattend.xml"))
-	src = strings.Replace(src, `encoding="utf-8"`, `encoding="utf-16"`, 1)
 	src = strings.Replace(src, "<FullName>Vagrant</FullName>", "<FullName>Vägrant 日本 𝄞</FullName>", 1)
-	want := mustParse(t, []byte(src))
+	want := strings.Replace(dump(mustParse(t, []byte(src))), `encoding=\"utf-8\"`, `encoding=\"utf-16\"`, 1)
+	src = strings.Replace(src, `encoding="utf-8"`, `encoding="utf-16"`, 1)
 	for _, be := range []bool{false, true} {
 		data := utf16Bytes(src, be)
 		f := mustParse(t, data)
-		if dump(f) != dump(want) {
-			t.Fatalf("UTF-16 (big endian %v) parses differently:\n%s", be, firstDiff(dump(want), dump(f)))
+		if dump(f) != want {
+			t.Fatalf("UTF-16 (big endian %v) parses differently:\n%s", be, firstDiff(want, dump(f)))
 		}
 		if v, _ := f.Setting("windowsPE", "amd64", "Microsoft-Windows-Setup", "UserData/FullName"); v != "Vägrant 日本 𝄞" {
 			t.Errorf("FullName = %q", v)
@@ -175,6 +175,8 @@ func TestMalformedAndHostile(t *testing.T) {
 		{"invalid UTF-8", "<unattend>\n\xff</unattend>", IDEncoding, 2},
 		{"odd UTF-16", "\xff\xfe<\x00a", IDEncoding, 0},
 		{"lone surrogate", "\xff\xfe<\x00\x00\xd8", IDEncoding, 0},
+		{"UTF-8 declared UTF-16", "<?xml version=\"1.0\" encoding=\"utf-16\"?>\n<unattend/>", IDEncoding, 1},
+		{"UTF-16 declared UTF-8", string(utf16Bytes("<?xml version=\"1.0\" encoding=\"utf-8\"?><unattend/>", false)), IDEncoding, 1},
 		{"foreign charset", `<?xml version="1.0" encoding="windows-1252"?><unattend/>`, IDEncoding, 0},
 	}
 	for _, tt := range tests {

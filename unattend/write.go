@@ -282,18 +282,25 @@ var encodingDecl = regexp.MustCompile(`(encoding\s*=\s*)("[^"]*"|'[^']*')`)
 // encoding the file is written in (it may have been changed since it was
 // read); a declaration that already agrees is kept as it was.
 func declarationFor(decl string, utf16 bool) string {
-	m := encodingDecl.FindStringSubmatch(decl)
-	if m == nil {
-		return decl // no encoding: UTF-8 or UTF-16 both detected from the BOM
-	}
-	label := strings.ToLower(strings.Trim(m[2], `"'`))
-	is16 := strings.HasPrefix(label, "utf-16") || strings.HasPrefix(label, "utf16") || label == "unicode"
-	if is16 == utf16 {
-		return decl
+	_, is16, ok := declaredEncoding(decl)
+	if !ok || is16 == utf16 {
+		return decl // no encoding named (both are detected from the BOM), or it agrees
 	}
 	want := `"utf-8"`
 	if utf16 {
 		want = `"utf-16"`
 	}
 	return encodingDecl.ReplaceAllString(decl, "${1}"+want)
+}
+
+// declaredEncoding returns the encoding an XML declaration names, and
+// whether it is a UTF-16 one.
+func declaredEncoding(decl string) (label string, utf16, ok bool) {
+	m := encodingDecl.FindStringSubmatch(decl)
+	if m == nil {
+		return "", false, false
+	}
+	label = strings.Trim(m[2], `"'`)
+	l := strings.ToLower(label)
+	return label, strings.HasPrefix(l, "utf-16") || strings.HasPrefix(l, "utf16") || l == "unicode", true
 }
