@@ -154,11 +154,20 @@ func (p *applyPlan) resolveLinks(r *Reader, rpfix bool) error {
 		}
 		parsed[l] = lt
 	}
+	// Each link is resolved once (memo); a link met again while it is being
+	// resolved is a cycle.
+	memo := map[*File][]string{}
+	busy := map[*File]bool{}
 	var follow func(l *File, depth int) ([]string, error)
 	follow = func(l *File, depth int) ([]string, error) {
-		if depth > 40 {
+		if r, ok := memo[l]; ok {
+			return r, nil
+		}
+		if busy[l] || depth > 40 {
 			return nil, fmt.Errorf("%w: link %s: too many levels of links (a cycle?)", ErrUnsafe, l.Path())
 		}
+		busy[l] = true
+		defer delete(busy, l)
 		lt := parsed[l]
 		var cur []string
 		if lt.Relative {
@@ -187,6 +196,7 @@ func (p *applyPlan) resolveLinks(r *Reader, rpfix bool) error {
 				cur = append([]string(nil), resolved...)
 			}
 		}
+		memo[l] = cur
 		return cur, nil
 	}
 	for _, l := range p.links {
