@@ -5,6 +5,18 @@ import (
 	"fmt"
 )
 
+// Compression levels: how hard the compressor searches.
+const (
+	// LevelFast parses lazily with hash chains: about twice as fast as
+	// LevelDefault, about 4% larger output.
+	LevelFast = 1
+	// LevelDefault parses near-optimally in one pass priced by a greedy
+	// parse's codes: about wimlib's default LZX ratio.
+	LevelDefault = 2
+	// LevelBest adds a second pass priced by the first and searches deeper.
+	LevelBest = 3
+)
+
 // Compressor compresses WIM chunks with LZX. It is not safe for concurrent
 // use; make one per goroutine.
 type Compressor struct {
@@ -22,10 +34,27 @@ type Compressor struct {
 // maxChunk is the WIM chunk size: it decides the LZX window, which must be
 // the same for every chunk of a WIM, the short last one included.
 func NewCompressor(maxChunk int) (*Compressor, error) {
+	return NewCompressorLevel(maxChunk, LevelDefault)
+}
+
+// NewCompressorLevel is NewCompressor with a compression level
+// (LevelFast, LevelDefault or LevelBest).
+func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 	if maxChunk <= 0 || maxChunk > MaxChunkSize {
 		return nil, fmt.Errorf("lzx: chunk size %d out of range 1..%d", maxChunk, MaxChunkSize)
 	}
-	return &Compressor{maxChunk: maxChunk, order: windowOrder(maxChunk)}, nil
+	c := &Compressor{maxChunk: maxChunk, order: windowOrder(maxChunk)}
+	switch level {
+	case LevelFast:
+		c.fast = true
+	case LevelDefault:
+		c.opt.niceLen, c.opt.depth, c.opt.passes = 64, 32, 1
+	case LevelBest:
+		c.opt.niceLen, c.opt.depth, c.opt.passes = 128, 64, 2
+	default:
+		return nil, fmt.Errorf("lzx: compression level %d out of range %d..%d", level, LevelFast, LevelBest)
+	}
+	return c, nil
 }
 
 // Compress writes the compressed form of src into dst and returns its
@@ -41,7 +70,6 @@ func (c *Compressor) Compress(dst, src []byte) int {
 		c.mf.reset(c.data)
 	} else {
 		c.opt.bt.reset(c.data)
-		c.opt.niceLen, c.opt.depth, c.opt.passes = 64, 32, 2
 	}
 	c.bw.reset(dst, c.order)
 	reps := [3]uint32{1, 1, 1}
@@ -66,7 +94,9 @@ func (c *Compressor) Compress(dst, src []byte) int {
 func (c *Compressor) parseOptimal(start, end int, reps [3]uint32) [3]uint32 {
 	p := &c.opt
 	p.findMatches(start, end)
-	p.initialCosts(c.data[start:end], c.bw.numMain)
+	c.items = p.greedy(c.data, start, end, reps, c.items[:0])
+	c.bw.buildCodes(c.items)
+	p.costsFromCodes(&c.bw)
 	var out [3]uint32
 	for pass := 0; ; pass++ {
 		c.items, out = p.parse(c.data, start, end, reps, c.items[:0])

@@ -16,12 +16,20 @@ const (
 	infiniteCost = math.MaxUint32
 )
 
+// optNode is a position of the search: the cost of the best path to it and
+// the item that ends that path here, packed as length (9 bits), repeated
+// offset index + 1 or 0 for an explicit offset (2 bits), offset (21 bits).
 type optNode struct {
-	cost   uint32
-	length uint16 // of the item that ends here: 1 for a literal
-	rep    int8   // repeated offset used, or -1 for an explicit offset
-	offset uint32
-	reps   [3]uint32 // repeated offsets after the best path to here
+	cost    uint32
+	arrival uint32
+}
+
+func packArrival(length int, rep int, offset uint32) uint32 {
+	return uint32(length) | uint32(rep+1)<<9 | offset<<11
+}
+
+func unpackArrival(a uint32) (length int, rep int, offset uint32) {
+	return int(a & 0x1ff), int(a>>9&3) - 1, a >> 11
 }
 
 // costModel prices symbols in 1/16 bits.
@@ -39,7 +47,13 @@ type optimalParser struct {
 	matches    []lzMatch
 	matchStart []int32 // matches of position p are matches[matchStart[p]:matchStart[p+1]]
 	nodes      []optNode
+	reps       [][3]uint32 // repeated offsets after the best path to each node
 	costs      costModel
+	// lengthPart[l] is the price of the length symbol of a match of l bytes
+	// (0 when the main symbol holds the whole length); header[l] is the
+	// length header that goes into the main symbol.
+	lengthPart [maxMatch + 1]uint32
+	header     [maxMatch + 1]uint8
 	niceLen    int
 	depth      int
 	passes     int
@@ -64,44 +78,6 @@ func (p *optimalParser) findMatches(start, end int) {
 		}
 	}
 	p.matchStart = append(p.matchStart, int32(len(p.matches)))
-}
-
-// initialCosts guesses the costs for the first pass: literals from the
-// block's byte histogram, matches from typical code lengths.
-func (p *optimalParser) initialCosts(data []byte, numMain int) {
-	clear(p.histogram[:])
-	for _, b := range data {
-		p.histogram[b]++
-	}
-	total := float64(len(data))
-	for b, f := range p.histogram {
-		bitsF := 12.0
-		if f != 0 {
-			bitsF = math.Log2(total/float64(f)) + 0.6
-		}
-		p.costs.main[b] = uint32(min(bitsF, 16) * (1 << costShift))
-	}
-	for s := numChars; s < numMain; s++ {
-		slot := (s - numChars) >> 3
-		c := 9.0
-		switch {
-		case slot == 0:
-			c = 6
-		case slot < 3:
-			c = 8
-		}
-		if (s-numChars)&7 == numPrimaryLengths {
-			c += 1
-		}
-		p.costs.main[s] = uint32(c * (1 << costShift))
-	}
-	for s := range p.costs.length {
-		p.costs.length[s] = uint32((4.5 + float64(s)/40) * (1 << costShift))
-	}
-	for s := range p.costs.aligned {
-		p.costs.aligned[s] = 3 << costShift
-	}
-	p.costs.useAligned = false
 }
 
 // costsFromCodes prices symbols by the code lengths of a previous pass;
@@ -131,37 +107,38 @@ func (m *costModel) offsetCost(slot int, formatted uint32) uint32 {
 	return eb << costShift
 }
 
-// lengthCost prices the length part of a match (main symbol aside) and
-// returns the length header that goes into the main symbol.
-func (m *costModel) lengthCost(length int) (uint32, int) {
-	hdr := length - minMatch
-	if hdr >= numPrimaryLengths {
-		return m.length[hdr-numPrimaryLengths], numPrimaryLengths
-	}
-	return 0, hdr
-}
-
 // parse finds the cheapest items for data[start:end] under the current
 // costs, starting from repeated offsets reps, and appends them to items.
 func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items []item) ([]item, [3]uint32) {
 	n := end - start
 	if cap(p.nodes) < n+1 {
 		p.nodes = make([]optNode, n+1)
+		p.reps = make([][3]uint32, n+1)
 	}
 	nodes := p.nodes[:n+1]
+	repsAt := p.reps[:n+1]
 	for i := range nodes {
 		nodes[i].cost = infiniteCost
 	}
 	nodes[0].cost = 0
-	nodes[0].reps = reps
+	repsAt[0] = reps
 	costs := &p.costs
+	for l := minMatch; l <= maxMatch; l++ {
+		p.lengthPart[l], p.header[l] = 0, uint8(l-minMatch)
+		if l-minMatch >= numPrimaryLengths {
+			p.lengthPart[l], p.header[l] = costs.length[l-minMatch-numPrimaryLengths], numPrimaryLengths
+		}
+	}
+	lengthPart, header := &p.lengthPart, &p.header
 	skipUntil := 0
 	for i := 0; i < n; i++ {
-		cur := &nodes[i]
-		base := cur.cost
+		base := nodes[i].cost
+		if i > 0 {
+			repsAt[i] = p.repsAfter(i)
+		}
 		// Literal.
 		if c := base + costs.main[data[start+i]]; c < nodes[i+1].cost {
-			nodes[i+1] = optNode{cost: c, length: 1, rep: -1, reps: cur.reps}
+			nodes[i+1] = optNode{cost: c, arrival: packArrival(1, -1, 0)}
 		}
 		if i < skipUntil {
 			continue
@@ -171,11 +148,12 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 		if limit < minMatch {
 			continue
 		}
+		cur := repsAt[i]
 		longest := 0
 		// Repeated offsets.
 		for r := 0; r < 3; r++ {
-			off := cur.reps[r]
-			if int(off) > pos || (r > 0 && off == cur.reps[0]) || (r == 2 && off == cur.reps[1]) {
+			off := cur[r]
+			if int(off) > pos || (r > 0 && off == cur[0]) || (r == 2 && off == cur[1]) {
 				continue
 			}
 			l := matchLen(data, pos, pos-int(off), limit)
@@ -183,14 +161,13 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 				continue
 			}
 			longest = max(longest, l)
-			newReps := cur.reps
-			newReps[0], newReps[r] = off, cur.reps[0]
-			mainBase := uint32(numChars + r<<3)
+			mainCosts := costs.main[numChars+r<<3:][:8]
+			arrival := packArrival(0, r, 0)
+			next := nodes[i:]
 			for length := minMatch; length <= l; length++ {
-				lc, hdr := costs.lengthCost(length)
-				c := base + costs.main[mainBase+uint32(hdr)] + lc
-				if c < nodes[i+length].cost {
-					nodes[i+length] = optNode{cost: c, length: uint16(length), rep: int8(r), reps: newReps}
+				c := base + mainCosts[header[length]] + lengthPart[length]
+				if c < next[length].cost {
+					next[length] = optNode{cost: c, arrival: arrival | uint32(length)}
 				}
 			}
 		}
@@ -203,20 +180,20 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 				continue
 			}
 			off := m.offset
-			if off == cur.reps[0] || off == cur.reps[1] || off == cur.reps[2] {
+			if off == cur[0] || off == cur[1] || off == cur[2] {
 				prevLen = ml
 				continue
 			}
 			formatted := off + 2
 			slot := positionSlot(formatted)
 			oc := base + costs.offsetCost(slot, formatted)
-			mainBase := uint32(numChars + slot<<3)
-			newReps := [3]uint32{off, cur.reps[0], cur.reps[1]}
+			mainCosts := costs.main[numChars+slot<<3:][:8]
+			arrival := packArrival(0, -1, off)
+			next := nodes[i:]
 			for length := prevLen + 1; length <= ml; length++ {
-				lc, hdr := costs.lengthCost(length)
-				c := oc + costs.main[mainBase+uint32(hdr)] + lc
-				if c < nodes[i+length].cost {
-					nodes[i+length] = optNode{cost: c, length: uint16(length), rep: -1, offset: off, reps: newReps}
+				c := oc + mainCosts[header[length]] + lengthPart[length]
+				if c < next[length].cost {
+					next[length] = optNode{cost: c, arrival: arrival | uint32(length)}
 				}
 			}
 			prevLen = ml
@@ -229,17 +206,62 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 	// Walk back from the end, then emit in order.
 	first := len(items)
 	for j := n; j > 0; {
-		nd := &nodes[j]
-		l := int(nd.length)
-		if l == 1 {
+		length, rep, offset := unpackArrival(nodes[j].arrival)
+		if length == 1 {
 			items = append(items, literalItem(data[start+j-1]))
 		} else {
-			items = append(items, matchItem(l, int(nd.rep), nd.offset))
+			items = append(items, matchItem(length, rep, offset))
 		}
-		j -= l
+		j -= length
 	}
 	for a, b := first, len(items)-1; a < b; a, b = a+1, b-1 {
 		items[a], items[b] = items[b], items[a]
 	}
-	return items, nodes[n].reps
+	return items, p.repsAfter(n)
+}
+
+// greedy parses data[start:end] cheaply from the cached matches, taking the
+// longest match at each position (a repeated offset when it is as long); the
+// codes of that parse price the first pass of the search.
+func (p *optimalParser) greedy(data []byte, start, end int, reps [3]uint32, items []item) []item {
+	n := end - start
+	for i := 0; i < n; {
+		pos := start + i
+		limit := min(maxMatch, n-i)
+		bestLen, bestRep, bestOff := 1, -1, uint32(0)
+		if limit >= minMatch {
+			for r, off := range reps {
+				if int(off) <= pos {
+					if l := matchLen(data, pos, pos-int(off), limit); l > bestLen {
+						bestLen, bestRep, bestOff = l, r, off
+					}
+				}
+			}
+			ms := p.matches[p.matchStart[i]:p.matchStart[i+1]]
+			if len(ms) > 0 {
+				m := ms[len(ms)-1]
+				if l := min(int(m.length), limit); l > bestLen+1 {
+					bestLen, bestRep, bestOff = l, -1, m.offset
+				}
+			}
+		}
+		if bestLen < minMatch {
+			items = append(items, literalItem(data[pos]))
+			i++
+			continue
+		}
+		items = append(items, matchItem(bestLen, bestRep, bestOff))
+		reps = updateReps(reps, bestRep, bestOff)
+		i += bestLen
+	}
+	return items
+}
+
+// repsAfter returns the repeated offsets after the best path to node i.
+func (p *optimalParser) repsAfter(i int) [3]uint32 {
+	length, rep, offset := unpackArrival(p.nodes[i].arrival)
+	if length == 1 {
+		return p.reps[i-1]
+	}
+	return updateReps(p.reps[i-length], rep, offset)
 }

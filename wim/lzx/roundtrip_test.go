@@ -29,21 +29,27 @@ func roundTrip(t *testing.T, c *Compressor, d *Decompressor, chunkSize int, src 
 
 func TestRoundTripSamples(t *testing.T) {
 	samples := map[string][]byte{
-		"text":   sampleText(t, 1<<21),
-		"binary": sampleBinary(t, 1<<21),
+		"text":   sampleText(t, 1<<20),
+		"binary": sampleBinary(t, 1<<20),
 		"random": sampleRandom(1<<17, 3),
-		"zeros":  make([]byte, 1<<21),
-		"e8":     sampleE8(1 << 20),
-		"mixed":  sampleMixed(t, 1<<21),
+		"zeros":  make([]byte, 1<<20),
+		"e8":     sampleE8(1 << 19),
+		"mixed":  sampleMixed(t, 1<<20+12345),
 	}
-	for _, cs := range []int{32768, 65536, 1 << 20, 1 << 21} {
-		c, err := NewCompressor(cs)
+	type config struct{ level, chunkSize int }
+	configs := []config{{LevelFast, 32768}, {LevelBest, 65536}, {LevelFast, 1 << 20}}
+	for _, cs := range []int{32768, 65536, 1 << 20} {
+		configs = append(configs, config{LevelDefault, cs})
+	}
+	for _, cfg := range configs {
+		cs := cfg.chunkSize
+		c, err := NewCompressorLevel(cs, cfg.level)
 		if err != nil {
 			t.Fatal(err)
 		}
 		d := NewDecompressor()
 		for name, data := range samples {
-			t.Run(fmt.Sprintf("%s/%d", name, cs), func(t *testing.T) {
+			t.Run(fmt.Sprintf("level%d/%s/%d", cfg.level, name, cs), func(t *testing.T) {
 				total := 0
 				for off := 0; off < len(data); off += cs {
 					total += roundTrip(t, c, d, cs, data[off:min(off+cs, len(data))])
@@ -57,7 +63,16 @@ func TestRoundTripSamples(t *testing.T) {
 func TestRoundTripEdgeSizes(t *testing.T) {
 	text := sampleText(t, 70000)
 	bin := sampleBinary(t, 70000)
-	c, _ := NewCompressor(65536)
+	for level := LevelFast; level <= LevelBest; level++ {
+		c, err := NewCompressorLevel(65536, level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTripEdgeSizes(t, c, text, bin)
+	}
+}
+
+func roundTripEdgeSizes(t *testing.T, c *Compressor, text, bin []byte) {
 	d := NewDecompressor()
 	for _, n := range []int{1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 15, 16, 17, 31, 255, 256, 257, 258, 259, 1000, 32767, 32768, 32769, 40000, 65535, 65536} {
 		roundTrip(t, c, d, 65536, text[:n])
@@ -84,5 +99,17 @@ func TestCompressTooSmall(t *testing.T) {
 	}
 	if m := c.Compress(make([]byte, n), text); m != n {
 		t.Fatalf("exact buffer: got %d, want %d", m, n)
+	}
+}
+
+func TestNewCompressorRejects(t *testing.T) {
+	for _, tc := range []struct{ chunk, level int }{{0, LevelDefault}, {MaxChunkSize + 1, LevelDefault}, {32768, 0}, {32768, LevelBest + 1}} {
+		if _, err := NewCompressorLevel(tc.chunk, tc.level); err == nil {
+			t.Errorf("NewCompressorLevel(%d, %d) accepted", tc.chunk, tc.level)
+		}
+	}
+	c, _ := NewCompressor(32768)
+	if n := c.Compress(make([]byte, 70000), make([]byte, 32769)); n != 0 {
+		t.Errorf("compressed a chunk larger than the chunk size")
 	}
 }

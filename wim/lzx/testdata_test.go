@@ -95,13 +95,13 @@ func writeTree(tb testing.TB) string {
 	tb.Helper()
 	dir := tb.TempDir()
 	files := map[string][]byte{
-		"text.txt":      sampleText(tb, 700_000),
-		"gofmt":         sampleBinary(tb, 4_000_000),
+		"text.txt":      sampleText(tb, 400_000),
+		"gofmt":         sampleBinary(tb, 1_500_000),
 		"random.bin":    sampleRandom(100_000, 1),
 		"zeros.bin":     make([]byte, 300_000),
 		"e8.bin":        sampleE8(200_000),
 		"small.txt":     []byte("hello, hello, hello, hello world\n"),
-		"mixed.bin":     sampleMixed(tb, 1_500_000),
+		"mixed.bin":     sampleMixed(tb, 600_000),
 		"odd-chunk.bin": sampleText(tb, 32768*3+12345),
 	}
 	for name, data := range files {

@@ -36,10 +36,17 @@ func TestDecodeWimlibChunks(t *testing.T) {
 func TestWimlibAcceptsOurChunks(t *testing.T) {
 	imagex := testenv.Peer(t, "wimlib-imagex")
 	dir := writeTree(t)
+	type config struct{ level, chunkSize int }
+	var configs []config
 	for _, cs := range testChunkSizes {
-		t.Run(fmt.Sprint(cs), func(t *testing.T) {
+		configs = append(configs, config{LevelDefault, cs})
+	}
+	configs = append(configs, config{LevelFast, 32768}, config{LevelBest, 32768}, config{LevelFast, 1 << 21})
+	for _, cfg := range configs {
+		cs := cfg.chunkSize
+		t.Run(fmt.Sprintf("level%d/%d", cfg.level, cs), func(t *testing.T) {
 			w := captureLZX(t, dir, cs)
-			c, err := NewCompressor(cs)
+			c, err := NewCompressorLevel(cs, cfg.level)
 			if err != nil {
 				t.Fatal(err)
 			}
