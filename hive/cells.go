@@ -45,6 +45,7 @@ func (n nkCell) maxValueName() uint32 { return le.Uint32(n.b[60:]) }
 func (n nkCell) maxValueData() uint32 { return le.Uint32(n.b[64:]) }
 func (n nkCell) classLen() uint16     { return le.Uint16(n.b[74:]) }
 func (n nkCell) nameBytes() []byte    { return n.b[nkFixed : nkFixed+int(le.Uint16(n.b[72:]))] }
+
 // nameUnits16 is the name's length in bytes as UTF-16, the unit of the
 // largest-name fields.
 func (n nkCell) nameUnits16() uint32 {
@@ -54,7 +55,7 @@ func (n nkCell) nameUnits16() uint32 {
 	return uint32(len(n.nameBytes()))
 }
 
-func (n nkCell) name() string         { return decodeName(n.nameBytes(), n.flags()&keyCompName != 0) }
+func (n nkCell) name() string { return decodeName(n.nameBytes(), n.flags()&keyCompName != 0) }
 
 type vkCell struct {
 	off uint32
@@ -129,9 +130,20 @@ func (h *Hive) bigData(off uint32, db []byte, size uint32) ([]byte, error) {
 	if uint32(len(list)) < 4*count {
 		return nil, formatErr(fileOff(le.Uint32(db[4:])), "big data segment list of %d bytes cannot hold %d segments", len(list), count)
 	}
+	// A value cannot hold more than the hive, and no segment may be used
+	// twice: otherwise a small hostile hive could claim gigabytes.
+	if int64(size) > int64(len(h.data)) {
+		return nil, formatErr(fileOff(off), "big data of %d bytes is larger than the hive", size)
+	}
+	seen := make(map[uint32]bool, need)
 	out := make([]byte, 0, size)
 	for i := uint32(0); i < need; i++ {
-		seg, err := h.cell(le.Uint32(list[4*i:]))
+		segOff := le.Uint32(list[4*i:])
+		if seen[segOff] {
+			return nil, formatErr(fileOff(le.Uint32(db[4:])), "big data segment 0x%x listed twice", segOff)
+		}
+		seen[segOff] = true
+		seg, err := h.cell(segOff)
 		if err != nil {
 			return nil, fmt.Errorf("big data segment %d: %w", i, err)
 		}
@@ -150,14 +162,20 @@ func (h *Hive) subkeyOffsets(n nkCell) ([]uint32, error) {
 		return nil, nil
 	}
 	var out []uint32
-	if err := h.readList(n.subkeyList(), true, &out); err != nil {
+	if err := h.readList(n.subkeyList(), true, &out, map[uint32]bool{}); err != nil {
 		return nil, fmt.Errorf("subkeys of %q: %w", n.name(), err)
 	}
 	return out, nil
 }
 
 // readList appends the elements of an li/lf/lh/ri list.
-func (h *Hive) readList(off uint32, allowRoot bool, out *[]uint32) error {
+func (h *Hive) readList(off uint32, allowRoot bool, out *[]uint32, leaves map[uint32]bool) error {
+	// A leaf listed twice by an index root could multiply the list beyond
+	// any bound; each leaf is read once.
+	if leaves[off] {
+		return formatErr(fileOff(off), "subkey list 0x%x is listed twice in an index root", off)
+	}
+	leaves[off] = true
 	b, err := h.cell(off)
 	if err != nil {
 		return err
@@ -185,7 +203,7 @@ func (h *Hive) readList(off uint32, allowRoot bool, out *[]uint32) error {
 	for i := 0; i < count; i++ {
 		e := le.Uint32(b[4+i*step:])
 		if string(b[:2]) == "ri" {
-			if err := h.readList(e, false, out); err != nil {
+			if err := h.readList(e, false, out, leaves); err != nil {
 				return err
 			}
 			continue

@@ -2,6 +2,9 @@ package hive
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/reseal/reseal/internal/testenv"
@@ -82,20 +85,33 @@ func TestBrokenInputsRefused(t *testing.T) {
 			if err == nil {
 				t.Fatal("opened a broken hive")
 			}
-			if !errors.Is(err, ErrFormat) || !contains(err.Error(), c.want) || !contains(err.Error(), "offset 0x") {
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "offset 0x") {
 				t.Fatalf("error %q: want ErrFormat mentioning %q and an offset", err, c.want)
 			}
 		})
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || indexOf(s, sub) >= 0 }
 
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
+// TestTruncatedCopiesRefused cuts real hives short: every cut inside the
+// base block or the hive bins is refused with an error naming an offset.
+func TestTruncatedCopiesRefused(t *testing.T) {
+	for _, name := range []string{"regipy/SAM", "regipy/NTUSER.DAT", "zimmerman/BCD"} {
+		src := testenv.Corpus(t, "hives", name)
+		raw, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bins := int(baseBlock{raw}.binsSize())
+		for _, n := range []int{0, 3, 100, 4095, 4096, 4096 + 100, 4096 + bins/2, 4096 + bins - 1} {
+			path := filepath.Join(t.TempDir(), "cut")
+			if err := os.WriteFile(path, raw[:n], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(path, nil)
+			if err == nil || !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "offset 0x") {
+				t.Errorf("%s cut at %d bytes: error %v, want a format error naming an offset", name, n, err)
+			}
 		}
 	}
-	return -1
 }

@@ -36,8 +36,13 @@ func (h *Hive) listEntries(n nkCell) ([]listEntry, error) {
 	}
 	var out []listEntry
 	kind := h.leafKind()
+	seen := map[uint32]bool{}
 	var read func(off uint32, depth int) error
 	read = func(off uint32, depth int) error {
+		if seen[off] {
+			return formatErr(fileOff(off), "subkey list 0x%x is listed twice in an index root", off)
+		}
+		seen[off] = true
 		b, err := h.cell(off)
 		if err != nil {
 			return err
