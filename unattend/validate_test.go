@@ -270,3 +270,15 @@ func TestFindingsInDocumentOrderAndStable(t *testing.T) {
 		}
 	}
 }
+
+func TestWrongRootElement(t *testing.T) {
+	data := strings.ReplaceAll(string(readCorpus(t, "mwrock_postunattend.xml")), "unattend>", "answers>")
+	data = strings.Replace(data, "<unattend ", "<answers ", 1)
+	_, findings, err := Check(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(findings) != 1 || findings[0].ID != IDRootElement || findings[0].Line != 2 {
+		t.Errorf("findings %v, want one %s at line 2", findings, IDRootElement)
+	}
+}
