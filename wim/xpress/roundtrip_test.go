@@ -118,3 +118,25 @@ func TestDecompressRejectsCorruptInput(t *testing.T) {
 		t.Errorf("oversized destination: got %v, want ErrCorrupt", err)
 	}
 }
+
+// TestNoAllocationsAfterWarmup: the WIM writer and reader call these once
+// per chunk, so they must not allocate.
+func TestNoAllocationsAfterWarmup(t *testing.T) {
+	inputs := testInputs(t)
+	src := inputs["binary"]
+	if src == nil {
+		src = inputs["pattern"]
+	}
+	src = src[:32768]
+	c, _ := NewCompressor(32768)
+	d := NewDecompressor()
+	buf := make([]byte, 40000)
+	out := make([]byte, len(src))
+	n := c.Compress(buf, src)
+	if allocs := testing.AllocsPerRun(10, func() { c.Compress(buf, src) }); allocs != 0 {
+		t.Errorf("Compress allocates %.1f times per chunk", allocs)
+	}
+	if allocs := testing.AllocsPerRun(10, func() { _ = d.Decompress(out, buf[:n]) }); allocs != 0 {
+		t.Errorf("Decompress allocates %.1f times per chunk", allocs)
+	}
+}
