@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOp
 	if err != nil {
 		return err
 	}
-	a := &applier{r: r, dest: absDest, plan: plan, opts: opts, dec: newDecoders()}
+	a := &applier{r: r, dest: absDest, plan: plan, opts: opts, dec: newDecoders(), buf: make([]byte, 128<<10)}
 	return a.run(ctx)
 }
 
@@ -248,6 +249,7 @@ type applier struct {
 	plan *applyPlan
 	opts ApplyOptions
 	dec  *decoders
+	buf  []byte
 	done int64
 }
 
@@ -344,7 +346,7 @@ func (a *applier) writeFiles(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", first, err)
 		}
-		if err := writeFileAtomic(first, rd, func(n int64) {
+		if err := writeFileAtomic(first, rd, a.buf, func(n int64) {
 			a.done += n
 			if a.opts.Progress != nil {
 				a.opts.Progress(a.done, total)
@@ -364,7 +366,7 @@ func (a *applier) writeFiles(ctx context.Context) error {
 			continue
 		}
 		if f.Data.Hash.IsZero() {
-			if err := writeFileAtomic(path, eofReader{}, nil); err != nil {
+			if err := writeFileAtomic(path, eofReader{}, a.buf, nil); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
 		}
@@ -379,24 +381,25 @@ func (a *applier) writeFiles(ctx context.Context) error {
 	return nil
 }
 
-// writeFileAtomic writes r to a temporary file beside path and renames it
-// to path only when r ends without an error (a hash mismatch is one).
-func writeFileAtomic(path string, r io.Reader, progress func(int64)) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".reseal-apply-*")
+// writeFileAtomic creates path (removing a file or link already there: a
+// name is never followed) and fills it from r. On any error, a hash
+// mismatch included, the file is removed again, so that no partial file is
+// left under its final name.
+func writeFileAtomic(path string, r io.Reader, buf []byte, progress func(int64)) (err error) {
+	f, err := createExclusive(path)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			f.Close()
+			os.Remove(path)
 		}
 	}()
-	buf := make([]byte, 256<<10)
 	for {
 		n, rerr := r.Read(buf)
 		if n > 0 {
-			if _, err = tmp.Write(buf[:n]); err != nil {
+			if _, err = f.Write(buf[:n]); err != nil {
 				return err
 			}
 			if progress != nil {
@@ -410,13 +413,21 @@ func writeFileAtomic(path string, r io.Reader, progress func(int64)) (err error)
 			return rerr
 		}
 	}
-	if err = tmp.Chmod(0o644); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return err
+	return f.Close()
+}
+
+// createExclusive creates a new file at path, replacing a file or link that
+// is there (unlinking it, never writing through it).
+func createExclusive(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		if st, lerr := os.Lstat(path); lerr == nil && st.IsDir() {
+			return nil, fmt.Errorf("create %s: a directory is in the way", path)
+		}
+		os.Remove(path)
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
 	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return f, err
 }
 
 func copyFileAtomic(src, dst string) error {
@@ -425,7 +436,7 @@ func copyFileAtomic(src, dst string) error {
 		return err
 	}
 	defer f.Close()
-	if err := writeFileAtomic(dst, f, nil); err != nil {
+	if err := writeFileAtomic(dst, f, make([]byte, 64<<10), nil); err != nil {
 		return fmt.Errorf("%s: %w", dst, err)
 	}
 	return nil

@@ -119,8 +119,12 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 	if err = w.write(ctx, scan, root); err != nil {
 		return err
 	}
-	if err = tmp.Sync(); err != nil {
-		return err
+	// Sync before the rename only when an existing file is replaced: that is
+	// when a crash must not leave a truncated WIM where a good one was.
+	if _, statErr := os.Stat(wimPath); statErr == nil {
+		if err = tmp.Sync(); err != nil {
+			return err
+		}
 	}
 	if err = tmp.Close(); err != nil {
 		return err

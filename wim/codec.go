@@ -16,13 +16,14 @@ type decoders struct {
 	lzx         *lzx.Decompressor
 	solidPart   *chunkedData
 	solidChunks *chunkReader
+	plain       chunkBufs // shared by the readers of non-solid resources, one at a time
 }
 
 func newDecoders() *decoders { return &decoders{} }
 
 func (d *decoders) solidReader(part *chunkedData) *chunkReader {
 	if d.solidPart != part {
-		d.solidPart, d.solidChunks = part, newChunkReader(part, d)
+		d.solidPart, d.solidChunks = part, &chunkReader{data: part, dec: d, bufs: &chunkBufs{}, current: -1}
 	}
 	return d.solidChunks
 }

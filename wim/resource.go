@@ -159,14 +159,20 @@ func openSolid(r io.ReaderAt, res resHeader, fileSize int64) (*chunkedData, erro
 type chunkReader struct {
 	data    *chunkedData
 	dec     *decoders
-	raw     []byte // stored bytes of the current chunk
-	buf     []byte // decoded bytes of the current chunk
-	cur     []byte // the current chunk: raw or buf
+	bufs    *chunkBufs
+	cur     []byte // the current chunk: bufs.raw or bufs.out
 	current int    // index of the chunk in cur, or -1
 }
 
+// chunkBufs are the buffers of a chunkReader, kept by decoders so that
+// reading many small blobs in turn allocates nothing.
+type chunkBufs struct {
+	raw []byte // stored bytes of the current chunk
+	out []byte // decoded bytes of the current chunk
+}
+
 func newChunkReader(c *chunkedData, dec *decoders) *chunkReader {
-	return &chunkReader{data: c, dec: dec, current: -1}
+	return &chunkReader{data: c, dec: dec, bufs: &dec.plain, current: -1}
 }
 
 // chunk returns the uncompressed bytes of chunk i, valid until the next call.
@@ -181,10 +187,10 @@ func (cr *chunkReader) chunk(i int) ([]byte, error) {
 	}
 	stored := c.offs[i+1] - c.offs[i]
 	want := c.chunkLen(i)
-	if int64(cap(cr.raw)) < stored {
-		cr.raw = make([]byte, stored)
+	if int64(cap(cr.bufs.raw)) < stored {
+		cr.bufs.raw = make([]byte, stored)
 	}
-	raw := cr.raw[:stored]
+	raw := cr.bufs.raw[:stored]
 	if _, err := c.r.ReadAt(raw, c.base+c.offs[i]); err != nil {
 		return nil, fmt.Errorf("read chunk %d of resource at offset %d: %w", i, c.where, err)
 	}
@@ -195,10 +201,10 @@ func (cr *chunkReader) chunk(i int) ([]byte, error) {
 	if c.comp == CompressNone {
 		return nil, formatErr("resource at offset %d: chunk %d stored with %d bytes, want %d", c.where, i, stored, want)
 	}
-	if int64(cap(cr.buf)) < want {
-		cr.buf = make([]byte, want)
+	if int64(cap(cr.bufs.out)) < want {
+		cr.bufs.out = make([]byte, want)
 	}
-	out := cr.buf[:want]
+	out := cr.bufs.out[:want]
 	if err := cr.dec.decompress(c.comp, out, raw, c.chunkSize); err != nil {
 		return nil, fmt.Errorf("%w: resource at offset %d: chunk %d (file offset %d): %v", ErrFormat, c.where, i, c.base+c.offs[i], err)
 	}

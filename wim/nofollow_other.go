@@ -1,0 +1,5 @@
+//go:build !unix
+
+package wim
+
+const oNoFollow = 0
