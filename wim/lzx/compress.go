@@ -58,9 +58,20 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 }
 
 // Compress writes the compressed form of src into dst and returns its
-// length, or 0 when it does not fit in len(dst) (the caller then stores the
-// chunk raw). len(src) must not exceed the compressor's chunk size.
+// length, or 0 when it does not fit in len(dst) or is not smaller than src
+// (the caller then stores the chunk raw: in a WIM a chunk whose stored size
+// equals its size is raw). len(src) must not exceed the compressor's chunk
+// size.
 func (c *Compressor) Compress(dst, src []byte) int {
+	n := c.compress(dst, src)
+	if n >= len(src) {
+		return 0
+	}
+	return n
+}
+
+// compress is Compress without the check that the output is smaller.
+func (c *Compressor) compress(dst, src []byte) int {
 	if len(src) == 0 || len(src) > c.maxChunk {
 		return 0
 	}

@@ -9,7 +9,7 @@ import (
 func roundTrip(t *testing.T, c *Compressor, d *Decompressor, chunkSize int, src []byte) int {
 	t.Helper()
 	dst := make([]byte, len(src)+len(src)/8+1024)
-	n := c.Compress(dst, src)
+	n := c.compress(dst, src)
 	if n == 0 {
 		t.Fatalf("%d bytes: Compress returned 0 with a roomy buffer", len(src))
 	}
@@ -111,5 +111,15 @@ func TestNewCompressorRejects(t *testing.T) {
 	c, _ := NewCompressor(32768)
 	if n := c.Compress(make([]byte, 70000), make([]byte, 32769)); n != 0 {
 		t.Errorf("compressed a chunk larger than the chunk size")
+	}
+}
+
+func TestCompressNeverReturnsRawSize(t *testing.T) {
+	c, _ := NewCompressor(32768)
+	for _, n := range []int{1, 2, 5, 20, 100} {
+		src := sampleRandom(n, uint64(n))
+		if m := c.Compress(make([]byte, 2*n+100), src); m >= n {
+			t.Errorf("%d random bytes: returned %d, not smaller", n, m)
+		}
 	}
 }
