@@ -45,18 +45,6 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 	avail := 32      // valid bits at the top of bits
 	missingBits := 0 // zero bits supplied for words past the end of src
 
-	refill := func() {
-		var w uint32
-		if pos+2 <= len(src) {
-			w = uint32(src[pos]) | uint32(src[pos+1])<<8
-		} else {
-			missingBits += 16
-		}
-		pos += 2
-		bits |= w << (16 - avail)
-		avail += 16
-	}
-
 	out := 0
 	for out < len(dst) {
 		entry := table[bits>>(32-primaryBits)]
@@ -67,7 +55,13 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 		bits <<= n
 		avail -= n
 		if avail < 16 {
-			refill()
+			if pos+2 <= len(src) {
+				bits |= (uint32(src[pos]) | uint32(src[pos+1])<<8) << (16 - avail)
+			} else {
+				missingBits += 16
+			}
+			pos += 2
+			avail += 16
 		}
 		sym := int(entry >> 4)
 		if sym < numLiterals {
@@ -109,7 +103,13 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 		bits <<= offsetBits
 		avail -= offsetBits
 		if avail < 16 {
-			refill()
+			if pos+2 <= len(src) {
+				bits |= (uint32(src[pos]) | uint32(src[pos+1])<<8) << (16 - avail)
+			} else {
+				missingBits += 16
+			}
+			pos += 2
+			avail += 16
 		}
 		if offset > out {
 			return fmt.Errorf("%w: match offset %d before the start of output at offset %d", ErrCorrupt, offset, out)
@@ -117,7 +117,17 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 		if length > len(dst)-out {
 			return fmt.Errorf("%w: match of length %d at output offset %d runs past the chunk end %d", ErrCorrupt, length, out, len(dst))
 		}
-		copyMatch(dst, out, offset, length)
+		if offset >= 8 && out+length+8 <= len(dst) {
+			// Common case: copy eight bytes at a time; with offset >= 8 each
+			// load reads bytes already written. Up to 7 bytes past the match
+			// are overwritten and rewritten later.
+			from := out - offset
+			for k := 0; k < length; k += 8 {
+				binary.LittleEndian.PutUint64(dst[out+k:], binary.LittleEndian.Uint64(dst[from+k:]))
+			}
+		} else {
+			copyMatch(dst, out, offset, length)
+		}
 		out += length
 	}
 	if missingBits > avail {
