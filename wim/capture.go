@@ -154,6 +154,10 @@ type scanner struct {
 	reparse       map[*File]*blobSource
 	sources       []*blobSource // distinct sources, in tree order
 	total         int64
+	ntfs          bool // the source is an NTFS-3G mount: read its NTFS metadata
+	sds           [][]byte
+	sdIndex       map[string]int32
+	named         map[*File][]*blobSource // named data streams, in order
 }
 
 func (s *scanner) warnf(format string, args ...any) {
@@ -169,6 +173,12 @@ func (s *scanner) scan(ctx context.Context) (*File, error) {
 	}
 	root := &File{Attributes: AttrDirectory, SecurityID: -1}
 	setTimesFrom(root, st)
+	s.ntfs = isNTFS3G(s.root)
+	if s.ntfs {
+		if _, err := s.ntfsMeta(root, s.root, true); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.scanDir(ctx, root, s.root, "", 0); err != nil {
 		return nil, err
 	}
@@ -208,17 +218,27 @@ func (s *scanner) scanDir(ctx context.Context, dir *File, hostDir, imageDir stri
 		}
 		f := &File{Name: name, SecurityID: -1, Parent: dir}
 		setTimesFrom(f, info)
+		var meta *ntfsMeta
+		if s.ntfs {
+			if meta, err = s.ntfsMeta(f, hostPath, info.IsDir()); err != nil {
+				return err
+			}
+		}
 		switch mode := info.Mode(); {
 		case mode.IsDir():
-			f.Attributes = AttrDirectory
+			f.Attributes |= AttrDirectory
 			dir.Children = append(dir.Children, f)
 			if err := s.scanDir(ctx, f, hostPath, imagePath, depth+1); err != nil {
 				return err
 			}
 		case mode.IsRegular():
-			f.Attributes = AttrNormal
+			if meta == nil || !meta.hasAttrib {
+				f.Attributes = AttrNormal
+			}
 			dir.Children = append(dir.Children, f)
 			s.addRegular(f, hostPath, info)
+		case mode&fs.ModeSymlink != 0 && meta != nil && meta.reparse != nil:
+			dir.Children = append(dir.Children, f) // the reparse data was taken as NTFS stores it
 		case mode&fs.ModeSymlink != 0:
 			target, err := os.Readlink(hostPath)
 			if err != nil {
@@ -233,6 +253,57 @@ func (s *scanner) scanDir(ctx context.Context, dir *File, hostDir, imageDir stri
 		}
 	}
 	return nil
+}
+
+// ntfsMeta reads the NTFS metadata NTFS-3G exposes for f and applies it:
+// attributes, security descriptor, DOS name, reparse data, timestamps and
+// named data streams.
+func (s *scanner) ntfsMeta(f *File, hostPath string, isDir bool) (*ntfsMeta, error) {
+	m, err := readNTFSMeta(hostPath)
+	if err != nil {
+		return nil, err
+	}
+	if m.hasAttrib {
+		f.Attributes = m.attrib &^ AttrReparsePoint
+		if isDir {
+			f.Attributes |= AttrDirectory
+		}
+	}
+	if m.acl != nil {
+		if s.sdIndex == nil {
+			s.sdIndex = map[string]int32{}
+		}
+		id, ok := s.sdIndex[string(m.acl)]
+		if !ok {
+			id = int32(len(s.sds))
+			s.sds = append(s.sds, m.acl)
+			s.sdIndex[string(m.acl)] = id
+		}
+		f.SecurityID = id
+	}
+	f.ShortName = m.dosName
+	if m.hasTimes {
+		f.CreationTime, f.LastWriteTime, f.LastAccessTime = m.times[0], m.times[1], m.times[2]
+	}
+	if m.reparse != nil {
+		f.Attributes |= AttrReparsePoint
+		f.ReparseTag = m.tag
+		f.ReparseFlags = 0
+		if lt, ok := parseLinkReparse(m.tag, m.reparse); ok && lt.Relative {
+			f.ReparseFlags = 1
+		}
+		data := append([]byte(nil), m.reparse...)
+		s.reparse[f] = &blobSource{data: data, size: int64(len(data)), refs: 1}
+	}
+	for _, ads := range m.streams {
+		src := &blobSource{data: ads.data, size: int64(len(ads.data)), refs: 1}
+		if s.named == nil {
+			s.named = map[*File][]*blobSource{}
+		}
+		f.NamedStreams = append(f.NamedStreams, Stream{Name: ads.name})
+		s.named[f] = append(s.named[f], src)
+	}
+	return m, nil
 }
 
 func setTimesFrom(f *File, info fs.FileInfo) {
@@ -360,8 +431,13 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 	}
 	var reparseSrcs []*blobSource
 	root.Walk(func(f *File) error {
-		if src := scan.reparse[f]; src != nil {
+		if src := scan.reparse[f]; src != nil && src.size > 0 {
 			reparseSrcs = append(reparseSrcs, src)
+		}
+		for _, src := range scan.named[f] {
+			if src.size > 0 {
+				reparseSrcs = append(reparseSrcs, src)
+			}
 		}
 		return nil
 	})
@@ -376,6 +452,10 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 		if src := scan.reparse[f]; src != nil {
 			f.Reparse = Stream{Hash: src.hash, Size: src.size}
 		}
+		for i, src := range scan.named[f] {
+			f.NamedStreams[i].Hash, f.NamedStreams[i].Size = src.hash, src.size
+			info.TotalBytes += src.size
+		}
 		if f.IsDir() && !f.IsReparsePoint() {
 			info.DirCount++
 		} else {
@@ -389,7 +469,7 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 			info.HardLinkBytes += int64(g.src.refs-1) * g.src.size
 		}
 	}
-	meta := marshalMetadata(root, nil)
+	meta := marshalMetadata(root, scan.sds)
 	msrc := &blobSource{data: meta, size: int64(len(meta)), metadata: true, refs: 1}
 	store.progress = nil
 	if err := store.store(ctx, []*blobSource{msrc}); err != nil {
