@@ -113,6 +113,21 @@ func (s Severity) String() string {
 // MarshalText renders the severity as its name in JSON.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a severity's name back.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "info":
+		*s = SeverityInfo
+	case "warning":
+		*s = SeverityWarning
+	case "error":
+		*s = SeverityError
+	default:
+		return fmt.Errorf("unknown severity %q", b)
+	}
+	return nil
+}
+
 // Finding is one result of a preflight check.
 type Finding struct {
 	ID       string   // stable identifier: "appx-not-provisioned", "pending-servicing", ...

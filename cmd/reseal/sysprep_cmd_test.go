@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reseal/reseal/sample"
+	"github.com/reseal/reseal/sysprep"
+)
+
+func runReseal(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &stdio{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func sampleVolume(t *testing.T, blockers ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "vol")
+	if err := sample.Write(dir, sample.Options{Blockers: blockers, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestSysprepSwitches(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		usage bool
+		mode  sysprep.Mode
+		vm    bool
+		notes int
+	}{
+		{args: []string{"T", "/generalize", "/oobe", "/shutdown"}, mode: sysprep.ModeOOBE, notes: 1},
+		{args: []string{"T", "/GENERALIZE", "/Audit", "/quiet"}, mode: sysprep.ModeAudit},
+		{args: []string{"/generalize", "T", "/oobe", "/mode:VM", "/reboot", "/unattend:u.xml"}, vm: true, notes: 1},
+		{args: []string{"T", "-generalize", "-oobe"}},
+		{args: []string{"T", "/generalize", "/oobe", "/audit"}, usage: true},
+		{args: []string{"T", "/generalize", "/reboot", "/shutdown"}, usage: true},
+		{args: []string{"T", "/oobe", "/mode:vm"}, usage: true},
+		{args: []string{"T", "/generalize", "/audit", "/mode:vm"}, usage: true},
+		{args: []string{"T", "/generalize", "/mode:hyperv"}, usage: true},
+		{args: []string{"T", "/oobe"}, usage: true},
+		{args: []string{"T"}, usage: true},
+		{args: []string{"T", "/generalize", "/bogus"}, usage: true},
+		{args: []string{"T", "/generalize", "/unattend"}, usage: true},
+		{args: []string{"/generalize", "/oobe"}, usage: true},
+		{args: []string{"T", "U", "/generalize"}, usage: true},
+		{args: []string{"T", "/generalize", "/generalize"}, usage: true},
+	} {
+		req, err := parseSysprepSwitches(tc.args)
+		if tc.usage {
+			var ee *exitError
+			if err == nil || !errorsAs(err, &ee) || ee.code != exitUsage {
+				t.Errorf("%v: err = %v, want a usage error", tc.args, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+			continue
+		}
+		if req.opts.Mode != tc.mode || req.opts.VM != tc.vm || len(req.notes) != tc.notes {
+			t.Errorf("%v: got mode %v vm %v notes %v", tc.args, req.opts.Mode, req.opts.VM, req.notes)
+		}
+	}
+}
+
+func TestPreflightCommand(t *testing.T) {
+	vol := sampleVolume(t, "appx")
+	code, out, _ := runReseal(t, "preflight", vol)
+	if code != exitRefused || !strings.Contains(out, "appx-not-provisioned") || !strings.Contains(out, "0x80073cf2") || !strings.Contains(out, "Remove-AppxPackage") {
+		t.Errorf("code %d, output:\n%s", code, out)
+	}
+	code, out, _ = runReseal(t, "preflight", vol, "--json")
+	var r sysprep.Report
+	if code != exitRefused || json.Unmarshal([]byte(out), &r) != nil || !r.HasErrors() {
+		t.Errorf("--json: code %d, output:\n%s", code, out)
+	}
+	if code, _, _ := runReseal(t, "preflight", sampleVolume(t)); code != exitOK {
+		t.Errorf("clean sample: code %d", code)
+	}
+	if code, _, _ := runReseal(t, "preflight"); code != exitUsage {
+		t.Errorf("no target: code %d", code)
+	}
+	if code, _, _ := runReseal(t, "preflight", t.TempDir()); code != exitFailure {
+		t.Errorf("not a Windows volume: code %d", code)
+	}
+}
+
+func TestGeneralizeAndSysprepCommands(t *testing.T) {
+	vol := sampleVolume(t)
+	code, out, _ := runReseal(t, "generalize", vol, "--dry-run", "--json")
+	var dry struct {
+		sysprep.Report
+		DryRun bool
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &dry) != nil || !dry.DryRun || len(dry.Actions) == 0 {
+		t.Fatalf("dry run: code %d, output:\n%.400s", code, out)
+	}
+	code, out, _ = runReseal(t, "sysprep", vol, "/generalize", "/oobe", "/shutdown")
+	if code != exitOK || !strings.Contains(out, "/shutdown has nothing to act on offline") || !strings.Contains(out, "generalized:") {
+		t.Errorf("sysprep: code %d, output:\n%s", code, out)
+	}
+	if code, _, _ := runReseal(t, "generalize", vol, "--oobe", "--audit"); code != exitUsage {
+		t.Errorf("--oobe --audit: code %d", code)
+	}
+	if code, _, _ := runReseal(t, "generalize", vol, "--mode", "container"); code != exitUsage {
+		t.Errorf("--mode container: code %d", code)
+	}
+	blocked := sampleVolume(t, "pending")
+	if code, _, _ := runReseal(t, "sysprep", blocked, "/generalize", "/oobe", "/quiet"); code != exitRefused {
+		t.Errorf("blocked sysprep: code %d", code)
+	}
+}
+
+func errorsAs(err error, target **exitError) bool { return errors.As(err, target) }
