@@ -105,8 +105,9 @@ func extraLengthBytes(length uint32) int {
 }
 
 // encodedSize returns the length of the stream encode writes: the table,
-// the 16-bit words (the writer always holds two word slots, and opens one
-// more each time a word overflows) and the extra length bytes.
+// the 16-bit words (the writer always holds two word slots, opens one more
+// each time a word overflows, and ends with a slack word) and the extra
+// length bytes.
 func encodedSize(freq *[numSymbols]uint32, lens *[numSymbols]uint8, extraBytes int) int {
 	bits := 0
 	for sym, f := range freq {
@@ -118,7 +119,7 @@ func encodedSize(freq *[numSymbols]uint32, lens *[numSymbols]uint8, extraBytes i
 			bits += int(f) * (int(lens[sym]) + offsetBits)
 		}
 	}
-	words := 2
+	words := 3 // two slots always reserved, and the trailing slack word
 	if bits > 16 {
 		words += (bits - 1) / 16
 	}

@@ -62,11 +62,14 @@ func (w *bitWriter) writeUint16(v uint16) {
 	w.pos += 2
 }
 
-// finish pads the last word with zeros and fills the reserved slot; it
-// returns the stream length, or 0 on overflow.
+// finish pads the last word with zeros, fills the reserved slot and appends
+// one more zero word; it returns the stream length, or 0 on overflow. The
+// [MS-XCA] decoder never loads that last word, but a decoder that reads
+// ahead may, and wimlib's output has the same slack.
 func (w *bitWriter) finish() int {
 	w.putWord(w.curWord, uint16(w.acc<<(16-w.count))) // count == 16: shift by 0
 	w.putWord(w.nextWord, 0)
+	w.writeUint16(0)
 	if w.overflow || w.pos > len(w.dst) {
 		return 0
 	}
