@@ -47,6 +47,7 @@ func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOp
 
 // applyPlan is the checked form of an image: what to create, in order.
 type applyPlan struct {
+	security [][]byte // the image's security descriptors
 	dirs     []*File          // parents before children, root first
 	files    []*File          // regular files (not links), including hard-link members
 	links    []*File          // symbolic links and junctions
@@ -71,7 +72,7 @@ func checkName(f *File) error {
 }
 
 func planApply(img *Image, rpfix bool) (*applyPlan, error) {
-	p := &applyPlan{targets: map[*File]string{}, firstOf: map[uint64]*File{}}
+	p := &applyPlan{targets: map[*File]string{}, firstOf: map[uint64]*File{}, security: img.SecurityDescriptors}
 	byPath := map[string]*File{}
 	var walk func(f *File) error
 	walk = func(f *File) error {
@@ -251,6 +252,7 @@ type applier struct {
 	dec  *decoders
 	buf  []byte
 	done int64
+	ntfs bool // dest is on an NTFS-3G mount: write NTFS metadata through its xattrs
 }
 
 func (a *applier) hostPath(f *File) string {
@@ -267,6 +269,7 @@ func (a *applier) run(ctx context.Context) error {
 	if err := os.MkdirAll(a.dest, 0o755); err != nil {
 		return err
 	}
+	a.ntfs = isNTFS3G(a.dest)
 	for _, d := range a.plan.dirs[1:] {
 		path := a.hostPath(d)
 		if err := os.Mkdir(path, 0o755); err != nil {
@@ -275,9 +278,18 @@ func (a *applier) run(ctx context.Context) error {
 				return fmt.Errorf("create directory %s: %w", path, err)
 			}
 		}
+		if err := a.ntfsExtras(d, path); err != nil {
+			return err
+		}
 	}
 	if err := a.writeFiles(ctx); err != nil {
 		return err
+	}
+	if a.ntfs {
+		if err := a.ntfsLinks(); err != nil {
+			return err
+		}
+		return a.ntfsFinish()
 	}
 	for _, l := range a.plan.links {
 		text := a.plan.targets[l]
@@ -369,6 +381,9 @@ func (a *applier) writeFiles(ctx context.Context) error {
 			if err := writeFileAtomic(path, eofReader{}, a.buf, nil); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
+		}
+		if err := a.ntfsExtras(f, path); err != nil {
+			return err
 		}
 	}
 	for _, f := range a.plan.files {

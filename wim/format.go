@@ -288,3 +288,13 @@ func (e *blobEntry) put(b []byte) {
 	binary.LittleEndian.PutUint32(b[26:30], e.refCount)
 	copy(b[30:50], e.hash[:])
 }
+
+// Names of NTFS-3G's extended attributes (see ntfs3g_linux.go).
+const (
+	xattrACLName     = "system.ntfs_acl"
+	xattrAttribName  = "system.ntfs_attrib"
+	xattrDOSNameName = "system.ntfs_dos_name"
+	xattrReparseName = "system.ntfs_reparse_data"
+	xattrTimesName   = "system.ntfs_times"
+	maxADSBytes      = 64 << 20 // a named stream is read or written whole; larger ones are refused
+)

@@ -24,7 +24,7 @@ const (
 	xattrReparse = "system.ntfs_reparse_data"
 	xattrTimes   = "system.ntfs_times"
 	xattrStream  = "user."
-	maxADSSize   = 64 << 20 // a named stream is read whole; larger ones are refused
+	maxADSSize   = maxADSBytes
 )
 
 // isNTFS3G reports whether path lies on an NTFS-3G mount.

@@ -90,10 +90,11 @@ func imageFacts(t *testing.T, wimPath string) map[string]string {
 	return facts
 }
 
-// TestCaptureFromNTFS3GMount: capturing an NTFS-3G mount records what wimlib
+// TestNTFS3GCaptureAndApply: capturing an NTFS-3G mount records what wimlib
 // records when it captures the same volume directly: attributes, security
-// descriptors, DOS names, reparse data, named streams and timestamps.
-func TestCaptureFromNTFS3GMount(t *testing.T) {
+// descriptors, DOS names, reparse data, named streams and timestamps; and
+// applying that WIM onto an NTFS-3G mount writes them all back.
+func TestNTFS3GCaptureAndApply(t *testing.T) {
 	wimlib := testenv.Peer(t, "wimlib-imagex")
 	mkntfs := testenv.Peer(t, "mkntfs")
 	dir := t.TempDir()
@@ -153,8 +154,36 @@ func TestCaptureFromNTFS3GMount(t *testing.T) {
 			t.Errorf("%s: in our capture but not in wimlib's", path)
 		}
 	}
-	t.Logf("%s\n%s\n%s", got["/hello.txt"], got["/Ünïcødé 目录"], got["/abs-link"])
 	if !strings.Contains(got["/hello.txt"], "Zone.Identifier=") {
 		t.Errorf("named stream not captured: %s", got["/hello.txt"])
+	}
+
+	// Apply our capture onto a fresh NTFS-3G mount; wimlib captures that
+	// volume: it must carry the same NTFS metadata.
+	img2 := filepath.Join(dir, "ntfs2.img")
+	f, _ = os.Create(img2)
+	f.Truncate(64 << 20)
+	f.Close()
+	runPeer(t, mkntfs, "-F", "-f", "-q", img2)
+	mnt = mountNTFS3G(t, img2)
+	r, err := Open(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Apply(context.Background(), 1, mnt, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	unmount(t, mnt)
+	again := filepath.Join(dir, "again.wim")
+	runPeer(t, wimlib, "capture", img2, again, "again")
+	applied := imageFacts(t, again)
+	for path, w := range got {
+		if path == "/" {
+			continue
+		}
+		if g := applied[path]; g != w {
+			t.Errorf("applied to NTFS-3G: %s:\n want %s\n  got %s", path, w, g)
+		}
 	}
 }
