@@ -47,7 +47,7 @@ func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOp
 
 // applyPlan is the checked form of an image: what to create, in order.
 type applyPlan struct {
-	security [][]byte // the image's security descriptors
+	security [][]byte         // the image's security descriptors
 	dirs     []*File          // parents before children, root first
 	files    []*File          // regular files (not links), including hard-link members
 	links    []*File          // symbolic links and junctions
