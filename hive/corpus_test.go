@@ -92,7 +92,6 @@ func TestBrokenInputsRefused(t *testing.T) {
 	}
 }
 
-
 // TestTruncatedCopiesRefused cuts real hives short: every cut inside the
 // base block or the hive bins is refused with an error naming an offset.
 func TestTruncatedCopiesRefused(t *testing.T) {
