@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -242,7 +244,13 @@ func (p *parser) parse() (*Node, error) {
 	seenRoot := false
 	for {
 		line, col := p.dec.InputPos()
+		start := p.dec.InputOffset()
 		tok, err := p.dec.RawToken()
+		if err == nil {
+			if err := p.checkRaw(tok, p.text[start:p.dec.InputOffset()], line, col); err != nil {
+				return nil, err
+			}
+		}
 		if err == io.EOF {
 			if cur != doc {
 				l, c := p.dec.InputPos()
@@ -293,6 +301,9 @@ func (p *parser) parse() (*Node, error) {
 			for _, a := range t.Attr {
 				switch {
 				case a.Name.Space == "xmlns":
+					if err := checkPrefixBinding(a.Name.Local, a.Value); err != nil {
+						return nil, p.errorAt(IDMalformed, line, col, nil, "%v", err)
+					}
 					if inner.bindings == nil {
 						inner.bindings = map[string]string{}
 					}
@@ -305,6 +316,7 @@ func (p *parser) parse() (*Node, error) {
 				}
 			}
 			seen := make(map[Name]bool, len(t.Attr))
+			seenExpanded := make(map[[2]string]bool, len(t.Attr))
 			undeclared := false
 			for _, a := range t.Attr {
 				an := Name{a.Name.Space, a.Name.Local}
@@ -317,6 +329,13 @@ func (p *parser) parse() (*Node, error) {
 					ns, ok := inner.lookup(an.Prefix)
 					attr.Space = ns
 					undeclared = undeclared || !ok
+					if ok {
+						k := [2]string{ns, an.Local}
+						if seenExpanded[k] {
+							return nil, p.errorAt(IDMalformed, line, col, nil, "attribute {%s}%s appears twice in <%s> under two prefixes", ns, an.Local, n.Name)
+						}
+						seenExpanded[k] = true
+					}
 				}
 				n.Attrs = append(n.Attrs, attr)
 			}
@@ -412,4 +431,97 @@ func normalizeNewlines(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+var (
+	charRef = regexp.MustCompile(`&#(x[0-9A-Fa-f]+|[0-9]+);`)
+	// xmlDecl is XML 1.0's XMLDecl after "<?xml": version, then optional
+	// encoding and standalone, in that order.
+	xmlDecl = regexp.MustCompile(`^version\s*=\s*("1\.[0-9]+"|'1\.[0-9]+')(\s+encoding\s*=\s*("[A-Za-z][A-Za-z0-9._-]*"|'[A-Za-z][A-Za-z0-9._-]*'))?(\s+standalone\s*=\s*("(yes|no)"|'(yes|no)'))?\s*$`)
+)
+
+// checkRaw catches what encoding/xml lets through although XML forbids it:
+// attributes not separated by white space, character references to
+// surrogates, a malformed XML declaration, a reserved "xml" target.
+func (p *parser) checkRaw(tok xml.Token, raw []byte, line, col int) error {
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if err := checkTagSpacing(raw); err != nil {
+			return p.errorAt(IDMalformed, line, col, nil, "<%s>: %v", rawName(t.Name), err)
+		}
+	case xml.ProcInst:
+		switch {
+		case t.Target == "xml":
+			if !xmlDecl.Match(bytes.TrimSpace(t.Inst)) {
+				return p.errorAt(IDMalformed, line, col, nil, "malformed XML declaration %q", t.Inst)
+			}
+			return nil
+		case strings.EqualFold(t.Target, "xml"):
+			return p.errorAt(IDMalformed, line, col, nil, "processing instruction target %q is reserved", t.Target)
+		}
+		return nil
+	case xml.CharData:
+		if bytes.Contains(raw, []byte("<![CDATA[")) {
+			return nil // its "&#" is literal text, not a reference
+		}
+	default:
+		return nil
+	}
+	for _, m := range charRef.FindAllSubmatch(raw, -1) {
+		ref := string(m[1])
+		var v uint64
+		var err error
+		if ref[0] == 'x' {
+			v, err = strconv.ParseUint(ref[1:], 16, 32)
+		} else {
+			v, err = strconv.ParseUint(ref, 10, 32)
+		}
+		if err != nil || v >= 0xD800 && v <= 0xDFFF || v == 0xFFFE || v == 0xFFFF {
+			return p.errorAt(IDMalformed, line, col, nil, "character reference &#%s; is not a character XML allows", ref)
+		}
+	}
+	return nil
+}
+
+// checkTagSpacing walks a start tag's raw bytes and requires white space
+// before each attribute.
+func checkTagSpacing(raw []byte) error {
+	i := 1
+	for i < len(raw) && !isSpace(raw[i]) && raw[i] != '>' && raw[i] != '/' {
+		i++ // element name
+	}
+	for i < len(raw) {
+		c := raw[i]
+		if c == '"' || c == '\'' {
+			end := bytes.IndexByte(raw[i+1:], c)
+			if end < 0 {
+				return nil // encoding/xml has already judged this
+			}
+			i += end + 2
+			if i < len(raw) && !isSpace(raw[i]) && raw[i] != '>' && raw[i] != '/' {
+				return fmt.Errorf("no white space before attribute at %q", raw[i:min(len(raw), i+12)])
+			}
+			continue
+		}
+		i++
+	}
+	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// checkPrefixBinding applies the rules of Namespaces in XML 1.0 to
+// xmlns:prefix="uri".
+func checkPrefixBinding(prefix, uri string) error {
+	switch {
+	case uri == "":
+		return fmt.Errorf("xmlns:%s=\"\": a prefix cannot be undeclared", prefix)
+	case prefix == "xmlns":
+		return fmt.Errorf("the xmlns prefix cannot be declared")
+	case prefix == "xml" && uri != namespaceXML, prefix != "xml" && uri == namespaceXML:
+		return fmt.Errorf("xmlns:%s=%q: the xml prefix and its namespace belong to each other", prefix, uri)
+	case uri == namespaceXMLNS:
+		return fmt.Errorf("xmlns:%s: the xmlns namespace cannot be bound", prefix)
+	}
+	return nil
 }
