@@ -7,6 +7,7 @@
 //
 //	go run ./bench/reg                 # corpus at ../shared/corpus or $RESEAL_CORPUS
 //	go run ./bench/reg -runs 5 -values 10000
+//	go run ./bench/reg -write-reg /tmp/bench.reg   # only write the .reg file
 //
 // It needs hivexregedit (Debian: libwin-hivex-perl) on $PATH and the Go
 // toolchain to build reseal. Timings are wall-clock medians of -runs runs,
@@ -40,7 +41,15 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per measurement (the median is reported)")
 	values := flag.Int("values", 10000, "values in the generated .reg file")
 	corpus := flag.String("corpus", testenv.CorpusDir(), "corpus directory")
+	writeReg := flag.String("write-reg", "", "only write the generated .reg file here, and exit")
 	flag.Parse()
+	if *writeReg != "" {
+		if err := writeBenchReg(*writeReg, *values); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/reg:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*corpus, *runs, *values); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/reg:", err)
 		os.Exit(1)
@@ -100,9 +109,10 @@ func run(corpus string, runs, values int) error {
 		if err != nil {
 			return fmt.Errorf("hivexregedit --merge: %w", err)
 		}
-		fmt.Printf("  reseal reg import     %8.3f s (median of %d)\n", r.Seconds(), runs)
-		fmt.Printf("  hivexregedit --merge  %8.3f s (median of %d)\n", x.Seconds(), runs)
-		fmt.Printf("  ratio reseal/hivex   %8.2f (target <= 0.50)\n", r.Seconds()/x.Seconds())
+		fmt.Printf("  %-22s %8s %8s\n", "median of "+fmt.Sprint(runs), "wall s", "CPU s")
+		fmt.Printf("  %-22s %8.3f %8.3f\n", "reseal reg import", r.wall.Seconds(), r.cpu.Seconds())
+		fmt.Printf("  %-22s %8.3f %8.3f\n", "hivexregedit --merge", x.wall.Seconds(), x.cpu.Seconds())
+		fmt.Printf("  %-22s %8.2f %8.2f   (target <= 0.50)\n", "ratio reseal/hivex", r.wall.Seconds()/x.wall.Seconds(), r.cpu.Seconds()/x.cpu.Seconds())
 		if err := sameResult(work, base.path, reseal, hivex, regPath); err != nil {
 			return err
 		}
@@ -138,14 +148,18 @@ func run(corpus string, runs, values int) error {
 	return nil
 }
 
-// timeRuns runs the command made by mk on a fresh copy of base, runs times,
-// and returns the median wall time.
-func timeRuns(runs int, work, base string, mk func(hivePath string) *exec.Cmd) (time.Duration, error) {
-	var times []time.Duration
+// timing is the median wall-clock time of some runs, and the median CPU
+// time (user + system) the process used. On a busy machine wall time
+// includes waiting for a CPU; CPU time does not.
+type timing struct{ wall, cpu time.Duration }
+
+// timeRuns runs the command made by mk on a fresh copy of base, runs times.
+func timeRuns(runs int, work, base string, mk func(hivePath string) *exec.Cmd) (timing, error) {
+	var walls, cpus []time.Duration
 	for i := 0; i < runs; i++ {
 		copyPath := filepath.Join(work, "run.hive")
 		if err := copyFile(base, copyPath); err != nil {
-			return 0, err
+			return timing{}, err
 		}
 		cmd := mk(copyPath)
 		var out bytes.Buffer
@@ -154,11 +168,12 @@ func timeRuns(runs int, work, base string, mk func(hivePath string) *exec.Cmd) (
 		err := cmd.Run()
 		elapsed := time.Since(start)
 		if err != nil {
-			return 0, fmt.Errorf("%v: %s", err, out.String())
+			return timing{}, fmt.Errorf("%v: %s", err, out.String())
 		}
-		times = append(times, elapsed)
+		walls = append(walls, elapsed)
+		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	}
-	return median(times), nil
+	return timing{median(walls), median(cpus)}, nil
 }
 
 // sameResult imports with both tools once more and checks that the two
