@@ -9,7 +9,7 @@ import (
 var staleAnswerFiles = []string{
 	"Windows/Panther/Unattend/Unattend.xml",
 	"Windows/Panther/Unattend/Autounattend.xml",
-	"Windows/Panther/Unattend.xml",
+	answerCachePath,
 	"Windows/Panther/Autounattend.xml",
 	"Windows/System32/Sysprep/Unattend.xml",
 	"Windows/System32/Sysprep/Autounattend.xml",
@@ -28,6 +28,9 @@ func checkStaleAnswerFiles(v *winimage.Volume, o *Options) []Finding {
 			Fix:     "delete the UnattendFile value unless that file is the one to deploy with"})
 	}
 	for _, rel := range staleAnswerFiles {
+		if o.UnattendPath != "" && rel == answerCachePath {
+			continue // replaced by the --unattend file's cached copy
+		}
 		p, err := v.Resolve(rel)
 		if err != nil {
 			continue

@@ -35,6 +35,7 @@ func planPnP(v *winimage.Volume, o *Options) ([]Action, error) {
 	}
 	var acts []Action
 	var instances []string // Enum-relative instance paths: PCI\VEN_...\3&...
+	driverKeys := map[string]bool{}
 	for _, bus := range buses {
 		if keptEnumerators[strings.ToUpper(bus.Name())] {
 			continue
@@ -54,7 +55,8 @@ func planPnP(v *winimage.Volume, o *Options) ([]Action, error) {
 				if drv, err := inst.Value("Driver"); err == nil {
 					if s, err := drv.String(); err == nil && s != "" {
 						ref := ccs(v, `Control\Class\`+s)
-						if !strings.Contains(s, "..") && v.KeyExists(ref) {
+						if !strings.Contains(s, "..") && !driverKeys[strings.ToUpper(s)] && v.KeyExists(ref) {
+							driverKeys[strings.ToUpper(s)] = true
 							acts = append(acts, deleteKey(ref, "driver key of "+instPath))
 						}
 					}
