@@ -313,3 +313,52 @@ func New() *File {
 	doc.Children = []*Node{decl, {Kind: TextNode, Text: "\n", Parent: doc}, root, {Kind: TextNode, Text: "\n", Parent: doc}}
 	return &File{Doc: doc, Root: root}
 }
+
+// Leaf is one value of a component's settings tree.
+type Leaf struct {
+	// Path below the component; list items and repeated elements are
+	// numbered from 1 ("FirstLogonCommands/SynchronousCommand[2]/Order") so
+	// that every path is unique.
+	Path     string
+	Value    string // Content() of the element
+	Action   string // wcm:action of the nearest list item above, if any
+	KeyValue string // its wcm:keyValue
+	Node     *Node
+}
+
+// Leaves returns every value of the component (elements without element
+// children), in document order: the settings of a pass are the leaves of
+// its components.
+func (c *Component) Leaves() []Leaf {
+	var out []Leaf
+	var walk func(n *Node, path, action, key string)
+	walk = func(n *Node, path, action, key string) {
+		counts := map[string]int{}
+		for _, e := range n.Elements() {
+			counts[e.Name.Local]++
+		}
+		seen := map[string]int{}
+		for _, e := range n.Elements() {
+			name := e.Name.Local
+			seen[name]++
+			if counts[name] > 1 || e.Action() != "" {
+				name = fmt.Sprintf("%s[%d]", name, seen[e.Name.Local])
+			}
+			p := name
+			if path != "" {
+				p = path + "/" + name
+			}
+			a, k := action, key
+			if e.Action() != "" {
+				a, k = e.Action(), e.KeyValue()
+			}
+			if !e.HasElements() {
+				out = append(out, Leaf{Path: p, Value: e.Content(), Action: a, KeyValue: k, Node: e})
+				continue
+			}
+			walk(e, p, a, k)
+		}
+	}
+	walk(c.Node, "", "", "")
+	return out
+}

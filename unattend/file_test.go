@@ -101,3 +101,27 @@ func TestSetSettingEditsInPlace(t *testing.T) {
 		t.Error("created a component without an architecture")
 	}
 }
+
+func TestLeaves(t *testing.T) {
+	f := mustParse(t, readCorpus(t, vagrant))
+	leaves := f.Component("oobeSystem", "amd64", "Microsoft-Windows-Shell-Setup").Leaves()
+	byPath := map[string]Leaf{}
+	for _, l := range leaves {
+		if _, dup := byPath[l.Path]; dup {
+			t.Errorf("path %s twice", l.Path)
+		}
+		byPath[l.Path] = l
+	}
+	if l := byPath["FirstLogonCommands/SynchronousCommand[2]/Order"]; l.Value != "2" || l.Action != "add" {
+		t.Errorf("second command: %+v", l)
+	}
+	if l := byPath["UserAccounts/LocalAccounts/LocalAccount[1]/Name"]; l.Value != "vagrant" {
+		t.Errorf("local account: %+v", l)
+	}
+	if l := byPath["TimeZone"]; l.Value != "UTC" || l.Action != "" || l.Node.Line == 0 {
+		t.Errorf("TimeZone: %+v", l)
+	}
+	if len(leaves) != 27 { // OOBE 6, TimeZone 1, AdministratorPassword 2, LocalAccount 6, AutoLogon 4, FirstLogonCommands 8
+		t.Errorf("%d leaves", len(leaves))
+	}
+}

@@ -283,35 +283,9 @@ func showJSON(f *unattend.File, passes []string, arch string, secrets bool) []sh
 	for _, p := range passes {
 		for _, c := range f.Pass(p, arch) {
 			sc := showComponentJSON{Pass: p, Component: c.Name, Arch: c.Arch, Line: c.Node.Line, Settings: []showSettingJSON{}}
-			var walk func(n *unattend.Node, path, action, key string)
-			walk = func(n *unattend.Node, path, action, key string) {
-				counts := map[string]int{}
-				for _, e := range n.Elements() {
-					counts[e.Name.Local]++
-				}
-				seen := map[string]int{}
-				for _, e := range n.Elements() {
-					name := e.Name.Local
-					seen[name]++
-					if counts[name] > 1 || e.Action() != "" {
-						name = fmt.Sprintf("%s[%d]", name, seen[e.Name.Local])
-					}
-					p := name
-					if path != "" {
-						p = path + "/" + name
-					}
-					a, k := action, key
-					if e.Action() != "" {
-						a, k = e.Action(), e.KeyValue()
-					}
-					if !e.HasElements() {
-						sc.Settings = append(sc.Settings, showSettingJSON{Path: p, Value: masked(e, secrets), Action: a, KeyValue: k, Line: e.Line})
-						continue
-					}
-					walk(e, p, a, k)
-				}
+			for _, l := range c.Leaves() {
+				sc.Settings = append(sc.Settings, showSettingJSON{Path: l.Path, Value: masked(l.Node, secrets), Action: l.Action, KeyValue: l.KeyValue, Line: l.Node.Line})
 			}
-			walk(c.Node, "", "", "")
 			out = append(out, sc)
 		}
 	}
