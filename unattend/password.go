@@ -77,20 +77,19 @@ func secretLeaf(n *Node) bool {
 
 // RedactSecrets replaces every password in the file by
 // *SENSITIVE*DATA*DELETED*, as Windows does in its cached copy once a pass
-// has run: the <Value> of password structures and the text of plain
-// password elements. <PlainText> is left as it was.
+// has run: a password structure (<AdministratorPassword>, <Password> with
+// <Value> and <PlainText>) loses its children and holds only the marker,
+// and plain password elements (domain join Credentials/Password,
+// MachinePassword, ...) get the marker as their text. Empty passwords are
+// redacted too: whether a password was blank is itself a secret.
 func (f *File) RedactSecrets() {
 	walkElements(f.Root, func(n *Node) bool {
 		switch {
 		case passwordNode(n):
-			if v := n.Child("Value"); v != nil {
-				v.SetContent(Redacted)
-			}
+			n.SetContent(Redacted)
 			return false
 		case secretLeaf(n):
-			if n.Content() != "" {
-				n.SetContent(Redacted)
-			}
+			n.SetContent(Redacted)
 			return false
 		}
 		return true

@@ -57,9 +57,11 @@ func TestRedactSecrets(t *testing.T) {
 	for _, name := range []string{vagrant, "packer-windows_2022_Autounattend.xml", "mwrock_postunattend.xml"} {
 		f := mustParse(t, readCorpus(t, name))
 		var before []string
+		var names []string
 		walkElements(f.Root, func(n *Node) bool {
 			if passwordNode(n) {
 				before = append(before, n.Child("Value").Content())
+				names = append(names, n.Name.Local)
 			}
 			return true
 		})
@@ -73,8 +75,23 @@ func TestRedactSecrets(t *testing.T) {
 				t.Errorf("%s: %q survives redaction", name, secret)
 			}
 		}
-		if n := strings.Count(out, "<Value>"+Redacted+"</Value>"); n != len(before) {
-			t.Errorf("%s: %d redacted values, want %d", name, n, len(before))
+		// Windows' form (what PrivescCheck and others expect to find in
+		// Panther\unattend.xml): the structure holds only the marker.
+		for _, el := range names {
+			if !strings.Contains(out, "<"+el+">"+Redacted+"</"+el+">") {
+				t.Errorf("%s: no <%s>%s</%s>", name, el, Redacted, el)
+			}
+		}
+		if strings.Contains(out, "<PlainText>") {
+			t.Errorf("%s: PlainText left behind", name)
+		}
+		g := mustParse(t, []byte(out))
+		if fs := g.Validate(); HasErrors(fs) {
+			t.Errorf("%s: redacted file has errors: %v", name, fs)
+		}
+		g.RedactSecrets()
+		if again := string(write(t, g)); again != out {
+			t.Errorf("%s: redaction is not idempotent", name)
 		}
 	}
 	// Plain string secrets (domain join credentials) too.
