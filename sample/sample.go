@@ -65,10 +65,22 @@ func Write(dir string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := prepareDir(dir); err != nil {
+	created, err := prepareDir(dir)
+	if err != nil {
 		return err
 	}
-	return v.write(dir)
+	if err := v.write(dir); err != nil {
+		// dir was empty or absent: leave it so again, not half-written.
+		if created {
+			os.RemoveAll(dir)
+		} else if entries, rerr := os.ReadDir(dir); rerr == nil {
+			for _, e := range entries {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+		return err
+	}
+	return nil
 }
 
 // build describes the volume in memory.
@@ -149,20 +161,22 @@ func (v *volume) file(path string, data []byte) { v.files[path] = data }
 func (v *volume) text(path, s string)           { v.files[path] = []byte(s) }
 func (v *volume) dir(path string)               { v.dirs = append(v.dirs, path) }
 
-func prepareDir(dir string) error {
+// prepareDir makes sure dir exists and is empty; created says whether it
+// had to be made.
+func prepareDir(dir string) (created bool, err error) {
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
+			return false, fmt.Errorf("create %s: %w", dir, err)
 		}
-		return nil
+		return true, nil
 	case err != nil:
-		return fmt.Errorf("read %s: %w", dir, err)
+		return false, fmt.Errorf("read %s: %w", dir, err)
 	case len(entries) > 0:
-		return fmt.Errorf("%s: %w", dir, ErrNotEmpty)
+		return false, fmt.Errorf("%s: %w", dir, ErrNotEmpty)
 	}
-	return nil
+	return false, nil
 }
 
 // write puts the volume on disk below dir, in a fixed order.

@@ -286,3 +286,18 @@ func TestBlockersDoNotShiftIdentity(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWrite measures writing a whole sample volume (hives, SQLite
+// repository, files).
+func BenchmarkWrite(b *testing.B) {
+	for _, w := range WindowsVersions() {
+		b.Run(w, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				dir := filepath.Join(b.TempDir(), "vol")
+				if err := Write(dir, Options{Windows: w, Seed: int64(i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
