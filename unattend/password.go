@@ -83,7 +83,21 @@ func secretLeaf(n *Node) bool {
 // MachinePassword, ...) get the marker as their text. Empty passwords are
 // redacted too: whether a password was blank is itself a secret.
 func (f *File) RedactSecrets() {
-	walkElements(f.Root, func(n *Node) bool {
+	redact(f.Root)
+}
+
+// RedactPass redacts the secrets of one pass only, as Windows does after
+// running it: the passwords of passes still to come must stay.
+func (f *File) RedactPass(pass string) {
+	for _, s := range f.SettingsBlocks() {
+		if p, _ := s.Attr("", "pass"); p == pass {
+			redact(s)
+		}
+	}
+}
+
+func redact(root *Node) {
+	walkElements(root, func(n *Node) bool {
 		switch {
 		case passwordNode(n):
 			n.SetContent(Redacted)

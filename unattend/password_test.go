@@ -123,3 +123,18 @@ func TestMarkPassProcessed(t *testing.T) {
 		t.Errorf("marked file has errors: %v", fs)
 	}
 }
+
+func TestRedactPassOnlyTouchesThatPass(t *testing.T) {
+	data := strings.Replace(string(readCorpus(t, "mwrock_postunattend.xml")), `<settings pass="specialize">`, `<settings pass="specialize">
+        <component name="Microsoft-Windows-UnattendedJoin" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35" language="neutral" versionScope="nonSxS">
+            <Identification><Credentials><Domain>corp</Domain><Password>hunter2</Password><Username>joiner</Username></Credentials></Identification>
+        </component>`, 1)
+	f := mustParse(t, []byte(data))
+	f.RedactPass("specialize")
+	if v, _ := f.Setting("specialize", "amd64", "Microsoft-Windows-UnattendedJoin", "Identification/Credentials/Password"); v != Redacted {
+		t.Errorf("specialize password = %q", v)
+	}
+	if v, _ := f.Setting("oobeSystem", "amd64", "Microsoft-Windows-Shell-Setup", "UserAccounts/AdministratorPassword/Value"); v != "vagrant" {
+		t.Errorf("oobeSystem password = %q, want it kept", v)
+	}
+}
