@@ -154,3 +154,54 @@ func BenchmarkVsWimlib(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecompressVsWimlib decodes the chunks of a WIM wimlib wrote and
+// compares the CPU time with wimlib-imagex extracting it (less extracting
+// the same tree from an uncompressed WIM).
+func BenchmarkDecompressVsWimlib(b *testing.B) {
+	imagex := testenv.Peer(b, "wimlib-imagex")
+	dir, _ := benchCorpus(b)
+	cs := 32768
+	run := func(args ...string) time.Duration {
+		cmd := exec.Command(imagex, args...)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %v\n%s", args, err, msg)
+		}
+		return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	tmp := b.TempDir()
+	lzxWIM, noneWIM := filepath.Join(tmp, "lzx.wim"), filepath.Join(tmp, "none.wim")
+	run("capture", dir, lzxWIM, "--compress=lzx", "--threads=1", "--no-acls")
+	run("capture", dir, noneWIM, "--compress=none", "--threads=1", "--no-acls")
+	wimlibTime := run("apply", lzxWIM, "1", filepath.Join(tmp, "a")) - run("apply", noneWIM, "1", filepath.Join(tmp, "b"))
+	w := readTestWIM(b, lzxWIM)
+	type chunk struct {
+		comp []byte
+		size int
+	}
+	var chunks []chunk
+	total := 0
+	for _, blob := range w.blobs {
+		for _, c := range w.chunks(b, blob.res) {
+			total += c.size
+			if !c.raw() {
+				chunks = append(chunks, chunk{c.stored, c.size})
+			}
+		}
+	}
+	d := NewDecompressor()
+	out := make([]byte, cs)
+	start := cpuTime()
+	for b.Loop() {
+		for _, ch := range chunks {
+			if err := d.DecompressChunk(out[:ch.size], ch.comp, cs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	ours := (cpuTime() - start) / time.Duration(b.N)
+	b.SetBytes(int64(total))
+	b.ReportMetric(ours.Seconds()/wimlibTime.Seconds(), "cputime/wimlib")
+	b.ReportMetric(float64(total)/ours.Seconds()/1e6, "oursCPU-MB/s")
+	b.ReportMetric(float64(total)/wimlibTime.Seconds()/1e6, "wimlibCPU-MB/s")
+}

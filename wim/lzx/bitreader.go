@@ -21,6 +21,18 @@ func (r *bitReader) init(src []byte, pos int) {
 
 // refill makes at least 48 bits available.
 func (r *bitReader) refill() {
+	if r.pos+8 <= len(r.src) {
+		// Load four words at once and take as many as fit in buf.
+		v := binary.LittleEndian.Uint64(r.src[r.pos:])
+		v = v>>32 | v<<32
+		v = (v>>16)&0x0000ffff0000ffff | (v&0x0000ffff0000ffff)<<16
+		words := (64 - r.count) / 16
+		n := words * 16
+		r.buf |= v >> (64 - n) << (64 - r.count - n)
+		r.count += n
+		r.pos += int(2 * words)
+		return
+	}
 	for r.count <= 48 {
 		var w uint64
 		if r.pos+1 < len(r.src) {

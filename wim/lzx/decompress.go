@@ -223,12 +223,22 @@ func (d *Decompressor) readLens(lens []uint8) error {
 // block until pos reaches blockEnd (a match may carry it past).
 func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, r0, r1, r2 uint32) (int, uint32, uint32, uint32, error) {
 	r := &d.r
+	mainTable := d.main.entries
+	rootBits, maxLen, subMask := d.main.rootBits, d.main.maxLen, uint32(1)<<d.main.subBits-1
 	for pos < blockEnd {
-		r.ensure(32)
-		sym, err := d.main.decode(r)
-		if err != nil {
-			return pos, r0, r1, r2, fmt.Errorf("output offset %d: %w", pos, err)
+		if r.count < 32 {
+			r.refill()
 		}
+		// The main code inline: this is the innermost loop of decoding.
+		e := mainTable[r.buf>>(64-rootBits)]
+		if e&linkFlag != 0 {
+			e = mainTable[int(e>>8)+int(uint32(r.buf>>(64-maxLen))&subMask)]
+		}
+		if e&0x1f == 0 {
+			return pos, r0, r1, r2, corruptf("invalid Huffman code word at output offset %d", pos)
+		}
+		r.consume(uint(e & 0x1f))
+		sym := int(e >> 8)
 		if sym < numChars {
 			dst[pos] = byte(sym)
 			pos++
@@ -283,7 +293,12 @@ func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, 
 			return pos, r0, r1, r2, corruptf("match of %d bytes at output offset %d passes the chunk end %d", length, pos, len(dst))
 		}
 		src := pos - int(offset)
-		if int(offset) >= length {
+		if offset >= 8 && pos+length+8 <= len(dst) {
+			// Eight bytes at a time; the tail past length is rewritten later.
+			for i := 0; i < length; i += 8 {
+				binary.LittleEndian.PutUint64(dst[pos+i:], binary.LittleEndian.Uint64(dst[src+i:]))
+			}
+		} else if int(offset) >= length {
 			copy(dst[pos:pos+length], dst[src:src+length])
 		} else {
 			for i := 0; i < length; i++ {

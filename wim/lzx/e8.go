@@ -1,6 +1,9 @@
 package lzx
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // WIM's LZX applies x86 call translation to every chunk: the 32-bit operand
 // after each E8 byte (a relative call target) is turned into an absolute one
@@ -16,7 +19,11 @@ func doE8(data []byte) {
 	end := len(data) - e8Tail
 	for i := 0; i < end; i++ {
 		if data[i] != 0xE8 {
-			continue
+			j := bytes.IndexByte(data[i:end], 0xE8)
+			if j < 0 {
+				return
+			}
+			i += j
 		}
 		rel := int32(binary.LittleEndian.Uint32(data[i+1:]))
 		if rel >= -int32(i) && rel < e8FileSize {
@@ -40,7 +47,11 @@ func undoE8(data []byte) {
 	end := len(data) - e8Tail
 	for i := 0; i < end; i++ {
 		if data[i] != 0xE8 {
-			continue
+			j := bytes.IndexByte(data[i:end], 0xE8)
+			if j < 0 {
+				return
+			}
+			i += j
 		}
 		abs := int32(binary.LittleEndian.Uint32(data[i+1:]))
 		if abs >= -int32(i) && abs < e8FileSize {

@@ -2,6 +2,7 @@ package lzx
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"testing"
 )
@@ -120,6 +121,26 @@ func TestCompressNeverReturnsRawSize(t *testing.T) {
 		src := sampleRandom(n, uint64(n))
 		if m := c.Compress(make([]byte, 2*n+100), src); m >= n {
 			t.Errorf("%d random bytes: returned %d, not smaller", n, m)
+		}
+	}
+}
+
+// TestE8Inverse checks that the decoder's call translation undoes the
+// encoder's for every operand value class and position near the chunk end.
+func TestE8Inverse(t *testing.T) {
+	for _, n := range []int{1, 10, 11, 15, 16, 100, 32768} {
+		for _, v := range []int32{0, 1, -1, 5, -5, 1000, -1000, e8FileSize - 1, e8FileSize, -e8FileSize, 1 << 30, -(1 << 30)} {
+			data := make([]byte, n)
+			for i := 0; i+5 <= n; i += 7 {
+				data[i] = 0xE8
+				binary.LittleEndian.PutUint32(data[i+1:], uint32(v+int32(i%13)))
+			}
+			orig := bytes.Clone(data)
+			doE8(data)
+			undoE8(data)
+			if !bytes.Equal(data, orig) {
+				t.Fatalf("n=%d v=%d: translation not undone", n, v)
+			}
 		}
 	}
 }
