@@ -97,18 +97,18 @@ func run(corpus string, runs, values int) error {
 	}
 	for _, base := range bases {
 		fmt.Printf("\nbase hive: %s\n", base.name)
-		r, err := timeRuns(runs, work, base.path, func(h string) *exec.Cmd {
-			return exec.Command(reseal, "reg", "import", h, regPath, "--prefix", prefix)
-		})
+		// The two tools alternate, so that both see the same load.
+		times, err := timeAlternating(runs, work, base.path,
+			func(h string) *exec.Cmd {
+				return exec.Command(reseal, "reg", "import", h, regPath, "--prefix", prefix)
+			},
+			func(h string) *exec.Cmd {
+				return exec.Command(hivex, "--merge", "--prefix", prefix, h, regPath)
+			})
 		if err != nil {
-			return fmt.Errorf("reseal reg import: %w", err)
+			return err
 		}
-		x, err := timeRuns(runs, work, base.path, func(h string) *exec.Cmd {
-			return exec.Command(hivex, "--merge", "--prefix", prefix, h, regPath)
-		})
-		if err != nil {
-			return fmt.Errorf("hivexregedit --merge: %w", err)
-		}
+		r, x := times[0], times[1]
 		fmt.Printf("  %-22s %8s %8s\n", "median of "+fmt.Sprint(runs), "wall s", "CPU s")
 		fmt.Printf("  %-22s %8.3f %8.3f\n", "reseal reg import", r.wall.Seconds(), r.cpu.Seconds())
 		fmt.Printf("  %-22s %8.3f %8.3f\n", "hivexregedit --merge", x.wall.Seconds(), x.cpu.Seconds())
@@ -153,27 +153,35 @@ func run(corpus string, runs, values int) error {
 // includes waiting for a CPU; CPU time does not.
 type timing struct{ wall, cpu time.Duration }
 
-// timeRuns runs the command made by mk on a fresh copy of base, runs times.
-func timeRuns(runs int, work, base string, mk func(hivePath string) *exec.Cmd) (timing, error) {
-	var walls, cpus []time.Duration
+// timeAlternating runs each command (made by mk for a fresh copy of base)
+// runs times, one after the other in turn.
+func timeAlternating(runs int, work, base string, mk ...func(hivePath string) *exec.Cmd) ([]timing, error) {
+	walls := make([][]time.Duration, len(mk))
+	cpus := make([][]time.Duration, len(mk))
 	for i := 0; i < runs; i++ {
-		copyPath := filepath.Join(work, "run.hive")
-		if err := copyFile(base, copyPath); err != nil {
-			return timing{}, err
+		for j, m := range mk {
+			copyPath := filepath.Join(work, "run.hive")
+			if err := copyFile(base, copyPath); err != nil {
+				return nil, err
+			}
+			cmd := m(copyPath)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			start := time.Now()
+			err := cmd.Run()
+			elapsed := time.Since(start)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v: %s", filepath.Base(cmd.Path), err, out.String())
+			}
+			walls[j] = append(walls[j], elapsed)
+			cpus[j] = append(cpus[j], cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 		}
-		cmd := mk(copyPath)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		start := time.Now()
-		err := cmd.Run()
-		elapsed := time.Since(start)
-		if err != nil {
-			return timing{}, fmt.Errorf("%v: %s", err, out.String())
-		}
-		walls = append(walls, elapsed)
-		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	}
-	return timing{median(walls), median(cpus)}, nil
+	result := make([]timing, len(mk))
+	for j := range mk {
+		result[j] = timing{median(walls[j]), median(cpus[j])}
+	}
+	return result, nil
 }
 
 // sameResult imports with both tools once more and checks that the two
