@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // ApplyOptions tunes Apply.
@@ -329,12 +330,14 @@ func (a *applier) writeFiles(ctx context.Context) error {
 	byBlob := map[Hash][]*File{}
 	var blobs []*blob
 	var total int64
+	var empty []*File
 	for _, f := range a.plan.files {
 		if g := f.HardLinkGroup; g != 0 && a.plan.firstOf[g] != f {
 			continue
 		}
 		h := f.Data.Hash
 		if h.IsZero() {
+			empty = append(empty, f)
 			continue
 		}
 		if byBlob[h] == nil {
@@ -348,41 +351,96 @@ func (a *applier) writeFiles(ctx context.Context) error {
 		byBlob[h] = append(byBlob[h], f)
 	}
 	sortBlobsByLocation(blobs)
+
+	// One goroutine decodes the blobs in file order (each solid chunk once);
+	// small files are handed, verified, to workers that create them, since
+	// creating files is mostly waiting on the file system.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	jobs := make(chan fileJob, 2*applyWorkers)
+	var wg sync.WaitGroup
+	for i := 0; i < applyWorkers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if ctx.Err() == nil {
+					if err := a.runJob(j); err != nil {
+						fail(err)
+					}
+				}
+			}
+		}()
+	}
+	progress := func(n int64) {
+		a.done += n
+		if a.opts.Progress != nil {
+			a.opts.Progress(a.done, total)
+		}
+	}
 	for _, b := range blobs {
-		if err := ctx.Err(); err != nil {
-			return err
+		if ctx.Err() != nil {
+			break
 		}
 		files := byBlob[b.hash]
 		first := a.hostPath(files[0])
 		rd, err := a.r.openChecked(b, a.dec)
 		if err != nil {
-			return fmt.Errorf("%s: %w", first, err)
+			fail(fmt.Errorf("%s: %w", first, err))
+			break
 		}
-		if err := writeFileAtomic(first, rd, a.buf, func(n int64) {
-			a.done += n
-			if a.opts.Progress != nil {
-				a.opts.Progress(a.done, total)
+		if b.size <= smallFileSize {
+			data := make([]byte, b.size)
+			_, err := io.ReadFull(rd, data)
+			if err == nil {
+				// The read that reaches the end checks the SHA-1.
+				_, err = rd.Read(make([]byte, 1))
+				if err == io.EOF {
+					err = nil
+				}
 			}
-		}); err != nil {
-			return fmt.Errorf("%s: %w", first, err)
+			if err != nil {
+				fail(fmt.Errorf("%s: %w", first, err))
+				break
+			}
+			progress(b.size)
+			jobs <- fileJob{files: files, data: data}
+			continue
 		}
-		for _, f := range files[1:] {
-			if err := copyFileAtomic(first, a.hostPath(f)); err != nil {
-				return err
-			}
+		if err := writeFileAtomic(first, rd, a.buf, progress); err != nil {
+			fail(fmt.Errorf("%s: %w", first, err))
+			break
+		}
+		if len(files) > 1 {
+			jobs <- fileJob{files: files[1:], copyFrom: first}
 		}
 	}
+	for _, f := range empty {
+		jobs <- fileJob{files: []*File{f}}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	for _, f := range a.plan.files {
-		path := a.hostPath(f)
 		if g := f.HardLinkGroup; g != 0 && a.plan.firstOf[g] != f {
 			continue
 		}
-		if f.Data.Hash.IsZero() {
-			if err := writeFileAtomic(path, eofReader{}, a.buf, nil); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-		}
-		if err := a.ntfsExtras(f, path); err != nil {
+		if err := a.ntfsExtras(f, a.hostPath(f)); err != nil {
 			return err
 		}
 	}
@@ -391,6 +449,35 @@ func (a *applier) writeFiles(ctx context.Context) error {
 			if err := linkAtomic(a.hostPath(a.plan.firstOf[g]), a.hostPath(f)); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+const (
+	applyWorkers  = 8       // file creation waits on the file system more than on the CPU
+	smallFileSize = 1 << 20 // blobs up to this size are read whole and written by a worker
+)
+
+// fileJob is files to create with the same contents: data, or a copy of an
+// already written file, or nothing (empty files).
+type fileJob struct {
+	files    []*File
+	data     []byte
+	copyFrom string
+}
+
+func (a *applier) runJob(j fileJob) error {
+	for _, f := range j.files {
+		path := a.hostPath(f)
+		var err error
+		if j.copyFrom != "" {
+			err = copyFileAtomic(j.copyFrom, path)
+		} else {
+			err = writeWholeFile(path, j.data)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	return nil
