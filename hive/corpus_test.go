@@ -114,3 +114,50 @@ func TestTruncatedCopiesRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCorpusHiveOpens walks the whole hives folder, so that a hive
+// added to the corpus later is covered too: every regf primary opens
+// (except the known broken ones, refused by TestBrokenInputsRefused), every
+// other file is refused as not a hive.
+func TestEveryCorpusHiveOpens(t *testing.T) {
+	root := testenv.Corpus(t, "hives")
+	broken := map[string]bool{"SAN(OTHER)": true, "SAMBadHBinHeader": true, "corrupted_system_hive": true}
+	opened := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if testing.Short() && d.Name() == "SYSTEM" {
+			return nil
+		}
+		head := make([]byte, 32)
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		n, _ := f.Read(head)
+		f.Close()
+		isLog := n >= 32 && string(head[:4]) == "regf" && le.Uint32(head[28:]) != fileTypePrimary
+		if isLog || broken[d.Name()] {
+			return nil
+		}
+		h, err := Open(path, &OpenOptions{ReadOnly: true})
+		if n >= 4 && string(head[:4]) == "regf" {
+			if err != nil {
+				t.Errorf("%s: %v", path, err)
+				return nil
+			}
+			opened++
+			walkAll(h.Root(), 0, map[uint32]bool{})
+		} else if !errors.Is(err, ErrFormat) {
+			t.Errorf("%s is not a hive, but Open said %v", path, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened < 10 {
+		t.Fatalf("only %d hives opened", opened)
+	}
+}
