@@ -37,8 +37,14 @@ func loadAnswerFile(v *winimage.Volume, o *Options) error {
 	return nil
 }
 
+// settingTrue reads a boolean generalize-pass setting for the image's
+// architecture, or for any architecture when the image's is unknown or the
+// file has none for it.
 func settingTrue(f *unattend.File, arch, component, path string) bool {
 	s, ok := f.Setting("generalize", arch, component, path)
+	if !ok && arch != "" {
+		s, ok = f.Setting("generalize", "", component, path)
+	}
 	if !ok {
 		return false
 	}

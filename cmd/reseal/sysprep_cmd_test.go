@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -121,3 +122,28 @@ func TestGeneralizeAndSysprepCommands(t *testing.T) {
 }
 
 func errorsAs(err error, target **exitError) bool { return errors.As(err, target) }
+
+// TestPreflightRecoversJournalFirst leaves the staging area of a commit that
+// never reached its commit point; the next command, even preflight, rolls it
+// back and says so.
+func TestPreflightRecoversJournalFirst(t *testing.T) {
+	vol := sampleVolume(t)
+	staged := filepath.Join(vol, "reseal-journal", "staged")
+	if err := os.MkdirAll(staged, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(staged, "0000"), []byte("half-written hive"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runReseal(t, "preflight", vol, "--json")
+	if code != exitOK || !strings.Contains(errOut, "journal: rolled back") {
+		t.Fatalf("code %d, stderr %q", code, errOut)
+	}
+	var r sysprep.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil || !strings.HasPrefix(r.Journal, "rolled back") {
+		t.Errorf("report journal %q (%v)", r.Journal, err)
+	}
+	if _, err := os.Stat(filepath.Join(vol, "reseal-journal")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("journal still there: %v", err)
+	}
+}
