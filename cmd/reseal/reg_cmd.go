@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,9 +45,7 @@ type writeFlags struct {
 	backup *bool
 }
 
-func addWriteFlags(fs interface {
-	Bool(string, bool, string) *bool
-}) writeFlags {
+func addWriteFlags(fs *flag.FlagSet) writeFlags {
 	return writeFlags{
 		dryRun: fs.Bool("dry-run", false, "report what would change and write nothing"),
 		backup: fs.Bool("backup", false, "copy the hive (and its logs) to *.bak before writing"),

@@ -106,9 +106,12 @@ func runRegImport(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w (nothing written to %s)", regPath, err, path)
 	}
-	fmt.Fprintf(sio.Out, "%s%s: %d keys created, %d values set, %d unchanged, %d keys deleted, %d values deleted\n",
-		map[bool]string{true: "dry run of ", false: ""}[*wf.dryRun], regPath,
-		stats.KeysCreated, stats.ValuesSet, stats.ValuesUnchanged, stats.KeysDeleted, stats.ValuesDeleted)
+	what := regPath
+	if *wf.dryRun {
+		what = "dry run of " + regPath
+	}
+	fmt.Fprintf(sio.Out, "%s: %d keys created, %d values set, %d unchanged, %d keys deleted, %d values deleted\n",
+		what, stats.KeysCreated, stats.ValuesSet, stats.ValuesUnchanged, stats.KeysDeleted, stats.ValuesDeleted)
 	changed := stats.KeysCreated+stats.ValuesSet+stats.KeysDeleted+stats.ValuesDeleted > 0
 	return finishWrite(sio, h, path, wf, changed)
 }
