@@ -61,6 +61,7 @@ const (
 	IDComponentDup     = "component.duplicate"          // warning: same component twice in one pass for one architecture
 	IDSettingPass      = "setting.pass"                 // error: a known setting in a pass where it is not valid
 	IDSettingValue     = "setting.value"                // error: a value outside the setting's enumeration
+	IDSettingCase      = "setting.case"                 // error: a known setting spelt with the wrong case (Windows reads names case-sensitively)
 	IDSettingUnknown   = "setting.unknown"              // warning: not in the catalog (which stops at 2018)
 	IDSettingDeprec    = "setting.deprecated"           // warning: deprecated by the reference
 	IDListAction       = "list.action"                  // error: wcm:action other than add, modify, remove

@@ -170,7 +170,11 @@ func (v *validator) children(c *Component, n *Node, path string, known, wrongPas
 		}
 		s, ok := v.cat.Lookup(c.Name, p)
 		if !ok {
-			v.add(IDSettingUnknown, SeverityWarning, e, "%s/%s is not in the settings reference (it may be newer than 2018)", c.Name, p)
+			if near, ok := v.cat.LookupFold(c.Name, p); ok {
+				v.add(IDSettingCase, SeverityError, e, "%s/%s: element names are case-sensitive; the setting is %s", c.Name, p, near.Path)
+			} else {
+				v.add(IDSettingUnknown, SeverityWarning, e, "%s/%s is not in the settings reference (it may be newer than 2018)", c.Name, p)
+			}
 			v.children(c, e, p, false, wrongPass)
 			continue
 		}

@@ -64,6 +64,7 @@ type Catalog struct {
 	Source     string
 	components map[string]string   // lower-case name -> name as spelled
 	settings   map[string]*Setting // lower-case component + "/" + path
+	folded     map[string]*Setting // lower-case component + "/" + lower-case path
 }
 
 // Default returns the embedded catalog. It is built once and never changed.
@@ -79,7 +80,7 @@ var Default = sync.OnceValue(func() *Catalog {
 })
 
 func parse(source, table string) (*Catalog, error) {
-	c := &Catalog{Source: source, components: map[string]string{}, settings: map[string]*Setting{}}
+	c := &Catalog{Source: source, components: map[string]string{}, settings: map[string]*Setting{}, folded: map[string]*Setting{}}
 	for n, line := range strings.Split(strings.TrimSuffix(table, "\n"), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) != 4 {
@@ -119,6 +120,7 @@ func (c *Catalog) add(s Setting) {
 		c.components[lc] = s.Component
 	}
 	c.settings[lc+"/"+s.Path] = &s
+	c.folded[lc+"/"+strings.ToLower(s.Path)] = &s
 }
 
 type tableError struct {
@@ -139,6 +141,13 @@ func (c *Catalog) Component(name string) (string, bool) {
 // of a component. Element names are case-sensitive, as in XML.
 func (c *Catalog) Lookup(component, path string) (*Setting, bool) {
 	s, ok := c.settings[strings.ToLower(component)+"/"+path]
+	return s, ok
+}
+
+// LookupFold finds a setting whose path differs only in case, to suggest
+// the right spelling of a setting Lookup does not know.
+func (c *Catalog) LookupFold(component, path string) (*Setting, bool) {
+	s, ok := c.folded[strings.ToLower(component)+"/"+strings.ToLower(path)]
 	return s, ok
 }
 
