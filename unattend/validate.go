@@ -182,6 +182,9 @@ func (v *validator) children(c *Component, n *Node, path string, known, wrongPas
 			v.add(IDSettingPass, SeverityError, e, "%s/%s is not valid in pass %s (valid in %s)", c.Name, p, c.Pass, strings.Join(s.Passes.Names(), ", "))
 			wrongPass = true
 		}
+		if s.ListItem && e.Action() == "" {
+			v.add(IDListActionMissing, SeverityWarning, e, "%s/%s is a list item without wcm:action (add, modify or remove)", c.Name, p)
+		}
 		if s.Deprecated {
 			v.add(IDSettingDeprec, SeverityWarning, e, "%s/%s is deprecated", c.Name, p)
 		}

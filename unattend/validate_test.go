@@ -198,6 +198,7 @@ func TestWarnings(t *testing.T) {
 	}{
 		{"unknown component", `name="Microsoft-Windows-Security-SPP"`, `name="Contoso-Imaging-Agent"`, IDComponentUnknown, "Contoso-Imaging-Agent"},
 		{"unknown setting", "<SkipRearm>1</SkipRearm>", "<SkipRearm>1</SkipRearm><SkipRearmTwice>1</SkipRearmTwice>", IDSettingUnknown, "<SkipRearmTwice>"},
+		{"list item without wcm:action", `<LocalAccount wcm:action="add">`, `<LocalAccount>`, IDListActionMissing, "<LocalAccount>"},
 		{"plain-text password", "<Value>vagrant</Value>", "<Value>vagrant</Value>", IDPasswordPlain, "<Value>vagrant</Value>"},
 		{"same component twice", `<settings pass="oobeSystem">`, `<settings pass="oobeSystem">
         <component name="Microsoft-Windows-International-Core" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35" language="neutral" versionScope="nonSxS"><UILanguage>en-US</UILanguage></component>`,
