@@ -1,6 +1,7 @@
 package hive
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -243,5 +244,21 @@ func TestValueTypeNames(t *testing.T) {
 	}
 	if _, err := (Value{Type: TypeBinary}).String(); err == nil {
 		t.Error("String of binary value succeeded")
+	}
+}
+
+// TestDeleteDamagedSubtreeChangesNothing: a subtree with a bad reference
+// cannot be deleted, and the failed attempt leaves the hive as it was.
+func TestDeleteDamagedSubtreeChangesNothing(t *testing.T) {
+	h := sampleHive(t)
+	k, _ := h.Root().OpenKey(`Parent\Child05`)
+	n, _ := h.nk(k.off)
+	le.PutUint32(n.b[40:], n.valueList()+8) // value list now points inside a cell
+	before := append([]byte(nil), h.data...)
+	if err := h.Root().DeleteKey("Parent"); err == nil || !errors.Is(err, ErrFormat) {
+		t.Fatalf("DeleteKey of a damaged subtree: %v", err)
+	}
+	if !bytes.Equal(before, h.data) {
+		t.Fatal("a failed DeleteKey changed the hive")
 	}
 }

@@ -142,11 +142,11 @@ func (h *Hive) setSubkeyList(nkOff uint32, entries []listEntry) error {
 	if err != nil {
 		return err
 	}
-	if n.subkeyCount() > 0 || n.subkeyList() != noCell {
-		if old := n.subkeyList(); old != noCell {
-			if err := h.freeSubkeyList(old); err != nil {
-				return err
-			}
+	// A list offset left behind with a zero count is not trusted (and not
+	// freed): it may point anywhere.
+	if n.subkeyCount() > 0 {
+		if err := h.freeSubkeyList(n.subkeyList()); err != nil {
+			return err
 		}
 	}
 	list := uint32(noCell)

@@ -145,6 +145,11 @@ func (k *Key) DeleteKey(path string) error {
 	if target.off == (baseBlock{h.base}).root() {
 		return fmt.Errorf("hive: the root key cannot be deleted")
 	}
+	// The whole subtree is verified before anything changes, so that a
+	// damaged subtree makes DeleteKey fail without leaving a half-freed one.
+	if err := h.validateSubtree(target.off, 0, map[uint32]bool{}); err != nil {
+		return fmt.Errorf("delete key %q: %w", target.Path(), err)
+	}
 	if err := h.removeSubkey(parent, target.off); err != nil {
 		return fmt.Errorf("delete key %q: %w", target.Path(), err)
 	}
@@ -562,5 +567,106 @@ func (h *Hive) recomputeValueMax(off uint32) error {
 	le.PutUint32(n.b[60:], name)
 	le.PutUint32(n.b[64:], data)
 	h.touch(off)
+	return nil
+}
+
+// validateSubtree checks that every cell freeTree would free below off is
+// an allocated cell reached only once.
+func (h *Hive) validateSubtree(off uint32, depth int, seen map[uint32]bool) error {
+	mark := func(c uint32) error {
+		if seen[c] {
+			return formatErr(fileOff(c), "cell 0x%x is used twice in the subtree", c)
+		}
+		if _, err := h.cell(c); err != nil {
+			return err
+		}
+		seen[c] = true
+		return nil
+	}
+	if depth > maxDepth {
+		return formatErr(fileOff(off), "key nesting exceeds %d levels", maxDepth)
+	}
+	if err := mark(off); err != nil {
+		return err
+	}
+	n, err := h.nk(off)
+	if err != nil {
+		return err
+	}
+	if _, err := h.sk(n.security()); err != nil {
+		return err
+	}
+	if n.classLen() > 0 && n.class() != noCell {
+		if err := mark(n.class()); err != nil {
+			return err
+		}
+	}
+	if n.valueCount() > 0 {
+		if err := mark(n.valueList()); err != nil {
+			return err
+		}
+		vals, err := h.valueOffsets(n)
+		if err != nil {
+			return err
+		}
+		for _, vo := range vals {
+			if err := mark(vo); err != nil {
+				return err
+			}
+			v, err := h.vk(vo)
+			if err != nil {
+				return err
+			}
+			if v.inline() || v.size() == 0 {
+				continue
+			}
+			if err := mark(v.dataOff()); err != nil {
+				return err
+			}
+			b, _ := h.cell(v.dataOff())
+			if v.size() > bigDataSegment && h.minor() >= 4 && len(b) >= 8 && string(b[:2]) == "db" {
+				count := int(le.Uint16(b[2:]))
+				listOff := le.Uint32(b[4:])
+				if err := mark(listOff); err != nil {
+					return err
+				}
+				list, _ := h.cell(listOff)
+				if len(list) < 4*count {
+					return formatErr(fileOff(listOff), "big data segment list overruns its cell")
+				}
+				for i := 0; i < count; i++ {
+					if err := mark(le.Uint32(list[4*i:])); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	if n.subkeyCount() == 0 {
+		return nil
+	}
+	if err := mark(n.subkeyList()); err != nil {
+		return err
+	}
+	if b, _ := h.cell(n.subkeyList()); len(b) >= 4 && string(b[:2]) == "ri" {
+		count := int(le.Uint16(b[2:]))
+		if 4+4*count > len(b) {
+			return formatErr(fileOff(n.subkeyList()), "index root overruns its cell")
+		}
+		for i := 0; i < count; i++ {
+			if err := mark(le.Uint32(b[4+4*i:])); err != nil {
+				return err
+			}
+		}
+	}
+	subs, err := h.subkeyOffsets(n)
+	if err != nil {
+		return err
+	}
+	for _, s := range subs {
+		if err := h.validateSubtree(s, depth+1, seen); err != nil {
+			return err
+		}
+	}
 	return nil
 }
