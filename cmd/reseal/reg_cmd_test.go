@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reseal/reseal/hive"
 	"github.com/reseal/reseal/internal/testenv"
 )
 
@@ -443,5 +445,73 @@ func TestRegSetOnDirtyHiveKeepsLoggedData(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "reg", "check", sysb); code != exitOK {
 		t.Errorf("check: exit %d\n%s", code, out)
+	}
+}
+
+// A hive that opens but is damaged inside: check lists each defect with
+// its offset and exits 1; a clean one exits 0.
+func TestRegCheckListsDefects(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "NEW")
+	h := hive.New()
+	for _, name := range []string{"Alpha", "Beta", "Gamma"} {
+		if _, err := h.Root().CreateKey(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCLI(t, "reg", "check", path); code != exitOK || !strings.Contains(out, ": ok") {
+		t.Fatalf("new hive: exit %d %q %q", code, out, stderr)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The root's subkey list: "lh", a count, then (offset, hash) pairs.
+	// Spoil the first name hash.
+	i := bytes.Index(raw[4096:], []byte("lh\x03\x00"))
+	if i < 0 {
+		t.Fatal("no lh list with 3 entries in the new hive")
+	}
+	raw[4096+i+8] ^= 0xFF
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, "reg", "check", path)
+	if code != exitRefused || !strings.Contains(out, path+": offset 0x") || !strings.Contains(stderr, "defect") {
+		t.Errorf("damaged hive: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	code, out, _ = runCLI(t, "reg", "check", path, "--json")
+	var doc struct {
+		OK       bool `json:"ok"`
+		Problems []struct {
+			Offset  int64  `json:"offset"`
+			Message string `json:"message"`
+		} `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitRefused || doc.OK || len(doc.Problems) == 0 || doc.Problems[0].Message == "" {
+		t.Errorf("check --json: exit %d, %v, %s", code, err, out)
+	}
+}
+
+func TestRegImportStdinAndExportStdout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "NEW")
+	if err := hive.New().SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	text := "REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor]\r\n\"Path\"=\"C:\\\\x\"\r\n\"Exp\"=hex(2):41,42,00\r\n"
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"reg", "import", path, "-", "--prefix", `HKLM\SOFTWARE`}, &stdio{In: strings.NewReader(text), Out: &out, Err: &errb})
+	if code != exitOK {
+		t.Fatalf("import from stdin: exit %d: %s", code, errb.String())
+	}
+	code, export, stderr := runCLI(t, "reg", "export", path, "Vendor", "--prefix", `HKEY_LOCAL_MACHINE\SOFTWARE`, "--utf8")
+	want := "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor]\r\n\"Path\"=\"C:\\\\x\"\r\n\"Exp\"=hex(2):41,00,42,00,00,00\r\n\r\n"
+	if code != exitOK || export != want {
+		t.Errorf("export: exit %d %q\ngot  %q\nwant %q", code, stderr, export, want)
+	}
+	if code, _, stderr := runCLI(t, "reg", "export", path, "Missing"); code != exitFailure || !strings.Contains(stderr, "Missing") {
+		t.Errorf("export of a missing key: exit %d %q", code, stderr)
 	}
 }
