@@ -35,7 +35,7 @@ Microsoft's Unattended Windows Setup Reference, embedded in the binary.`,
 
 const unattendValidateUsage = `reseal unattend validate FILE... [--json]
 
-Checks each answer file: well-formed XML, the <unattend> root and namespace,
+Checks each answer file ("-" reads standard input): well-formed XML, the <unattend> root and namespace,
 pass names, component attributes, settings in passes where Windows reads
 them, enumerated values, list items (wcm:action, wcm:keyValue), hidden
 passwords and ComputerName. Findings are printed as
@@ -117,7 +117,13 @@ func runUnattendValidate(_ context.Context, sio *stdio, args []string) error {
 	errorFiles := 0
 	for _, path := range files {
 		r := fileFindingsJSON{File: path, Findings: []findingJSON{}}
-		findings, err := checkFile(path)
+		var findings []unattend.Finding
+		var err error
+		if path == "-" {
+			_, findings, err = unattend.Check(sio.In)
+		} else {
+			findings, err = checkFile(path)
+		}
 		if err != nil {
 			failures = append(failures, err)
 			r.Failure = err.Error()

@@ -77,6 +77,9 @@ func TestUnattendValidateRefusesBrokenFile(t *testing.T) {
 	if code, _, _ := runUnattendCLI(t, "", "unattend", "validate", filepath.Join(t.TempDir(), "missing.xml")); code != exitFailure {
 		t.Errorf("missing file: exit %d", code)
 	}
+	if code, out, _ := runUnattendCLI(t, string(src), "unattend", "validate", "-"); code != exitOK || !strings.Contains(out, "-:29:21: warning:") {
+		t.Errorf("stdin: exit %d\n%s", code, out)
+	}
 	if code, _, _ := runUnattendCLI(t, "", "unattend", "validate"); code != exitUsage {
 		t.Errorf("no file: exit %d", code)
 	}
