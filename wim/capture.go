@@ -73,6 +73,9 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 			return err
 		}
 		defer old.Close()
+		if len(old.more) > 0 {
+			return fmt.Errorf("%s is a split WIM: join it before appending", wimPath)
+		}
 		for _, im := range old.Images() {
 			if im.Name == opts.Name {
 				return fmt.Errorf("%s already has an image named %q", wimPath, opts.Name)

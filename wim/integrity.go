@@ -50,12 +50,13 @@ func marshalIntegrity(hashes []Hash, chunkSize uint32) []byte {
 
 // checkIntegrity compares the integrity table with the file and returns the
 // problems found.
-func (r *Reader) checkIntegrity(ctx context.Context) ([]Problem, error) {
-	it := r.header.integrity
+func (r *Reader) checkIntegrity(ctx context.Context, part int) ([]Problem, error) {
+	pr, psize, ph := r.partFile(part)
+	it := ph.integrity
 	if it.OrigSize > 1<<28 {
 		return []Problem{{What: "integrity table", Offset: it.Offset, Message: fmt.Sprintf("implausible size %d", it.OrigSize)}}, nil
 	}
-	data, err := r.readWholeResource(it, 1<<28, "integrity table")
+	data, err := r.readWholeResourceOf(part, it, 1<<28, "integrity table")
 	if err != nil {
 		return []Problem{{What: "integrity table", Offset: it.Offset, Message: err.Error()}}, nil
 	}
@@ -64,17 +65,17 @@ func (r *Reader) checkIntegrity(ctx context.Context) ([]Problem, error) {
 	}
 	count := int64(binary.LittleEndian.Uint32(data[4:]))
 	chunk := int64(binary.LittleEndian.Uint32(data[8:]))
-	start, end := integrityRange(&r.header)
+	start, end := integrityRange(ph)
 	if chunk == 0 || 12+20*count > int64(len(data)) {
 		return []Problem{{What: "integrity table", Offset: it.Offset, Message: fmt.Sprintf("%d entries of chunk size %d do not fit in %d bytes", count, chunk, len(data))}}, nil
 	}
 	if want := (end - start + chunk - 1) / chunk; want != count {
 		return []Problem{{What: "integrity table", Offset: it.Offset, Message: fmt.Sprintf("has %d entries, the checked region needs %d", count, want)}}, nil
 	}
-	if end > r.size {
+	if end > psize {
 		return []Problem{{What: "integrity table", Offset: it.Offset, Message: "checked region runs past the end of the file"}}, nil
 	}
-	got, err := computeIntegrity(ctx, r.r, start, end, chunk, nil)
+	got, err := computeIntegrity(ctx, pr, start, end, chunk, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // ErrChecksum reports file data whose SHA-1 differs from the one recorded.
@@ -23,6 +25,15 @@ type blob struct {
 	solid    *solidGroup // non-nil for a blob inside solid resources
 	offset   int64       // offset in the solid group's uncompressed data
 	index    int         // position in the blob table
+	part     int         // index of the split WIM part holding it (0 for a single file)
+}
+
+// splitPart is one further file of a split WIM (.swm).
+type splitPart struct {
+	r      io.ReaderAt
+	size   int64
+	header Header
+	closer io.Closer
 }
 
 // solidGroup is a run of consecutive solid resources whose uncompressed
@@ -50,6 +61,17 @@ type Reader struct {
 	// rawTable is every blob table entry as read, in order, for rewriting
 	// the table when an image is appended.
 	rawTable []blobEntry
+	// more holds parts 2..n of a split WIM.
+	more []*splitPart
+}
+
+// partFile returns the reader, size and header of part i (0 is the first).
+func (r *Reader) partFile(i int) (io.ReaderAt, int64, *Header) {
+	if i == 0 {
+		return r.r, r.size, &r.header
+	}
+	p := r.more[i-1]
+	return p.r, p.size, &p.header
 }
 
 // Open opens the WIM file at path.
@@ -63,12 +85,92 @@ func Open(path string) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
-	r, err := NewReader(f, st.Size())
+	var r *Reader
+	if isSplitFirstPart(f, st.Size()) {
+		r, err = openSplit(f, st.Size(), path)
+	} else {
+		r, err = NewReader(f, st.Size())
+	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r.closer, r.name = f, path
+	return r, nil
+}
+
+func isSplitFirstPart(f io.ReaderAt, size int64) bool {
+	hb := make([]byte, headerSize)
+	if size < headerSize {
+		return false
+	}
+	if _, err := f.ReadAt(hb, 0); err != nil {
+		return false
+	}
+	h, err := parseHeader(hb)
+	return err == nil && h.PartNumber == 1 && h.TotalParts > 1
+}
+
+// openSplit opens a split WIM from its first part, name.swm, finding parts
+// 2..n as name2.swm, name3.swm, ... beside it (the names wimlib and DISM
+// give them). All parts must carry the first part's GUID.
+func openSplit(f io.ReaderAt, size int64, path string) (*Reader, error) {
+	hb := make([]byte, headerSize)
+	if size < headerSize {
+		return nil, formatErr("file too short")
+	}
+	if _, err := f.ReadAt(hb, 0); err != nil {
+		return nil, err
+	}
+	h, err := parseHeader(hb)
+	if err != nil {
+		return nil, err
+	}
+	if h.TotalParts <= 1 || h.PartNumber != 1 {
+		if h.PartNumber > 1 {
+			return nil, formatErr("this is part %d of a split WIM of %d parts: open the first part", h.PartNumber, h.TotalParts)
+		}
+		return nil, formatErr("invalid part number %d of %d", h.PartNumber, h.TotalParts)
+	}
+	r := &Reader{r: f, size: size, header: h, blobs: map[Hash]*blob{}}
+	ext := filepath.Ext(path)
+	base := strings.TrimSuffix(path, ext)
+	for n := 2; n <= int(h.TotalParts); n++ {
+		name := fmt.Sprintf("%s%d%s", base, n, ext)
+		pf, err := os.Open(name)
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("part %d of %d of the split WIM: %w", n, h.TotalParts, err)
+		}
+		st, err := pf.Stat()
+		if err != nil || st.Size() < headerSize {
+			pf.Close()
+			r.Close()
+			return nil, formatErr("part %s is too short", name)
+		}
+		if _, err := pf.ReadAt(hb, 0); err != nil {
+			pf.Close()
+			r.Close()
+			return nil, err
+		}
+		ph, err := parseHeader(hb)
+		if err == nil && (ph.GUID != h.GUID || int(ph.PartNumber) != n || ph.TotalParts != h.TotalParts) {
+			err = formatErr("%s is not part %d of this split WIM", name, n)
+		}
+		if err == nil && ph.Compression() != h.Compression() {
+			err = formatErr("%s uses %v compression, part 1 %v", name, ph.Compression(), h.Compression())
+		}
+		if err != nil {
+			pf.Close()
+			r.Close()
+			return nil, err
+		}
+		r.more = append(r.more, &splitPart{r: pf, size: st.Size(), header: ph, closer: pf})
+	}
+	if err := r.load(); err != nil {
+		r.Close()
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -88,36 +190,61 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	}
 	wr.header = h
 	if h.TotalParts > 1 || h.PartNumber != 1 {
-		return nil, formatErr("split WIM part %d of %d: split WIMs are not supported; join them first (wimlib-imagex join)", h.PartNumber, h.TotalParts)
+		return nil, formatErr("part %d of a split WIM of %d parts: open it with Open on the first part (name.swm), or join the parts first", h.PartNumber, h.TotalParts)
 	}
-	if h.Flags&hdrFlagWriteInProg != 0 {
-		return nil, formatErr("the WIM was left incomplete by an interrupted write")
+	return wr, wr.load()
+}
+
+func (r *Reader) load() error {
+	if r.header.Flags&hdrFlagWriteInProg != 0 {
+		return formatErr("the WIM was left incomplete by an interrupted write")
 	}
-	if err := wr.readBlobTable(); err != nil {
-		return nil, err
+	for i := 0; i <= len(r.more); i++ {
+		if err := r.readBlobTable(i); err != nil {
+			if i > 0 {
+				return fmt.Errorf("part %d: %w", i+1, err)
+			}
+			return err
+		}
 	}
-	if err := wr.readXML(); err != nil {
-		return nil, err
+	if len(r.meta) < int(r.header.ImageCount) {
+		return formatErr("header says %d images but the blob table has %d metadata resources", r.header.ImageCount, len(r.meta))
 	}
-	return wr, nil
+	r.meta = r.meta[:r.header.ImageCount]
+	return r.readXML()
 }
 
 // Header returns the WIM's header.
 func (r *Reader) Header() Header { return r.header }
 
-// Close closes the file Open opened.
+// Close closes the files Open opened.
 func (r *Reader) Close() error {
-	if r.closer != nil {
-		return r.closer.Close()
+	var err error
+	for _, p := range r.more {
+		if p.closer != nil {
+			if cerr := p.closer.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
 	}
-	return nil
+	if r.closer != nil {
+		if cerr := r.closer.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 func (r *Reader) readWholeResource(res resHeader, limit int64, what string) ([]byte, error) {
+	return r.readWholeResourceOf(0, res, limit, what)
+}
+
+func (r *Reader) readWholeResourceOf(part int, res resHeader, limit int64, what string) ([]byte, error) {
 	if res.OrigSize > limit {
 		return nil, formatErr("%s of %d bytes exceeds the limit of %d", what, res.OrigSize, limit)
 	}
-	cd, err := openResource(r.r, res, r.size, r.header.Compression(), int64(r.header.ChunkSize))
+	pr, psize, ph := r.partFile(part)
+	cd, err := openResource(pr, res, psize, ph.Compression(), int64(ph.ChunkSize))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -133,12 +260,13 @@ func (r *Reader) readWholeResource(res resHeader, limit int64, what string) ([]b
 	return buf, nil
 }
 
-func (r *Reader) readBlobTable() error {
-	bt := r.header.blobTable
+func (r *Reader) readBlobTable(part int) error {
+	pr, psize, ph := r.partFile(part)
+	bt := ph.blobTable
 	if bt.OrigSize%blobEntrySize != 0 {
 		return formatErr("blob table size %d is not a multiple of %d", bt.OrigSize, blobEntrySize)
 	}
-	data, err := r.readWholeResource(bt, min(maxBlobTableBytes, r.size*64), "blob table")
+	data, err := r.readWholeResourceOf(part, bt, min(maxBlobTableBytes, psize*64), "blob table")
 	if err != nil {
 		return err
 	}
@@ -146,14 +274,16 @@ func (r *Reader) readBlobTable() error {
 	lastWasSolidRes := false
 	for i := 0; i+blobEntrySize <= len(data); i += blobEntrySize {
 		e := parseBlobEntry(data[i:])
-		r.rawTable = append(r.rawTable, e)
+		if part == 0 {
+			r.rawTable = append(r.rawTable, e)
+		}
 		idx := i / blobEntrySize
 		if e.res.Flags&resFlagFree != 0 {
 			lastWasSolidRes = false
 			continue
 		}
 		if e.res.Flags&resFlagSolid != 0 && e.res.OrigSize == solidMagicSize {
-			cd, err := openSolid(r.r, e.res, r.size)
+			cd, err := openSolid(pr, e.res, psize)
 			if err != nil {
 				return fmt.Errorf("blob table entry %d: %w", idx, err)
 			}
@@ -168,10 +298,10 @@ func (r *Reader) readBlobTable() error {
 			continue
 		}
 		lastWasSolidRes = false
-		if e.partNumber != r.header.PartNumber {
-			return formatErr("blob table entry %d belongs to part %d of a split WIM", idx, e.partNumber)
+		if e.partNumber != ph.PartNumber {
+			return formatErr("blob table entry %d belongs to part %d, not part %d", idx, e.partNumber, ph.PartNumber)
 		}
-		b := &blob{hash: e.hash, refCount: e.refCount, metadata: e.res.Flags&resFlagMetadata != 0, res: e.res, index: idx}
+		b := &blob{hash: e.hash, refCount: e.refCount, metadata: e.res.Flags&resFlagMetadata != 0, res: e.res, index: idx, part: part}
 		if e.res.Flags&resFlagSolid != 0 {
 			if group == nil {
 				return formatErr("blob table entry %d lies in a solid resource but none precedes it", idx)
@@ -181,7 +311,7 @@ func (r *Reader) readBlobTable() error {
 				return formatErr("blob table entry %d: range %d+%d beyond its solid resource (%d bytes)", idx, b.offset, b.size, group.total)
 			}
 		} else {
-			if err := checkSpan(e.res, r.size); err != nil {
+			if err := checkSpan(e.res, psize); err != nil {
 				return fmt.Errorf("blob table entry %d: %w", idx, err)
 			}
 			if !e.res.compressed() && e.res.StoredSize != e.res.OrigSize {
@@ -199,10 +329,6 @@ func (r *Reader) readBlobTable() error {
 		r.blobs[b.hash] = b
 		r.order = append(r.order, b)
 	}
-	if len(r.meta) < int(r.header.ImageCount) {
-		return formatErr("header says %d images but the blob table has %d metadata resources", r.header.ImageCount, len(r.meta))
-	}
-	r.meta = r.meta[:r.header.ImageCount]
 	return nil
 }
 
@@ -346,7 +472,8 @@ func (r *Reader) readSolid(b *blob, dst []byte, dec *decoders) error {
 // blobReader streams the uncompressed bytes of b (without checking its hash).
 func (r *Reader) blobReader(b *blob, dec *decoders) (io.Reader, error) {
 	if b.solid == nil {
-		cd, err := openResource(r.r, b.res, r.size, r.header.Compression(), int64(r.header.ChunkSize))
+		pr, psize, ph := r.partFile(b.part)
+		cd, err := openResource(pr, b.res, psize, ph.Compression(), int64(ph.ChunkSize))
 		if err != nil {
 			return nil, err
 		}
@@ -432,6 +559,9 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 func sortBlobsByLocation(bs []*blob) {
 	sort.SliceStable(bs, func(i, j int) bool {
 		a, b := bs[i], bs[j]
+		if a.part != b.part {
+			return a.part < b.part
+		}
 		ka, kb := a.res.Offset, b.res.Offset
 		if a.solid != nil {
 			ka = a.solid.parts[0].where

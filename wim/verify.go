@@ -24,12 +24,19 @@ func (p Problem) String() string {
 // cancellation only. progress, if set, gets bytes of blob data checked.
 func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) ([]Problem, error) {
 	var problems []Problem
-	if r.header.HasIntegrity() {
-		ps, err := r.checkIntegrity(ctx)
-		if err != nil {
-			return problems, err
+	for part := 0; part <= len(r.more); part++ {
+		if _, _, ph := r.partFile(part); ph.HasIntegrity() {
+			ps, err := r.checkIntegrity(ctx, part)
+			if err != nil {
+				return problems, err
+			}
+			if part > 0 {
+				for i := range ps {
+					ps[i].What = fmt.Sprintf("part %d %s", part+1, ps[i].What)
+				}
+			}
+			problems = append(problems, ps...)
 		}
-		problems = append(problems, ps...)
 	}
 	for i := range r.meta {
 		img, err := r.Image(i + 1)

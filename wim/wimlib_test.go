@@ -4,6 +4,8 @@ package wim
 
 import (
 	"context"
+	"math/rand"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -67,5 +69,42 @@ func TestApplyWimlibWIMs(t *testing.T) {
 				compareTrees(t, want, dest)
 			}
 		})
+	}
+}
+
+// TestSplitWIM: a WIM that wimlib splits into .swm parts opens from its
+// first part, verifies, and applies to the source tree.
+func TestSplitWIM(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	src := filepath.Join(t.TempDir(), "src")
+	makeTree(t, src)
+	noise := make([]byte, 300_000)
+	rand.New(rand.NewSource(5)).Read(noise)
+	if err := os.WriteFile(filepath.Join(src, "noise.bin"), noise, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.wim")
+	runPeer(t, wimlib, "capture", src, whole, "--compress=lzx")
+	first := filepath.Join(dir, "parts.swm")
+	runPeer(t, wimlib, "split", whole, first, "0.1") // 100 KB parts
+	if _, err := os.Stat(filepath.Join(dir, "parts2.swm")); err != nil {
+		t.Fatalf("wimlib made only one part: %v", err)
+	}
+	r, err := Open(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if problems, err := r.Verify(context.Background(), nil); err != nil || len(problems) > 0 {
+		t.Fatalf("verify: %v %v", problems, err)
+	}
+	dest := filepath.Join(t.TempDir(), "dest")
+	if err := r.Apply(context.Background(), 1, dest, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	compareTrees(t, src, dest)
+	if _, err := Open(filepath.Join(dir, "parts2.swm")); err == nil {
+		t.Error("opening part 2 alone succeeded")
 	}
 }
