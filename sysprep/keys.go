@@ -10,7 +10,6 @@ var (
 	systemSetupKey  = winimage.KeyRef{Hive: winimage.HiveSystem, Path: `Setup`}
 	cbsKey          = winimage.KeyRef{Hive: winimage.HiveSoftware, Path: `Microsoft\Windows\CurrentVersion\Component Based Servicing`}
 	serverCompCache = winimage.KeyRef{Hive: winimage.HiveSoftware, Path: `Microsoft\ServerManager\ServicingStorage\ServerComponentCache`}
-	policyKey       = winimage.KeyRef{Hive: winimage.HiveSecurity, Path: `Policy`}
 )
 
 // stateIniPath is the file copy of the image state.

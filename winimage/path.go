@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"unicode"
 )
 
 // ErrEscape is returned for a path that would leave the volume: a ".."
@@ -17,8 +18,22 @@ var ErrEscape = errors.New("path leaves the volume")
 
 // SameName reports whether two file or registry names are equal the way
 // Windows compares them: character by character after upper-casing.
+// (Unlike strings.EqualFold, no other case foldings: the Kelvin sign and
+// "k" differ, as they do to Windows.)
 func SameName(a, b string) bool {
-	return a == b || strings.ToUpper(a) == strings.ToUpper(b)
+	if a == b {
+		return true
+	}
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) != len(rb) {
+		return false
+	}
+	for i := range ra {
+		if ra[i] != rb[i] && unicode.ToUpper(ra[i]) != unicode.ToUpper(rb[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // splitRel splits a volume-relative path written with either separator into

@@ -234,3 +234,20 @@ func TestAccountFlags(t *testing.T) {
 		t.Error("short F accepted")
 	}
 }
+
+func TestSameName(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"System32", "SYSTEM32", true},
+		{"été", "ÉTÉ", true},
+		{"k", "\u212a", false}, // Kelvin sign: EqualFold says equal, Windows does not
+		{"Straße", "STRASSE", false},
+		{"config", "config2", false},
+	} {
+		if got := SameName(tc.a, tc.b); got != tc.want {
+			t.Errorf("SameName(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}
