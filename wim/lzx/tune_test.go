@@ -13,15 +13,15 @@ func TestTune(t *testing.T) {
 	if spec == "" {
 		t.Skip("set LZX_TUNE=nice,depth,passes")
 	}
-	var v [3]int
+	var v [5]int
 	for i, f := range splitComma(spec) {
 		v[i], _ = strconv.Atoi(f)
 	}
 	files := [][]byte{sampleBinary(t, 3<<20), sampleText(t, 3<<20)}
-	c, _ := NewCompressor(32768)
-	c.opt.niceLen, c.opt.depth, c.opt.passes = v[0], v[1], v[2]
+	c, _ := NewCompressor(v[3])
+	c.opt.niceLen, c.opt.depth, c.opt.passes, c.blockSize = v[0], v[1], v[2], v[4]
 	start := cpuTime()
-	in, out := compressAll(c, files, 32768)
+	in, out := compressAll(c, files, v[3])
 	el := cpuTime() - start
 	t.Logf("%v: ratio %.5f, %.2f MB/s CPU", v, float64(out)/float64(in), float64(in)/el.Seconds()/1e6)
 }
