@@ -69,7 +69,7 @@ func (v *Volume) identify() (Installation, error) {
 		inst.Architecture = normalizeArch(arch)
 	}
 	if !v.HaveHive(HiveSoftware) {
-		return inst, nil
+		return inst, fmt.Errorf("no %s/%s: %w", ConfigDir, HiveSoftware, ErrNotWindows)
 	}
 	if _, err := v.Hive(HiveSoftware); err != nil {
 		return inst, err

@@ -251,3 +251,11 @@ func TestSameName(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenRefusesVolumeWithoutSoftware(t *testing.T) {
+	root := minimalVolume(t, "Windows/System32/config")
+	os.Remove(filepath.Join(root, "Windows", "System32", "config", "Software"))
+	if _, err := Open(root); !errors.Is(err, ErrNotWindows) {
+		t.Errorf("err = %v, want ErrNotWindows", err)
+	}
+}
