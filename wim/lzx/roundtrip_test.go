@@ -3,6 +3,7 @@ package lzx
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 )
@@ -142,5 +143,60 @@ func TestE8Inverse(t *testing.T) {
 				t.Fatalf("n=%d v=%d: translation not undone", n, v)
 			}
 		}
+	}
+}
+
+func TestNoAllocationsAfterWarmup(t *testing.T) {
+	src := sampleMixed(t, 32768)
+	c, _ := NewCompressor(32768)
+	dst := make([]byte, 32768)
+	n := c.Compress(dst, src)
+	if n == 0 {
+		t.Fatal("did not compress")
+	}
+	if a := testing.AllocsPerRun(5, func() { c.Compress(dst, src) }); a != 0 {
+		t.Errorf("Compress allocates %.1f times per chunk after warmup", a)
+	}
+	d := NewDecompressor()
+	out := make([]byte, len(src))
+	if err := d.Decompress(out, dst[:n]); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(5, func() { d.Decompress(out, dst[:n]) }); a != 0 {
+		t.Errorf("Decompress allocates %.1f times per chunk after warmup", a)
+	}
+}
+
+// TestDecompressRejects checks that malformed input gives an error wrapping
+// ErrCorrupt, never a panic.
+func TestDecompressRejects(t *testing.T) {
+	c, _ := NewCompressor(32768)
+	src := sampleText(t, 20000)
+	buf := make([]byte, 20000)
+	n := c.Compress(buf, src)
+	good := buf[:n]
+	cases := map[string]struct {
+		src  []byte
+		size int
+	}{
+		"empty":           {nil, 100},
+		"truncated":       {good[:n/2], len(src)},
+		"short by a word": {good[:n-2], len(src)},
+		"block type 0":    {[]byte{0x00, 0x00, 0, 0, 0, 0}, 10},
+		"block type 7":    {[]byte{0x00, 0xe0, 0, 0, 0, 0}, 10},
+		"block too long":  {good, len(src) - 1},
+		"all ones":        {bytes.Repeat([]byte{0xff}, 100), 1000},
+	}
+	d := NewDecompressor()
+	for name, tc := range cases {
+		err := d.Decompress(make([]byte, tc.size), tc.src)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		} else if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v does not wrap ErrCorrupt", name, err)
+		}
+	}
+	if err := d.Decompress(make([]byte, MaxChunkSize+1), good); err == nil {
+		t.Error("accepted a destination larger than the largest chunk")
 	}
 }
