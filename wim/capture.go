@@ -124,10 +124,15 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 	}
 	// Sync before the rename only when an existing file is replaced: that is
 	// when a crash must not leave a truncated WIM where a good one was.
-	if _, statErr := os.Stat(wimPath); statErr == nil {
+	mode := os.FileMode(0o644)
+	if st, statErr := os.Stat(wimPath); statErr == nil {
+		mode = st.Mode().Perm()
 		if err = tmp.Sync(); err != nil {
 			return err
 		}
+	}
+	if err = tmp.Chmod(mode); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return err
 	}
 	if err = tmp.Close(); err != nil {
 		return err

@@ -57,44 +57,45 @@ func run(tree, work string, threads, reps int) error {
 	}
 	size, files := treeSize(tree)
 	fmt.Printf("tree %s: %d files, %.1f MB; threads %d; %s\n", tree, files, float64(size)/1e6, threads, runtime.Version())
-	fmt.Printf("%-14s %10s %10s %7s %12s %12s %7s\n", "", "reseal s", "wimlib s", "time x", "reseal MB", "wimlib MB", "size x")
+	fmt.Printf("%-14s %9s %9s %7s %9s %9s %7s %10s %10s %7s\n", "", "reseal s", "wimlib s", "time x", "cpu s", "cpu s", "cpu x", "reseal MB", "wimlib MB", "size x")
 	th := fmt.Sprint(threads)
 	for _, comp := range []string{"none", "xpress", "lzx"} {
 		ours := filepath.Join(work, "reseal-"+comp+".wim")
 		theirs := filepath.Join(work, "wimlib-"+comp+".wim")
-		tOurs, err := timeIt(reps, func() { os.Remove(ours) }, reseal, "capture", tree, ours, "--compress", comp, "--threads", th, "--quiet")
+		tOurs, cOurs, err := timeIt(reps, func() { os.Remove(ours) }, reseal, "capture", tree, ours, "--compress", comp, "--threads", th, "--quiet")
 		if err != nil {
 			return err
 		}
-		tTheirs, err := timeIt(reps, func() { os.Remove(theirs) }, wimlib, "capture", tree, theirs, "--compress="+comp, "--threads="+th)
+		tTheirs, cTheirs, err := timeIt(reps, func() { os.Remove(theirs) }, wimlib, "capture", tree, theirs, "--compress="+comp, "--threads="+th)
 		if err != nil {
 			return err
 		}
 		so, st := fileSize(ours), fileSize(theirs)
-		fmt.Printf("%-14s %10.2f %10.2f %7.2f %12.1f %12.1f %7.3f\n", "capture "+comp, tOurs, tTheirs, tOurs/tTheirs, float64(so)/1e6, float64(st)/1e6, float64(so)/float64(st))
+		fmt.Printf("%-14s %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f %10.1f %10.1f %7.3f\n", "capture "+comp, tOurs, tTheirs, tOurs/tTheirs, cOurs, cTheirs, cOurs/cTheirs, float64(so)/1e6, float64(st)/1e6, float64(so)/float64(st))
 	}
 	for _, comp := range []string{"none", "xpress", "lzx"} {
 		src := filepath.Join(work, "wimlib-"+comp+".wim")
 		dest := filepath.Join(work, "apply")
 		clean := func() { os.RemoveAll(dest) }
-		tOurs, err := timeIt(reps, clean, reseal, "apply", src, "1", dest, "--quiet")
+		tOurs, cOurs, err := timeIt(reps, clean, reseal, "apply", src, "1", dest, "--quiet")
 		if err != nil {
 			return err
 		}
-		tTheirs, err := timeIt(reps, clean, wimlib, "apply", src, "1", dest)
+		tTheirs, cTheirs, err := timeIt(reps, clean, wimlib, "apply", src, "1", dest)
 		if err != nil {
 			return err
 		}
 		clean()
-		fmt.Printf("%-14s %10.2f %10.2f %7.2f\n", "apply "+comp, tOurs, tTheirs, tOurs/tTheirs)
+		fmt.Printf("%-14s %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f\n", "apply "+comp, tOurs, tTheirs, tOurs/tTheirs, cOurs, cTheirs, cOurs/cTheirs)
 	}
 	return nil
 }
 
 // timeIt runs the command reps times (after prepare each time) and returns
-// the fastest wall time in seconds.
-func timeIt(reps int, prepare func(), name string, args ...string) (float64, error) {
-	best := 0.0
+// the fastest wall time and the smallest CPU time (user + system), in
+// seconds. CPU time is the steadier figure on a shared machine.
+func timeIt(reps int, prepare func(), name string, args ...string) (float64, float64, error) {
+	best, bestCPU := 0.0, 0.0
 	for i := 0; i < reps; i++ {
 		prepare()
 		cmd := exec.Command(name, args...)
@@ -103,14 +104,18 @@ func timeIt(reps int, prepare func(), name string, args ...string) (float64, err
 		cmd.Stderr = &stderr
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
-			return 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+			return 0, 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 		}
 		d := time.Since(start).Seconds()
 		if best == 0 || d < best {
 			best = d
 		}
+		cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+		if bestCPU == 0 || cpu < bestCPU {
+			bestCPU = cpu
+		}
 	}
-	return best, nil
+	return best, bestCPU, nil
 }
 
 func buildTree(tree string) error {
