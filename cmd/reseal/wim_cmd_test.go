@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -79,5 +81,31 @@ func TestWIMCommands(t *testing.T) {
 	os.WriteFile(bad, []byte("not a wim at all, just text that is long enough to not be a header................................................................................................................................................................................."), 0o644)
 	if code, _, _ := runCLI(t, "verify", bad); code != exitRefused {
 		t.Errorf("verify of a non-WIM: exit %d, want 1", code)
+	}
+}
+
+// Progress is drawn only for a terminal and never with --quiet.
+func TestWIMProgressOnlyOnTerminal(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "f"), []byte(strings.Repeat("x", 100000)), 0o644)
+	for _, c := range []struct {
+		terminal, quiet, want bool
+	}{{false, false, false}, {true, true, false}, {true, false, true}} {
+		var out, errb bytes.Buffer
+		args := []string{"capture", src, filepath.Join(t.TempDir(), "x.wim")}
+		if c.quiet {
+			args = append(args, "--quiet")
+		}
+		code := run(context.Background(), args, &stdio{In: strings.NewReader(""), Out: &out, Err: &errb, ErrIsTerminal: c.terminal})
+		if code != exitOK {
+			t.Fatalf("capture: exit %d: %s", code, errb.String())
+		}
+		if got := strings.Contains(errb.String(), "Capturing:"); got != c.want {
+			t.Errorf("terminal=%v quiet=%v: progress drawn = %v (%q)", c.terminal, c.quiet, got, errb.String())
+		}
+		if out.Len() != 0 {
+			t.Errorf("capture wrote to stdout: %q", out.String())
+		}
 	}
 }
