@@ -47,22 +47,8 @@ func flatten(t testing.TB, h *hive.Hive) map[string]bool {
 // python3-hivex (which never reads logs) sees it, and that the logs can no
 // longer be replayed.
 func TestCorpusDirtySystemGeneralizes(t *testing.T) {
-	systemB := testenv.Corpus(t, "hives", "regipy", "SYSTEM_B")
-	root := writeSample(t, "10")
+	root := corpusTarget(t)
 	config := filepath.Join(root, "Windows", "System32", "config")
-	for _, n := range []string{"SYSTEM", "SYSTEM.LOG1", "SYSTEM.LOG2", "SAM", "SECURITY"} {
-		os.Remove(filepath.Join(config, n))
-	}
-	copyAs := func(src, name string) {
-		data, err := os.ReadFile(src)
-		must(t, err)
-		must(t, os.WriteFile(filepath.Join(config, name), data, 0o644))
-	}
-	copyAs(systemB, "SYSTEM")
-	copyAs(systemB+".LOG1", "SYSTEM.LOG1")
-	copyAs(systemB+".LOG2", "SYSTEM.LOG2")
-	copyAs(testenv.Corpus(t, "hives", "regipy", "SAM"), "SAM")
-	copyAs(testenv.Corpus(t, "hives", "regipy", "SECURITY"), "SECURITY")
 
 	// What only the logs hold: present with logs applied, absent without.
 	withLogs, err := hive.Open(filepath.Join(config, "SYSTEM"), &hive.OpenOptions{ReadOnly: true})
@@ -168,4 +154,29 @@ func TestCorpusDirtySystemGeneralizes(t *testing.T) {
 			t.Errorf("%s should be emptied: %v", lg, err)
 		}
 	}
+}
+
+// corpusTarget builds a volume from real hives: the dirty SYSTEM_B with its
+// .LOG1/.LOG2, SAM and SECURITY from regipy's corpus, and the rest (SOFTWARE
+// included) from the sample.
+func corpusTarget(t testing.TB) string {
+	t.Helper()
+	systemB := testenv.Corpus(t, "hives", "regipy", "SYSTEM_B")
+	root := writeSample(t, "10")
+	config := filepath.Join(root, "Windows", "System32", "config")
+	for _, n := range []string{"SYSTEM", "SYSTEM.LOG1", "SYSTEM.LOG2", "SAM", "SECURITY"} {
+		os.Remove(filepath.Join(config, n))
+	}
+	copyAs := func(src, name string) {
+		data, err := os.ReadFile(src)
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(config, name), data, 0o644))
+	}
+	copyAs(systemB, "SYSTEM")
+	copyAs(systemB+".LOG1", "SYSTEM.LOG1")
+	copyAs(systemB+".LOG2", "SYSTEM.LOG2")
+	copyAs(testenv.Corpus(t, "hives", "regipy", "SAM"), "SAM")
+	copyAs(testenv.Corpus(t, "hives", "regipy", "SECURITY"), "SECURITY")
+
+	return root
 }
