@@ -181,7 +181,7 @@ var AppxAllUserStore = KeyRef{Hive: HiveSoftware, Path: `Microsoft\Windows\Curre
 
 // AppxStore is what AppxAllUserStore says.
 type AppxStore struct {
-	Provisioned map[string]bool     // upper-cased full names under Applications
+	Provisioned map[string]bool     // upper-cased full names under Applications (and InboxApplications)
 	PerUser     map[string][]string // SID -> full names installed for that user
 }
 
@@ -203,7 +203,7 @@ func (v *Volume) ReadAppxStore() (AppxStore, error) {
 			return store, fmt.Errorf("%s\\%s: %w", AppxAllUserStore, name, err)
 		}
 		switch {
-		case SameName(name, "Applications"):
+		case SameName(name, "Applications"), SameName(name, "InboxApplications"):
 			for _, n := range names {
 				store.Provisioned[strings.ToUpper(n)] = true
 			}
