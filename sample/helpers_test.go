@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -123,10 +122,6 @@ func readFile(t *testing.T, dir, rel string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func mustKey(t *testing.T, root *hive.Key, path string) *hive.Key {

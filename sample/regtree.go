@@ -2,7 +2,6 @@ package sample
 
 import (
 	"encoding/binary"
-	"fmt"
 	"strings"
 	"unicode/utf16"
 )
@@ -11,14 +10,13 @@ import (
 // They are kept here as plain numbers so that the volume's content can be
 // described, and altered by blockers, before any hive is written.
 const (
-	regNone      uint32 = 0
-	regSZ        uint32 = 1
-	regExpandSZ  uint32 = 2
-	regBinary    uint32 = 3
-	regDWord     uint32 = 4
-	regMultiSZ   uint32 = 7
-	regQWord     uint32 = 11
-	regFullResDe uint32 = 9
+	regNone     uint32 = 0
+	regSZ       uint32 = 1
+	regExpandSZ uint32 = 2
+	regBinary   uint32 = 3
+	regDWord    uint32 = 4
+	regMultiSZ  uint32 = 7
+	regQWord    uint32 = 11
 )
 
 // regValue is one value as it will be stored.
@@ -156,15 +154,4 @@ func multiSZ(ss []string) []byte {
 		b = append(b, utf16z(s)...)
 	}
 	return append(b, 0, 0)
-}
-
-func (t *regTree) String() string {
-	var sb strings.Builder
-	for _, k := range t.keys {
-		fmt.Fprintf(&sb, "[%s]\n", k.path)
-		for _, v := range k.values {
-			fmt.Fprintf(&sb, "  %q type %d, %d bytes\n", v.name, v.typ, len(v.data))
-		}
-	}
-	return sb.String()
 }

@@ -32,13 +32,13 @@ type Options struct {
 	// byte-identical tree.
 	Seed int64
 	// Now is the moment the volume was "last shut down"; install dates and
-	// DHCP leases are placed before it. Zero means DefaultNow, so that a
-	// seed alone fixes the output.
+	// DHCP leases are placed before it. Zero means 2025-03-14 09:26:53 UTC,
+	// so that a seed alone fixes the output.
 	Now time.Time
 }
 
-// DefaultNow is the time used when Options.Now is zero.
-var DefaultNow = time.Date(2025, time.March, 14, 9, 26, 53, 0, time.UTC)
+// defaultNow is the time used when Options.Now is zero.
+func defaultNow() time.Time { return time.Date(2025, time.March, 14, 9, 26, 53, 0, time.UTC) }
 
 // WindowsVersions lists the accepted values of Options.Windows.
 func WindowsVersions() []string { return []string{"10", "11", "server2022"} }
@@ -109,7 +109,7 @@ func build(opts Options) (*volume, error) {
 	}
 	now := opts.Now
 	if now.IsZero() {
-		now = DefaultNow
+		now = defaultNow()
 	}
 	now = now.UTC()
 	v := &volume{
