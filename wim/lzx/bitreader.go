@@ -21,29 +21,39 @@ func (r *bitReader) init(src []byte, pos int) {
 
 // refill makes at least 48 bits available.
 func (r *bitReader) refill() {
-	if r.pos+8 <= len(r.src) {
+	r.buf, r.count, r.pos = refillWords(r.src, r.pos, r.buf, r.count)
+}
+
+// refillWords adds whole 16-bit words to buf (count valid bits, left-aligned)
+// until it holds more than 48 bits, reading src from pos.
+func refillWords(src []byte, pos int, buf uint64, count uint) (uint64, uint, int) {
+	if pos+8 <= len(src) {
 		// Load four words at once and take as many as fit in buf.
-		v := binary.LittleEndian.Uint64(r.src[r.pos:])
+		v := binary.LittleEndian.Uint64(src[pos:])
 		v = v>>32 | v<<32
 		v = (v>>16)&0x0000ffff0000ffff | (v&0x0000ffff0000ffff)<<16
-		words := (64 - r.count) / 16
+		words := (64 - count) / 16
 		n := words * 16
-		r.buf |= v >> (64 - n) << (64 - r.count - n)
-		r.count += n
-		r.pos += int(2 * words)
-		return
+		return buf | v>>(64-n)<<(64-count-n), count + n, pos + int(2*words)
 	}
-	for r.count <= 48 {
+	return refillSlow(src, pos, buf, count)
+}
+
+// refillSlow is refillWords near the end of the input, where it supplies
+// zero words past the end.
+func refillSlow(src []byte, pos int, buf uint64, count uint) (uint64, uint, int) {
+	for count <= 48 {
 		var w uint64
-		if r.pos+1 < len(r.src) {
-			w = uint64(binary.LittleEndian.Uint16(r.src[r.pos:]))
-		} else if r.pos < len(r.src) {
-			w = uint64(r.src[r.pos])
+		if pos+1 < len(src) {
+			w = uint64(binary.LittleEndian.Uint16(src[pos:]))
+		} else if pos < len(src) {
+			w = uint64(src[pos])
 		}
-		r.pos += 2
-		r.buf |= w << (48 - r.count)
-		r.count += 16
+		pos += 2
+		buf |= w << (48 - count)
+		count += 16
 	}
+	return buf, count, pos
 }
 
 // ensure makes at least n (<= 48) bits available.

@@ -222,22 +222,41 @@ func (d *Decompressor) readLens(lens []uint8) error {
 // decodeBlock decodes the literals and matches of a verbatim or aligned
 // block until pos reaches blockEnd (a match may carry it past).
 func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, r0, r1, r2 uint32) (int, uint32, uint32, uint32, error) {
-	r := &d.r
+	// The bit reader's state lives in locals here, the innermost loop of
+	// decoding, and goes back to d.r at the end.
+	src, in, buf, count := d.r.src, d.r.pos, d.r.buf, d.r.count
+	var err error
 	mainTable := d.main.entries
-	rootBits, maxLen, subMask := d.main.rootBits, d.main.maxLen, uint32(1)<<d.main.subBits-1
+	mainRoot, mainMax, mainSub := d.main.rootBits, d.main.maxLen, uint32(1)<<d.main.subBits-1
+	lengthTable := d.length.entries
+	lengthRoot, lengthMax, lengthSub := d.length.rootBits, d.length.maxLen, uint32(1)<<d.length.subBits-1
+loop:
 	for pos < blockEnd {
-		if r.count < 32 {
-			r.refill()
+		if count < 48 {
+			if in+8 <= len(src) {
+				v := binary.LittleEndian.Uint64(src[in:])
+				v = v>>32 | v<<32
+				v = (v>>16)&0x0000ffff0000ffff | (v&0x0000ffff0000ffff)<<16
+				words := (64 - count) / 16
+				n := words * 16
+				buf |= v >> (64 - n) << (64 - count - n)
+				count += n
+				in += int(2 * words)
+			} else {
+				buf, count, in = refillSlow(src, in, buf, count)
+			}
 		}
-		// The main code inline: this is the innermost loop of decoding.
-		e := mainTable[r.buf>>(64-rootBits)]
+		e := mainTable[buf>>(64-mainRoot)]
 		if e&linkFlag != 0 {
-			e = mainTable[int(e>>8)+int(uint32(r.buf>>(64-maxLen))&subMask)]
+			e = mainTable[int(e>>8)+int(uint32(buf>>(64-mainMax))&mainSub)]
 		}
-		if e&0x1f == 0 {
-			return pos, r0, r1, r2, corruptf("invalid Huffman code word at output offset %d", pos)
+		n := uint(e & 0x1f)
+		if n == 0 {
+			err = corruptf("invalid main code word at output offset %d", pos)
+			break loop
 		}
-		r.consume(uint(e & 0x1f))
+		buf <<= n
+		count -= n
 		sym := int(e >> 8)
 		if sym < numChars {
 			dst[pos] = byte(sym)
@@ -247,11 +266,18 @@ func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, 
 		sym -= numChars
 		length := sym&7 + minMatch
 		if sym&7 == numPrimaryLengths {
-			ls, err := d.length.decode(r)
-			if err != nil {
-				return pos, r0, r1, r2, fmt.Errorf("output offset %d: %w", pos, err)
+			e := lengthTable[buf>>(64-lengthRoot)]
+			if e&linkFlag != 0 {
+				e = lengthTable[int(e>>8)+int(uint32(buf>>(64-lengthMax))&lengthSub)]
 			}
-			length += ls
+			n := uint(e & 0x1f)
+			if n == 0 {
+				err = corruptf("invalid length code word at output offset %d", pos)
+				break loop
+			}
+			buf <<= n
+			count -= n
+			length += int(e >> 8)
 		}
 		slot := sym >> 3
 		var offset uint32
@@ -267,19 +293,30 @@ func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, 
 			r2 = r0
 			r0 = offset
 		default:
+			if count < 32 {
+				buf, count, in = refillWords(src, in, buf, count)
+			}
 			eb := uint(extraBits[slot])
 			var extra uint32
-			r.ensure(32)
 			if aligned && eb >= 3 {
-				extra = r.bits(eb-3) << 3
-				r.ensure(16)
-				a, err := d.aligned.decode(r)
-				if err != nil {
-					return pos, r0, r1, r2, fmt.Errorf("output offset %d: %w", pos, err)
+				if eb > 3 {
+					extra = uint32(buf>>(64-(eb-3))) << 3
+					buf <<= eb - 3
+					count -= eb - 3
 				}
-				extra |= uint32(a)
-			} else {
-				extra = r.bits(eb)
+				t := &d.aligned
+				a := t.entries[buf>>(64-t.rootBits)]
+				if a&0x1f == 0 {
+					err = corruptf("invalid aligned offset code word at output offset %d", pos)
+					break loop
+				}
+				buf <<= a & 0x1f
+				count -= uint(a & 0x1f)
+				extra |= a >> 8
+			} else if eb > 0 {
+				extra = uint32(buf >> (64 - eb))
+				buf <<= eb
+				count -= eb
 			}
 			offset = positionBase[slot] + extra - 2
 			r2 = r1
@@ -287,25 +324,28 @@ func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, 
 			r0 = offset
 		}
 		if offset == 0 || int(offset) > pos {
-			return pos, r0, r1, r2, corruptf("match offset %d at output offset %d reaches before the chunk", offset, pos)
+			err = corruptf("match offset %d at output offset %d reaches before the chunk", offset, pos)
+			break loop
 		}
 		if length > len(dst)-pos {
-			return pos, r0, r1, r2, corruptf("match of %d bytes at output offset %d passes the chunk end %d", length, pos, len(dst))
+			err = corruptf("match of %d bytes at output offset %d passes the chunk end %d", length, pos, len(dst))
+			break loop
 		}
-		src := pos - int(offset)
+		from := pos - int(offset)
 		if offset >= 8 && pos+length+8 <= len(dst) {
 			// Eight bytes at a time; the tail past length is rewritten later.
 			for i := 0; i < length; i += 8 {
-				binary.LittleEndian.PutUint64(dst[pos+i:], binary.LittleEndian.Uint64(dst[src+i:]))
+				binary.LittleEndian.PutUint64(dst[pos+i:], binary.LittleEndian.Uint64(dst[from+i:]))
 			}
 		} else if int(offset) >= length {
-			copy(dst[pos:pos+length], dst[src:src+length])
+			copy(dst[pos:pos+length], dst[from:from+length])
 		} else {
 			for i := 0; i < length; i++ {
-				dst[pos+i] = dst[src+i]
+				dst[pos+i] = dst[from+i]
 			}
 		}
 		pos += length
 	}
-	return pos, r0, r1, r2, nil
+	d.r.pos, d.r.buf, d.r.count = in, buf, count
+	return pos, r0, r1, r2, err
 }
