@@ -23,6 +23,11 @@ import (
 func commit(v *winimage.Volume, o *Options, r *Report) (err error) {
 	crash := &crashPoints{at: o.crashAt}
 	root := v.Root
+	// The plan is made: the read-only hives are not needed any more, and
+	// the editable copies below take their memory.
+	if err := v.Close(); err != nil {
+		return err
+	}
 	jdir := filepath.Join(root, journalDir)
 	if err := os.Mkdir(jdir, 0o755); err != nil {
 		return fmt.Errorf("create journal: %w", err)
@@ -83,9 +88,6 @@ func commit(v *winimage.Volume, o *Options, r *Report) (err error) {
 		}
 	}
 	if err := crash.point(); err != nil {
-		return err
-	}
-	if err := v.Close(); err != nil {
 		return err
 	}
 	if err := writeJournal(jdir, j); err != nil {

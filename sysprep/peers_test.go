@@ -103,7 +103,9 @@ var reglookupTypes = map[hive.ValueType]string{
 func TestGeneralizeJudgedByPeers(t *testing.T) {
 	py := testenv.PythonHivex(t)
 	rl := testenv.Peer(t, "reglookup")
-	root := writeSample(t, "10")
+	// The domain blocker is a warning: the volume generalizes, and the
+	// domain provider has work to do.
+	root := writeSample(t, "10", "domain")
 	config := filepath.Join(root, "Windows", "System32", "config")
 	before := map[string]peerHive{}
 	for _, n := range []string{"SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT"} {
@@ -204,5 +206,38 @@ func TestGeneralizeJudgedByPeers(t *testing.T) {
 	t.Logf("checked with hivex and reglookup: %v; %d untouched values kept", checked, kept)
 	if checked[KindSetValue] == 0 || checked[KindDeleteKey] == 0 || checked[KindDeleteValue] == 0 || checked[KindDeleteFile] == 0 {
 		t.Errorf("the sample exercised too few kinds of action: %v", checked)
+	}
+}
+
+// TestBuiltinAdministratorJudgedByChntpw checks the built-in Administrator
+// with chntpw: enabled after generalizing to audit mode, disabled after
+// generalizing to OOBE.
+func TestBuiltinAdministratorJudgedByChntpw(t *testing.T) {
+	chntpw := testenv.Peer(t, "chntpw")
+	root := writeSample(t, "10")
+	sam := filepath.Join(root, "Windows", "System32", "config", "SAM")
+	adminLocked := func() bool {
+		out, err := exec.Command(chntpw, "-l", sam).CombinedOutput()
+		if err != nil {
+			t.Fatalf("chntpw: %v\n%s", err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, "| 01f4 |") {
+				return strings.Contains(line, "dis/lock")
+			}
+		}
+		t.Fatalf("chntpw lists no RID 500:\n%s", out)
+		return false
+	}
+	for _, step := range []struct {
+		mode   Mode
+		locked bool
+	}{{ModeAudit, false}, {ModeOOBE, true}} {
+		if _, err := Generalize(context.Background(), root, Options{Now: fixedNow, Mode: step.mode}); err != nil {
+			t.Fatal(err)
+		}
+		if got := adminLocked(); got != step.locked {
+			t.Errorf("after generalize to %s, chntpw says Administrator disabled = %v", step.mode, got)
+		}
 	}
 }
