@@ -10,5 +10,7 @@
 // understand (volatile data, flags, unknown fields) is carried over
 // unchanged.
 //
+// A Hive is not safe for concurrent use; Key handles share their Hive.
+//
 // See docs/hive.md for what happens to .LOG1/.LOG2 on Commit and why.
 package hive
