@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reseal/reseal/hive"
 	"github.com/reseal/reseal/sample"
 	"github.com/reseal/reseal/sysprep"
 	"github.com/reseal/reseal/wim"
@@ -193,6 +194,7 @@ type demo struct {
 	volume  string
 	wimPath string
 	total   time.Duration
+	before  demoSnapshot
 }
 
 func (d *demo) step(name string, f func() (string, error)) error {
@@ -228,6 +230,9 @@ func (d *demo) run(ctx context.Context, opts sample.Options) error {
 				desc = "blockers: " + strings.Join(opts.Blockers, ", ")
 			}
 			before, err = treeDigest(d.volume)
+			if err == nil {
+				d.before, err = takeDemoSnapshot(d.volume)
+			}
 			return fmt.Sprintf("%s volume, %d files, %s (%s)", windowsName(opts), files, sampleSize(size), desc), err
 		}},
 		{"preflight", func() (string, error) {
@@ -276,6 +281,11 @@ func (d *demo) run(ctx context.Context, opts sample.Options) error {
 		return nil
 	}
 	printChanges(d.out, gen)
+	after, err := takeDemoSnapshot(d.volume)
+	if err != nil {
+		return fmt.Errorf("read the generalized volume: %w", err)
+	}
+	printDemoSnapshots(d.out, d.before, after)
 
 	var img wim.ImageInfo
 	var wimSize int64
@@ -325,6 +335,74 @@ func (d *demo) run(ctx context.Context, opts sample.Options) error {
 	}
 	fmt.Fprintf(d.out, "\ndone in %s: the image is generalized, captured and verified.\n", d.total.Round(time.Millisecond))
 	return nil
+}
+
+// demoSnapshot is what the demo shows of a volume before and after.
+type demoSnapshot struct {
+	computerName, machineGUID, imageState, setupCmdLine string
+	files                                               int
+	bytes                                               int64
+}
+
+// takeDemoSnapshot reads a few telling values with reseal's hive reader.
+func takeDemoSnapshot(root string) (demoSnapshot, error) {
+	var s demoSnapshot
+	read := func(hivePath, key, name string) (string, error) {
+		h, err := hive.Open(filepath.Join(root, filepath.FromSlash(hivePath)), &hive.OpenOptions{ReadOnly: true})
+		if err != nil {
+			return "", err
+		}
+		defer h.Close()
+		k, err := h.Root().OpenKey(key)
+		if errors.Is(err, hive.ErrNotExist) {
+			return "", nil
+		} else if err != nil {
+			return "", err
+		}
+		v, err := k.Value(name)
+		if errors.Is(err, hive.ErrNotExist) {
+			return "", nil
+		} else if err != nil {
+			return "", err
+		}
+		return v.String()
+	}
+	const system, software = "Windows/System32/config/SYSTEM", "Windows/System32/config/SOFTWARE"
+	var err error
+	for _, r := range []struct {
+		dst             *string
+		hive, key, name string
+	}{
+		{&s.computerName, system, `ControlSet001\Control\ComputerName\ComputerName`, "ComputerName"},
+		{&s.setupCmdLine, system, `Setup`, "CmdLine"},
+		{&s.machineGUID, software, `Microsoft\Cryptography`, "MachineGuid"},
+		{&s.imageState, software, `Microsoft\Windows\CurrentVersion\Setup\State`, "ImageState"},
+	} {
+		if *r.dst, err = read(r.hive, r.key, r.name); err != nil {
+			return s, err
+		}
+	}
+	s.files, s.bytes, err = treeSize(root)
+	return s, err
+}
+
+func printDemoSnapshots(w io.Writer, before, after demoSnapshot) {
+	show := func(v string) string {
+		if v == "" {
+			return "(none)"
+		}
+		return v
+	}
+	rows := [][3]string{
+		{"computer name", before.computerName, after.computerName},
+		{"MachineGuid", before.machineGUID, after.machineGUID},
+		{"ImageState", before.imageState, after.imageState},
+		{"next boot", before.setupCmdLine, after.setupCmdLine},
+		{"files", fmt.Sprintf("%d, %s", before.files, sampleSize(before.bytes)), fmt.Sprintf("%d, %s", after.files, sampleSize(after.bytes))},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "            %-13s %s -> %s\n", r[0], show(r[1]), show(r[2]))
+	}
 }
 
 func countSeverities(fs []sysprep.Finding) string {

@@ -89,7 +89,7 @@ func TestDemoGeneralizesCapturesAndVerifies(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"sample ", "preflight ", "0 error(s)", "generalize ", "identity", "capture ", "verify ", "integrity table check out", "kept:"} {
+	for _, want := range []string{"sample ", "preflight ", "0 error(s)", "generalize ", "identity", "capture ", "verify ", "integrity table check out", "kept:", "IMAGE_STATE_COMPLETE -> IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE", "MachineGuid "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
