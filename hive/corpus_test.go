@@ -161,3 +161,25 @@ func TestEveryCorpusHiveOpens(t *testing.T) {
 		t.Fatalf("only %d hives opened", opened)
 	}
 }
+
+// TestRegipyNTUSERFacts checks the figures regipy's own tests report for its
+// NTUSER.DAT: primary sequence 749, checksum 476614345, 1,812 keys and
+// 4,094 values.
+func TestRegipyNTUSERFacts(t *testing.T) {
+	h, err := Open(testenv.Corpus(t, "hives", "regipy", "NTUSER.DAT"), &OpenOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb := baseBlock{h.base}
+	if bb.seq1() != 749 || le.Uint32(h.base[508:]) != 476614345 {
+		t.Fatalf("sequence %d checksum %d", bb.seq1(), le.Uint32(h.base[508:]))
+	}
+	tree := ourTree(t, h)
+	values := 0
+	for _, k := range tree {
+		values += len(k.Values)
+	}
+	if len(tree) != 1812 || values != 4094 {
+		t.Fatalf("%d keys and %d values, want 1812 and 4094", len(tree), values)
+	}
+}

@@ -312,6 +312,8 @@ func TestRandomEditsRoundTrip(t *testing.T) {
 			if c.large && testing.Short() {
 				t.Skip("large hive skipped in -short")
 			}
+			// The peers run as processes: hives in parallel keep the cores busy.
+			t.Parallel()
 			src := testenv.Corpus(t, "hives", c.path)
 			dir := t.TempDir()
 			path := testenv.CopyInto(t, src, dir)
