@@ -82,6 +82,14 @@ func upperName(s string) string {
 	return strings.Map(unicode.ToUpper, s)
 }
 
+// hasChildList reports whether a directory entry gets a list of children:
+// every plain directory (an empty one gets just the end marker), and a
+// reparse-point directory only if something is below it (a junction or
+// directory symlink normally has nothing).
+func hasChildList(f *File) bool {
+	return f.IsDir() && (!f.IsReparsePoint() || len(f.Children) > 0)
+}
+
 // marshalMetadata builds a metadata resource: the security data, the root
 // entry and its end marker, then each directory's children as one list
 // closed by an 8-byte zero end marker.
@@ -103,7 +111,7 @@ func marshalMetadata(root *File, sds [][]byte) []byte {
 		subdir[d] = pos
 		for _, c := range d.Children {
 			pos += entryTotalLen(c)
-			if c.IsDir() && !c.IsReparsePoint() {
+			if hasChildList(c) {
 				queue = append(queue, c)
 			}
 		}
@@ -127,7 +135,7 @@ func marshalMetadata(root *File, sds [][]byte) []byte {
 		for _, c := range d.Children {
 			putEntry(buf[p:], c, subdir[c])
 			p += entryTotalLen(c)
-			if c.IsDir() && !c.IsReparsePoint() {
+			if hasChildList(c) {
 				queue = append(queue, c)
 			}
 		}
