@@ -88,14 +88,19 @@ func TestCompareRealTree(t *testing.T) {
 		nonePath := captureWIM(t, imagex, dir, "--compress=none", "--threads=1")
 		wimlibNone := cpuTime(t, true) - start
 		// Decompression: wimlib's apply of the XPRESS WIM minus its apply of
-		// the uncompressed one, against our decoding of the same chunks.
+		// the uncompressed one (user time: writing files is system time), the
+		// fastest of two runs each, against our decoding of the same chunks.
 		applyCPU := func(path string) time.Duration {
-			dest := filepath.Join(t.TempDir(), "apply")
-			start := cpuTime(t, true)
-			if out, err := exec.Command(imagex, "apply", path, "1", dest).CombinedOutput(); err != nil {
-				t.Fatalf("wimlib-imagex apply: %v\n%s", err, out)
+			best := time.Duration(1 << 62)
+			for range 2 {
+				dest := filepath.Join(t.TempDir(), "apply")
+				start := userTime(t, true)
+				if out, err := exec.Command(imagex, "apply", path, "1", dest).CombinedOutput(); err != nil {
+					t.Fatalf("wimlib-imagex apply: %v\n%s", err, out)
+				}
+				best = min(best, userTime(t, true)-start)
 			}
-			return cpuTime(t, true) - start
+			return best
 		}
 		wimlibDecode := applyCPU(path) - applyCPU(nonePath)
 		w := readTestWIM(t, path)
