@@ -274,8 +274,13 @@ func (h *Hive) recoverOld(data []byte, logs []logFile, checksumOK bool) ([]byte,
 			continue
 		}
 		buf, pages, err := applyDirt(data, l, bb)
+		if err == nil {
+			// The dirty bins must be bins where they were written;
+			// otherwise this log is abandoned for the next one.
+			err = binChainOK(buf)
+		}
 		if err != nil {
-			lastErr = err
+			lastErr = fmt.Errorf("transaction log %s: %w", l.path, err)
 			continue
 		}
 		if !checksumOK {
@@ -329,4 +334,21 @@ func applyDirt(data []byte, l logFile, bb baseBlock) ([]byte, int, error) {
 		pages++
 	}
 	return buf, pages, nil
+}
+
+// binChainOK checks that the hive bins data is a chain of hive bins, each
+// at the offset it names.
+func binChainOK(data []byte) error {
+	off := 0
+	for off < len(data) {
+		if off+binHeaderSize > len(data) || string(data[off:off+4]) != "hbin" || int(le.Uint32(data[off+4:])) != off {
+			return formatErr(int64(off+baseBlockSize), "no valid hive bin after recovery")
+		}
+		size := int(le.Uint32(data[off+8:]))
+		if size < binAlign || size%binAlign != 0 || size > len(data)-off {
+			return formatErr(int64(off+baseBlockSize+8), "hive bin size %d invalid after recovery", size)
+		}
+		off += size
+	}
+	return nil
 }

@@ -278,6 +278,29 @@ func TestOldFormatLogRecovery(t *testing.T) {
 		t.Fatalf("Check: %v", ps)
 	}
 
+	// A log whose dirty pages break a bin is abandoned for the next one:
+	// here a .LOG1 that zeroes the first bin's header, tried before .LOG.
+	broken := append([]byte(nil), log[:512]...)
+	broken = append(broken, "DIRT"...)
+	broken = append(broken, make([]byte, len(bitmap))...)
+	broken[516] = 1 // page 0: the first bin header
+	broken = append(broken, make([]byte, align(len(broken), 512)-len(broken))...)
+	broken = append(broken, make([]byte, 512)...)
+	if err := os.WriteFile(path+".LOG1", broken, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := again.Recovery(); !r.Applied || len(r.Logs) != 1 || !strings.HasSuffix(r.Logs[0], ".LOG") {
+		t.Fatalf("recovery with a broken LOG1: %+v", r)
+	}
+	if d := diffTrees(want, ourTree(t, again)); d != "" {
+		t.Fatalf("recovered tree differs:\n%s", d)
+	}
+	os.Remove(path + ".LOG1")
+
 	// A log written for another state of the primary is ignored.
 	le.PutUint64(log[12:], stamp+1)
 	le.PutUint32(log[508:], xorChecksum(append(append([]byte(nil), log[:512]...), make([]byte, baseBlockSize-512)...)))
