@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sampleHive is a small new hive with enough structure to corrupt.
@@ -134,9 +135,15 @@ func TestEditsKeepStructure(t *testing.T) {
 		t.Fatalf("security refs = %d, want 3 (root, A, B)", s.refs())
 	}
 	// Values: case-insensitive, stored name kept, typed accessors.
+	fixed := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	h.now = func() time.Time { return fixed }
 	if err := a.SetString("Hello", "world"); err != nil {
 		t.Fatal(err)
 	}
+	if !a.LastWrite().Equal(fixed) {
+		t.Fatalf("last write %v after an edit at %v", a.LastWrite(), fixed)
+	}
+	h.now = time.Now
 	if err := a.SetString("HELLO", "again"); err != nil {
 		t.Fatal(err)
 	}

@@ -205,6 +205,12 @@ func (h *Hive) recoverNew(data []byte, logs []logFile, checksumOK bool) ([]byte,
 	// harmless). The first such entry may follow the primary's number from
 	// afar (the logs were reset since); after it, sequence numbers must be
 	// consecutive: a gap means a lost entry, and recovery stops there.
+	// A hive can only have grown by bytes the logs hold: a larger hive bins
+	// size is bogus (and must not make us allocate gigabytes).
+	limit := len(data)
+	for _, l := range logs {
+		limit += len(l.raw)
+	}
 	from := baseBlock{h.base}.seq2()
 	buf := append([]byte(nil), data...)
 	applied := 0
@@ -219,6 +225,9 @@ func (h *Hive) recoverNew(data []byte, logs []logFile, checksumOK bool) ([]byte,
 			break // a gap: later entries cannot be applied
 		}
 		e := bySeq[s]
+		if int(e.binsSize) > limit {
+			break
+		}
 		if int(e.binsSize) > len(buf) {
 			buf = append(buf, make([]byte, int(e.binsSize)-len(buf))...)
 		}
@@ -303,8 +312,8 @@ func (h *Hive) recoverOld(data []byte, logs []logFile, checksumOK bool) ([]byte,
 // applyDirt applies the dirty pages of an old-format log.
 func applyDirt(data []byte, l logFile, bb baseBlock) ([]byte, int, error) {
 	binsSize := int(bb.binsSize())
-	if binsSize == 0 || binsSize%binAlign != 0 || binsSize > maxHiveBins {
-		return nil, 0, formatErr(40, "transaction log %s: hive bins data size %d is not a multiple of 4096", l.path, binsSize)
+	if binsSize == 0 || binsSize%binAlign != 0 || binsSize > len(data)+len(l.raw) {
+		return nil, 0, formatErr(40, "transaction log %s: hive bins data size %d is not a multiple of 4096 the primary and log can fill", l.path, binsSize)
 	}
 	if len(l.raw) < 1024 || string(l.raw[512:516]) != "DIRT" {
 		return nil, 0, formatErr(512, "transaction log %s: no DIRT dirty vector", l.path)
