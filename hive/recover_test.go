@@ -318,3 +318,40 @@ func TestOldFormatLogRecovery(t *testing.T) {
 		t.Fatalf("key from a non-matching log present: %v", err)
 	}
 }
+
+// TestDfwinregDotLOG reads the new-format entries of a log named .LOG
+// (dfwinreg's NTUSER.DAT.LOG: one HvLE entry, sequence 131, already in the
+// clean primary of sequence 132). Clean, the primary ignores it; made to
+// look interrupted after write 131, the entry is replayed, and changes
+// nothing since its pages are already there.
+func TestDfwinregDotLOG(t *testing.T) {
+	path, _ := copyWithLogs(t, "dfwinreg/NTUSER.DAT", []string{"NTUSER.DAT.LOG"})
+	h, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := h.Recovery(); r.Dirty || r.Applied {
+		t.Fatalf("clean primary: recovery %+v", r)
+	}
+	want := ourTree(t, h)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le.PutUint32(raw[8:], 131)
+	le.PutUint32(raw[508:], xorChecksum(raw[:baseBlockSize]))
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h2, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h2.Recovery()
+	if !r.Applied || r.Format != "new" || r.DirtyPages != 2 || len(r.Logs) != 1 || !strings.HasSuffix(r.Logs[0], ".LOG") {
+		t.Fatalf("recovery %+v, want the 2 pages of entry 131 from NTUSER.DAT.LOG", r)
+	}
+	if d := diffTrees(want, ourTree(t, h2)); d != "" {
+		t.Fatalf("replaying an applied entry changed the tree:\n%s", d)
+	}
+}
