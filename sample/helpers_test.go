@@ -132,3 +132,10 @@ func mustKey(t *testing.T, root *hive.Key, path string) *hive.Key {
 	}
 	return k
 }
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

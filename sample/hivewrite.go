@@ -1,10 +1,10 @@
 package sample
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -12,8 +12,18 @@ import (
 )
 
 // writeHive builds a hive from t with reseal's hive writer, checks it, and
-// writes it to path (a new file of a new volume) with every timestamp set to now.
+// writes it to path (a new file of a new volume) with every timestamp set
+// to now.
 func writeHive(t *regTree, path string, now time.Time) error {
+	b, err := serializeHive(t, now)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// buildHive serializes t with reseal's hive writer after checking it.
+func buildHive(t *regTree, w io.Writer) error {
 	h := hive.New()
 	defer h.Close()
 	root := h.Root()
@@ -31,15 +41,8 @@ func writeHive(t *regTree, path string, now time.Time) error {
 	if problems := h.Check(); len(problems) > 0 {
 		return fmt.Errorf("hive writer produced a hive that fails its check: %v", problems[0])
 	}
-	var buf bytes.Buffer
-	if _, err := h.WriteTo(&buf); err != nil {
-		return err
-	}
-	b := buf.Bytes()
-	if err := stampHive(b, now); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
+	_, err := h.WriteTo(w)
+	return err
 }
 
 // stampHive sets the base block's and every key's last-write time to now

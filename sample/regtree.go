@@ -155,3 +155,17 @@ func multiSZ(ss []string) []byte {
 	}
 	return append(b, 0, 0)
 }
+
+// clone returns a deep copy of t.
+func (t *regTree) clone() *regTree {
+	c := newRegTree()
+	for _, k := range t.keys {
+		nk := &regKey{path: k.path, values: make([]regValue, len(k.values))}
+		for i, v := range k.values {
+			nk.values[i] = regValue{name: v.name, typ: v.typ, data: append([]byte(nil), v.data...)}
+		}
+		c.keys = append(c.keys, nk)
+		c.index[strings.ToLower(k.path)] = nk
+	}
+	return c
+}

@@ -31,6 +31,12 @@ type Options struct {
 	// Seed fixes every generated identifier: the same seed and Now give a
 	// byte-identical tree.
 	Seed int64
+	// Dirty leaves the SYSTEM hive as a machine switched off before the
+	// registry flushed: the primary file holds the older state and its
+	// sequence numbers disagree; SYSTEM.LOG1 holds the newest changes (a
+	// renewed DHCP lease, a service installed last). Only a reader that
+	// replays the log sees them.
+	Dirty bool
 	// Now is the moment the volume was "last shut down"; install dates and
 	// DHCP leases are placed before it. Zero means 2025-03-14 09:26:53 UTC,
 	// so that a seed alone fixes the output.
@@ -57,6 +63,9 @@ type volume struct {
 	files map[string][]byte   // volume-relative path (forward slashes) -> content
 	dirs  []string            // directories that exist even when empty
 	appx  *appxState
+	// olderSystem, when set, is SYSTEM as the primary file holds it; the
+	// difference to the current SYSTEM goes to SYSTEM.LOG1.
+	olderSystem *regTree
 }
 
 // Write creates a sample volume in dir, which must be absent or empty.
@@ -133,6 +142,9 @@ func build(opts Options) (*volume, error) {
 		b.plant(v)
 	}
 	v.buildAppxManifests()
+	if opts.Dirty {
+		v.olderSystem = v.unflushedSystem()
+	}
 	return v, nil
 }
 
@@ -200,7 +212,13 @@ func (v *volume) write(dir string) error {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return fmt.Errorf("create directory for %s: %w", p, err)
 		}
-		if err := writeHive(v.hives[p], full, v.now); err != nil {
+		write := writeHive
+		if p == systemHive && v.olderSystem != nil {
+			write = func(t *regTree, path string, now time.Time) error {
+				return writeDirtyHive(v.olderSystem, t, path, now)
+			}
+		}
+		if err := write(v.hives[p], full, v.now); err != nil {
 			return fmt.Errorf("write hive %s: %w", p, err)
 		}
 	}

@@ -262,7 +262,7 @@ func TestBadOptions(t *testing.T) {
 }
 
 func TestDeterministicForSeed(t *testing.T) {
-	opts := Options{Windows: "11", Seed: 42, Blockers: []string{"appx", "pending"}}
+	opts := Options{Windows: "11", Seed: 42, Blockers: []string{"appx", "pending"}, Dirty: true}
 	a := treeHash(t, writeSample(t, opts))
 	b := treeHash(t, writeSample(t, opts))
 	if a != b {

@@ -369,6 +369,7 @@ var baseServices = []service{
 	{name: "vmxnet3ndis6", display: "@oem2.inf,%vmxnet3.Service.DispName%;vmxnet3 NDIS 6 Ethernet Adapter Driver", image: `\SystemRoot\System32\drivers\vmxnet3.sys`, group: "NDIS", typ: 1, start: 3},
 	{name: "pvscsi", display: "@oem1.inf,%pvscsi.DiskName%;pvscsi Storage Controller Driver", image: `\SystemRoot\System32\drivers\pvscsii.sys`, group: "SCSI miniport", typ: 1, start: 0},
 	{name: "vm3dmp", display: "@oem3.inf,%vm3dmp.SvcDesc%;vm3dmp", image: `\SystemRoot\System32\DriverStore\FileRepository\vm3d.inf_amd64_0f7e5d31c8a24b96\vm3dmp.sys`, typ: 1, start: 3},
+	{name: "vm3dservice", display: "@oem3.inf,%VM3DSERVICE_DISPLAYNAME%;VMware SVGA Helper Service", image: `%SystemRoot%\system32\vm3dservice.exe`, object: "LocalSystem", typ: 0x10, start: 2},
 	{name: "VMTools", display: "VMware Tools", image: `"C:\Program Files\VMware\VMware Tools\vmtoolsd.exe"`, object: "LocalSystem", typ: 0x10, start: 2},
 }
 

@@ -29,7 +29,7 @@ func sampleCommands() []*command {
 	}
 }
 
-var sampleUsage = `reseal sample DIR [--windows 10|11|server2022] [--blocker NAME]... [--seed N]
+var sampleUsage = `reseal sample DIR [--windows 10|11|server2022] [--blocker NAME]... [--seed N] [--dirty]
 
 Writes a realistic offline Windows volume into DIR (which must be absent or
 empty), built with reseal's own hive writer: the SYSTEM, SOFTWARE, SAM,
@@ -40,9 +40,12 @@ files and the other files a generalize run cleans. See docs/sample.md.
   --windows V    10 (default), 11 or server2022
   --blocker B    plant what makes Sysprep refuse the image (repeatable):
 ` + blockerHelp() + `
-  --seed N       identifiers are drawn from N: the same N gives the same bytes (default 1)`
+  --seed N       identifiers are drawn from N: the same N gives the same bytes (default 1)
+  --dirty        leave SYSTEM as a machine switched off before the registry
+                 flushed: the primary file holds the older state, SYSTEM.LOG1
+                 (new-format log) the newest changes`
 
-var demoUsage = `reseal demo [--keep DIR] [--windows 10|11|server2022] [--blocker NAME]...
+var demoUsage = `reseal demo [--keep DIR] [--windows 10|11|server2022] [--blocker NAME]... [--dirty]
 
 Shows reseal end to end on a sample volume (see 'reseal help sample'): writes
 it to a temporary directory, runs preflight, generalizes it, captures the
@@ -55,7 +58,8 @@ the demo shows that the volume was left byte for byte unchanged.
                  and keep them (DIR must be absent or empty); default: a
                  temporary directory, removed at the end
   --windows V    10 (default), 11 or server2022
-  --blocker B    plant a blocker (repeatable)`
+  --blocker B    plant a blocker (repeatable)
+  --dirty        start from an unflushed SYSTEM hive (see 'reseal help sample')`
 
 func blockerHelp() string {
 	var sb strings.Builder
@@ -70,6 +74,7 @@ type sampleFlags struct {
 	windows  string
 	blockers stringList
 	seed     int64
+	dirty    bool
 }
 
 func (sf *sampleFlags) options() (sample.Options, error) {
@@ -85,7 +90,7 @@ func (sf *sampleFlags) options() (sample.Options, error) {
 			return sample.Options{}, usageError("--blocker %s needs --windows server2022", name)
 		}
 	}
-	return sample.Options{Windows: sf.windows, Blockers: sf.blockers, Seed: sf.seed}, nil
+	return sample.Options{Windows: sf.windows, Blockers: sf.blockers, Seed: sf.seed, Dirty: sf.dirty}, nil
 }
 
 func contains(list []string, s string) bool {
@@ -103,6 +108,7 @@ func runSample(_ context.Context, sio *stdio, args []string) error {
 	fs.StringVar(&sf.windows, "windows", "", "10, 11 or server2022")
 	fs.Var(&sf.blockers, "blocker", "blocker to plant (repeatable)")
 	fs.Int64Var(&sf.seed, "seed", 1, "seed for identifiers")
+	fs.BoolVar(&sf.dirty, "dirty", false, "leave SYSTEM unflushed, its newest changes in SYSTEM.LOG1")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -128,6 +134,9 @@ func runSample(_ context.Context, sio *stdio, args []string) error {
 	desc := "clean"
 	if len(opts.Blockers) > 0 {
 		desc = "blockers: " + strings.Join(opts.Blockers, ", ")
+	}
+	if opts.Dirty {
+		desc += "; SYSTEM unflushed (newest changes in SYSTEM.LOG1)"
 	}
 	fmt.Fprintf(sio.Out, "wrote a sample %s volume to %s (%d files, %s; %s)\n", windowsName(opts), dir, files, sampleSize(bytes), desc)
 	fmt.Fprintf(sio.Out, "try: reseal preflight %s\n", quoteArg(dir))
@@ -156,6 +165,7 @@ func runDemo(ctx context.Context, sio *stdio, args []string) error {
 	fs.StringVar(&keep, "keep", "", "keep the volume and WIM in DIR")
 	fs.StringVar(&sf.windows, "windows", "", "10, 11 or server2022")
 	fs.Var(&sf.blockers, "blocker", "blocker to plant (repeatable)")
+	fs.BoolVar(&sf.dirty, "dirty", false, "leave SYSTEM unflushed, its newest changes in SYSTEM.LOG1")
 	sf.seed = 1
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -228,6 +238,9 @@ func (d *demo) run(ctx context.Context, opts sample.Options) error {
 			desc := "no blockers"
 			if len(opts.Blockers) > 0 {
 				desc = "blockers: " + strings.Join(opts.Blockers, ", ")
+			}
+			if opts.Dirty {
+				desc += "; SYSTEM unflushed, newest changes in SYSTEM.LOG1"
 			}
 			before, err = treeDigest(d.volume)
 			if err == nil {

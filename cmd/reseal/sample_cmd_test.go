@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reseal/reseal/hive"
 	"github.com/reseal/reseal/internal/testenv"
 	"github.com/reseal/reseal/sample"
 )
@@ -142,5 +143,37 @@ func TestDemoWithBlockerShowsRefusal(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
 		t.Errorf("demo left %d entries in the temporary directory", len(entries))
+	}
+}
+
+// TestDirtySampleGeneralizes: a sample whose SYSTEM hive was never flushed
+// (newest changes only in SYSTEM.LOG1) generalizes, what was only in the
+// log survives in the new primary file (read by hivex, which never replays
+// logs), and the log can no longer be replayed over it.
+func TestDirtySampleGeneralizes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "vol")
+	if code, _, errOut := runCLI(t, "sample", dir, "--dirty"); code != exitOK {
+		t.Fatalf("sample --dirty: exit %d %s", code, errOut)
+	}
+	system := filepath.Join(dir, "Windows", "System32", "config", "SYSTEM")
+	hivexget := testenv.Peer(t, "hivexget")
+	const logged = `ControlSet001\Services\vm3dservice`
+	if out, err := exec.Command(hivexget, system, logged, "Start").CombinedOutput(); err == nil {
+		t.Fatalf("the primary file already holds %s (%s): the sample is not dirty", logged, out)
+	}
+	if code, out, errOut := runCLI(t, "generalize", dir); code != exitOK {
+		t.Fatalf("generalize: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, err := exec.Command(hivexget, system, logged, "Start").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "2" {
+		t.Errorf("after generalize, hivex reads %s Start = %q (%v), want 2", logged, out, err)
+	}
+	h, err := hive.Open(system, &hive.OpenOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if r := h.Recovery(); r.Dirty || r.Applied {
+		t.Errorf("the generalized SYSTEM is still dirty or its log still applies: %+v", r)
 	}
 }
