@@ -81,7 +81,15 @@ func (h *Hive) SaveAs(path string) error {
 	if h.closed {
 		return errClosed
 	}
-	base := h.cleanBase(h.nextSeq())
+	// The logs beside the target count too: the hive may have been opened
+	// with NoLogs, or be saved over another hive.
+	seq := h.nextSeq()
+	if logs, err := findLogs(path); err == nil {
+		for _, l := range logs {
+			seq = max(seq, l.maxSeq()+1)
+		}
+	}
+	base := h.cleanBase(seq)
 	err := atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
 		if _, err := w.Write(base); err != nil {
 			return err

@@ -355,3 +355,29 @@ func TestDfwinregDotLOG(t *testing.T) {
 		t.Fatalf("replaying an applied entry changed the tree:\n%s", d)
 	}
 }
+
+// TestSaveAsOverHiveWithLogs: a hive saved over a file that has logs
+// beside it (here opened with NoLogs) still gets a sequence number above
+// theirs, and the logs are emptied.
+func TestSaveAsOverHiveWithLogs(t *testing.T) {
+	c := dirtyWithLogs[1]
+	path, dir := copyWithLogs(t, c.path, c.logs)
+	var maxSeq uint32
+	for _, l := range c.logs {
+		b, _ := os.ReadFile(filepath.Join(dir, l))
+		maxSeq = max(maxSeq, logFile{l, b}.maxSeq())
+	}
+	h := New()
+	if err := h.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	if s := (baseBlock{raw}).seq1(); s <= maxSeq {
+		t.Fatalf("sequence %d not above the logs' %d", s, maxSeq)
+	}
+	for _, l := range c.logs {
+		if st, err := os.Stat(filepath.Join(dir, l)); err != nil || st.Size() != 0 {
+			t.Fatalf("log %s not emptied", l)
+		}
+	}
+}
