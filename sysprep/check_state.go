@@ -52,25 +52,5 @@ func readStateIni(v *winimage.Volume) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	text := decodeText(data)
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if k, val, ok := strings.Cut(line, "="); ok && strings.EqualFold(strings.TrimSpace(k), "ImageState") {
-			return strings.TrimSpace(val), nil
-		}
-	}
-	return "", nil
-}
-
-// decodeText reads a small Windows text file: UTF-16LE with a BOM, or
-// UTF-8/ANSI.
-func decodeText(b []byte) string {
-	if len(b) >= 2 && b[0] == 0xFF && b[1] == 0xFE {
-		u := make([]rune, 0, len(b)/2)
-		for i := 2; i+1 < len(b); i += 2 {
-			u = append(u, rune(uint16(b[i])|uint16(b[i+1])<<8))
-		}
-		return string(u)
-	}
-	return strings.TrimPrefix(string(b), "\ufeff")
+	return winimage.ParseStateIni(data), nil
 }

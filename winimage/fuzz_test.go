@@ -54,3 +54,12 @@ func FuzzFormatSID(f *testing.F) {
 		FormatSID(data)
 	})
 }
+
+// FuzzParseStateIni checks the State.ini reader on arbitrary bytes.
+func FuzzParseStateIni(f *testing.F) {
+	f.Add([]byte("[State]\r\nImageState=IMAGE_STATE_COMPLETE\r\n"))
+	f.Add([]byte{0xFF, 0xFE, '[', 0, 'S', 0, ']', 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ParseStateIni(data)
+	})
+}

@@ -259,3 +259,21 @@ func TestOpenRefusesVolumeWithoutSoftware(t *testing.T) {
 		t.Errorf("err = %v, want ErrNotWindows", err)
 	}
 }
+
+func TestParseStateIni(t *testing.T) {
+	utf16le := []byte{0xFF, 0xFE}
+	for _, c := range "[State]\r\nImageState=IMAGE_STATE_UNDEPLOYABLE\r\n" {
+		utf16le = append(utf16le, byte(c), 0)
+	}
+	for in, want := range map[string]string{
+		"[State]\r\nImageState=IMAGE_STATE_COMPLETE\r\n":                    "IMAGE_STATE_COMPLETE",
+		"\ufeff[State]\nimagestate = IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE": "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE",
+		"[Other]\r\nImageState=X\r\n":                                       "",
+		string(utf16le):                                                     "IMAGE_STATE_UNDEPLOYABLE",
+		"":                                                                  "",
+	} {
+		if got := ParseStateIni([]byte(in)); got != want {
+			t.Errorf("ParseStateIni(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,41 @@
+package sysprep
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzRecoverJournal hands RecoverJournal arbitrary journal.json contents
+// beside a staging area: it must never panic, never touch anything outside
+// the volume, and leave the volume alone when it refuses the journal.
+func FuzzRecoverJournal(f *testing.F) {
+	f.Add([]byte(`{"version":1,"state":"committed","steps":[{"op":"replace","path":"a.txt","staged":"staged/0000"},{"op":"delete","path":"b.txt","trash":"trash/0001"}]}`))
+	f.Add([]byte(`{"version":1,"state":"done","steps":[]}`))
+	f.Add([]byte(`{"version":1,"state":"committed","steps":[{"op":"replace","path":"../outside.txt","staged":"staged/0000"}]}`))
+	f.Add([]byte(`{"version":1,"state":"committed","steps":[{"op":"delete","path":"dir","trash":"../../x"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		base := t.TempDir()
+		outside := filepath.Join(base, "outside.txt")
+		must(t, os.WriteFile(outside, []byte("keep"), 0o644))
+		root := filepath.Join(base, "vol")
+		jdir := filepath.Join(root, journalDir)
+		must(t, os.MkdirAll(filepath.Join(jdir, stagedDir), 0o755))
+		must(t, os.MkdirAll(filepath.Join(root, "dir"), 0o755))
+		must(t, os.WriteFile(filepath.Join(root, "a.txt"), []byte("old"), 0o644))
+		must(t, os.WriteFile(filepath.Join(root, "b.txt"), []byte("b"), 0o644))
+		must(t, os.WriteFile(filepath.Join(jdir, stagedDir, "0000"), []byte("new"), 0o644))
+		must(t, os.WriteFile(filepath.Join(jdir, journalFile), data, 0o644))
+		before := treeHash(t, root)
+		_, err := RecoverJournal(root)
+		if b, rerr := os.ReadFile(outside); rerr != nil || string(b) != "keep" {
+			t.Fatalf("a file outside the volume was touched (%v)", rerr)
+		}
+		if entries, _ := os.ReadDir(base); len(entries) != 2 {
+			t.Fatalf("recovery created or removed entries beside the volume: %d", len(entries))
+		}
+		if err != nil && treeHash(t, root) != before {
+			t.Fatalf("refused journal (%v) but the volume changed", err)
+		}
+	})
+}
