@@ -204,6 +204,13 @@ func TestGeneralizeJudgedByPeers(t *testing.T) {
 		}
 	}
 	t.Logf("checked with hivex and reglookup: %v; %d untouched values kept", checked, kept)
+	again, err := Preflight(context.Background(), root, Options{Now: fixedNow})
+	must(t, err)
+	for _, f := range again.Findings {
+		if f.ID == "domain-member" {
+			t.Errorf("still a domain member after generalize: %s", f.Message)
+		}
+	}
 	if checked[KindSetValue] == 0 || checked[KindDeleteKey] == 0 || checked[KindDeleteValue] == 0 || checked[KindDeleteFile] == 0 {
 		t.Errorf("the sample exercised too few kinds of action: %v", checked)
 	}

@@ -6,17 +6,20 @@ import (
 )
 
 // planDomain takes a domain member out of its domain, as generalize does:
-// the primary domain SID is cleared (the machine becomes a workgroup member,
-// which is what a machine without a domain SID is) and the machine account
-// secret is deleted. The domain is joined again at specialize
+// the primary domain SID is cleared and the primary domain name set to
+// WORKGROUP (what a workgroup member's LSA policy holds), and the machine
+// account secret is deleted. The domain is joined again at specialize
 // (Microsoft-Windows-UnattendedJoin).
 func planDomain(v *winimage.Volume, o *Options) ([]Action, error) {
 	sid, ok := domainSID(v)
 	if !ok {
 		return nil, nil
 	}
-	val, _ := v.Value(primaryDomainSIDKey, "")
-	acts := []Action{setValue(primaryDomainSIDKey, "", val.Type, []byte{}, "(empty: leaves domain "+sid+")")}
+	acts := []Action{setValue(primaryDomainSIDKey, "", hive.TypeNone, []byte{}, "(empty: leaves domain "+sid+")")}
+	if nameVal, ok := v.Value(primaryDomainNameKey, ""); ok {
+		acts = append(acts, setValue(primaryDomainNameKey, "", nameVal.Type, winimage.EncodeLSAString("WORKGROUP", nameVal.Data),
+			`"WORKGROUP" (was "`+domainName(v)+`")`))
+	}
 	acct := winimage.KeyRef{Hive: winimage.HiveSecurity, Path: `Policy\Secrets\$MACHINE.ACC`}
 	if v.KeyExists(acct) {
 		acts = append(acts, deleteKey(acct, "machine account password of the domain left"))

@@ -63,3 +63,16 @@ func FuzzParseStateIni(f *testing.F) {
 		ParseStateIni(data)
 	})
 }
+
+// FuzzDecodeLSAString checks the UNICODE_STRING reader on arbitrary bytes.
+func FuzzDecodeLSAString(f *testing.F) {
+	f.Add([]byte{0x0e, 0, 0x10, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 'C', 0, 'O', 0, 'N', 0, 'T', 0, 'O', 0, 'S', 0, 'O', 0, 0, 0})
+	f.Add([]byte{6, 0, 8, 0, 8, 0, 0, 0, 'W', 0, 'G', 0, '1', 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if s, err := DecodeLSAString(data); err == nil {
+			if back, err := DecodeLSAString(EncodeLSAString(s, data)); err != nil || back != s {
+				t.Fatalf("round trip of %q gave %q, %v", s, back, err)
+			}
+		}
+	})
+}

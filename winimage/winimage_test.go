@@ -2,6 +2,7 @@ package winimage
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -274,6 +275,29 @@ func TestParseStateIni(t *testing.T) {
 	} {
 		if got := ParseStateIni([]byte(in)); got != want {
 			t.Errorf("ParseStateIni(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLSAString(t *testing.T) {
+	sample, _ := hex.DecodeString("0e00100000000000100000000000000043004f004e0054004f0053004f000000")
+	if s, err := DecodeLSAString(sample); err != nil || s != "CONTOSO" {
+		t.Errorf("DecodeLSAString = %q, %v", s, err)
+	}
+	enc := EncodeLSAString("WORKGROUP", sample)
+	if s, err := DecodeLSAString(enc); err != nil || s != "WORKGROUP" || len(enc) != 16+20 {
+		t.Errorf("round trip = %q, %v (%d bytes)", s, err, len(enc))
+	}
+	x86 := []byte{6, 0, 8, 0, 8, 0, 0, 0, 'W', 0, 'G', 0, '1', 0, 0, 0}
+	if s, err := DecodeLSAString(x86); err != nil || s != "WG1" {
+		t.Errorf("32-bit layout = %q, %v", s, err)
+	}
+	if s, err := DecodeLSAString(EncodeLSAString("X", x86)); err != nil || s != "X" {
+		t.Errorf("32-bit round trip = %q, %v", s, err)
+	}
+	for _, bad := range [][]byte{nil, {1, 2, 3}, {0xff, 0, 0, 0, 8, 0, 0, 0, 'a', 0}} {
+		if _, err := DecodeLSAString(bad); err == nil {
+			t.Errorf("DecodeLSAString(%x) accepted", bad)
 		}
 	}
 }
