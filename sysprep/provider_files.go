@@ -1,6 +1,7 @@
 package sysprep
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -43,6 +44,12 @@ func planFiles(v *winimage.Volume, o *Options) ([]Action, error) {
 	var acts []Action
 	for _, m := range machineFiles {
 		entries, err := v.ReadDir(m.dir)
+		if errors.Is(err, fs.ErrPermission) {
+			// A folder this user may not list (System Volume Information on
+			// a mounted volume): say so rather than fail the whole run.
+			o.notRunOffline(fmt.Sprintf("files: %s cannot be listed (%v); its %ss were not deleted", winPath(m.dir), err, m.why))
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

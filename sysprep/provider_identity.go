@@ -67,7 +67,13 @@ func planIdentity(v *winimage.Volume, o *Options) ([]Action, error) {
 	for _, sub := range []string{`Profiles`, `Signatures\Unmanaged`, `Signatures\Managed`, `Nla\Cache\Intranet`} {
 		acts = append(acts, deleteSubKeys(v, sw(nl+`\`+sub), "network location")...)
 	}
-	acts = append(acts, deleteSubKeys(v, sw(`Microsoft\SystemCertificates\Remote Desktop\Certificates`), "Remote Desktop self-signed certificate")...)
+	rdpCerts := deleteSubKeys(v, sw(`Microsoft\SystemCertificates\Remote Desktop\Certificates`), "Remote Desktop self-signed certificate")
+	if len(rdpCerts) > 0 {
+		// The listener names its certificate by thumbprint; without the
+		// certificate the thumbprint must go too, so that a new one is made.
+		acts = append(acts, rdpCerts...)
+		acts = append(acts, deleteIfPresent(v, ccs(v, `Control\Terminal Server\WinStations\RDP-Tcp`), "SSLCertificateSHA1Hash", " (thumbprint of the deleted certificate)")...)
+	}
 	return acts, nil
 }
 

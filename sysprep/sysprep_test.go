@@ -200,3 +200,24 @@ func TestPantherLogsParse(t *testing.T) {
 		t.Errorf("setuperr.log: %v", err)
 	}
 }
+
+// TestUnlistableFolderIsReported: a folder the user may not list is
+// reported as not cleaned, and the run goes on.
+func TestUnlistableFolderIsReported(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can list any folder")
+	}
+	tv := newTestVolume(t)
+	tv.file("System Volume Information/tracking.log", "x")
+	root := tv.save()
+	svi := filepath.Join(root, "System Volume Information")
+	must(t, os.Chmod(svi, 0))
+	defer os.Chmod(svi, 0o755)
+	r, err := Generalize(context.Background(), root, Options{Now: fixedNow, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(r.NotRunOffline, "\n"), "System Volume Information cannot be listed") {
+		t.Errorf("not reported: %v", r.NotRunOffline)
+	}
+}
