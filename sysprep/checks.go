@@ -13,6 +13,7 @@ type check struct {
 
 // checks is every preflight check, in the order they are reported. All run.
 var checks = []check{
+	{"hives", checkHives},
 	{"image-state", checkImageState},
 	{"run-limit", checkRunLimit},
 	{"upgrade", checkUpgrade},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -80,6 +81,9 @@ func TestCorpusDirtySystemGeneralizes(t *testing.T) {
 	must(t, err)
 	if ids := findingIDs(pre.Findings, SeverityError); len(ids) != 1 || ids[0] != "pending-servicing" {
 		t.Fatalf("preflight errors on the corpus target = %v, want just pending-servicing", ids)
+	}
+	if ids := findingIDs(pre.Findings, SeverityInfo); !slices.Contains(ids, "hive-dirty") {
+		t.Errorf("the dirty SYSTEM is not reported: %v", ids)
 	}
 	r, err := Generalize(context.Background(), root, Options{Now: fixedNow, accept: map[string]bool{"pending-servicing": true}})
 	if err != nil {
