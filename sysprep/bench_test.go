@@ -33,3 +33,20 @@ func BenchmarkPreflight(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGeneralizeCorpus times generalize on the target built from the
+// real hives (a 12 MB dirty SYSTEM recovered from its logs, ~500 actions).
+func BenchmarkGeneralizeCorpus(b *testing.B) {
+	golden := corpusTarget(b)
+	opts := Options{Now: fixedNow, accept: map[string]bool{"pending-servicing": true}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		vol := filepath.Join(b.TempDir(), "vol")
+		copyTree(b, golden, vol)
+		b.StartTimer()
+		if _, err := Generalize(context.Background(), vol, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
