@@ -15,6 +15,9 @@ type Decompressor struct {
 
 	main, length, aligned, pretree decodeTable
 	r                              bitReader
+
+	// blockTypes counts the blocks decoded by type, for the tests.
+	blockTypes [4]int
 }
 
 // NewDecompressor returns a reusable decoder.
@@ -96,6 +99,7 @@ func (d *Decompressor) decompress(dst, src []byte, order int) error {
 		if pos >= blockEnd {
 			return corruptf("match ran past a whole block at output offset %d", pos)
 		}
+		d.blockTypes[blockType&3]++
 		switch blockType {
 		case blockVerbatim, blockAligned:
 			aligned := blockType == blockAligned

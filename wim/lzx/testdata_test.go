@@ -103,6 +103,7 @@ func writeTree(tb testing.TB) string {
 		"small.txt":     []byte("hello, hello, hello, hello world\n"),
 		"mixed.bin":     sampleMixed(tb, 600_000),
 		"odd-chunk.bin": sampleText(tb, 32768*3+12345),
+		"letters.txt":   sampleLetters(3000),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -110,4 +111,15 @@ func writeTree(tb testing.TB) string {
 		}
 	}
 	return dir
+}
+
+// sampleLetters is random text over 16 letters: it compresses, but has no
+// match long enough to need the length code.
+func sampleLetters(n int) []byte {
+	r := rand.New(rand.NewPCG(uint64(n), 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 'a' + byte(r.IntN(16))
+	}
+	return b
 }

@@ -37,3 +37,38 @@ func splitComma(s string) []string {
 	}
 	return out
 }
+
+// TestTuneDecode reports decoding speed in CPU time (LZX_TUNE_DECODE=1).
+func TestTuneDecode(t *testing.T) {
+	if os.Getenv("LZX_TUNE_DECODE") == "" {
+		t.Skip("set LZX_TUNE_DECODE=1")
+	}
+	files := [][]byte{sampleBinary(t, 3<<20), sampleText(t, 3<<20)}
+	c, _ := NewCompressor(32768)
+	var chunks [][]byte
+	var sizes []int
+	total := 0
+	for _, f := range files {
+		for off := 0; off < len(f); off += 32768 {
+			src := f[off:min(off+32768, len(f))]
+			dst := make([]byte, len(src))
+			if n := c.Compress(dst, src); n > 0 {
+				chunks = append(chunks, dst[:n])
+				sizes = append(sizes, len(src))
+				total += len(src)
+			}
+		}
+	}
+	d := NewDecompressor()
+	out := make([]byte, 32768)
+	start := cpuTime()
+	for range 10 {
+		for i, ch := range chunks {
+			if err := d.Decompress(out[:sizes[i]], ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	el := cpuTime() - start
+	t.Logf("decode: %.1f MB/s CPU", float64(10*total)/el.Seconds()/1e6)
+}

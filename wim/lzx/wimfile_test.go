@@ -139,11 +139,20 @@ func (w *testWIM) chunks(tb testing.TB, res wimResHdr) []wimChunk {
 	return out
 }
 
+// rewriteStats describes the chunks a rewrite wrote.
+type rewriteStats struct {
+	compressed, raw   int
+	verbatim, aligned int // blocks
+	emptyLengthCode   int // compressed chunks whose last block has no length code
+}
+
 // rewrite returns a copy of the WIM in which every compressed chunk is
 // recompressed with compress (0 meaning "store raw"); no integrity table.
-func (w *testWIM) rewrite(tb testing.TB, compress func(dst, src []byte) int) []byte {
+func (w *testWIM) rewrite(tb testing.TB, compress func(dst, src []byte) int) ([]byte, rewriteStats) {
 	tb.Helper()
+	var stats rewriteStats
 	dec := NewDecompressor()
+	check := NewDecompressor()
 	out := slices.Clone(w.data[:wimHeaderSize])
 	newRes := map[int64]wimResHdr{}
 	blobs := slices.Clone(w.blobs)
@@ -174,8 +183,19 @@ func (w *testWIM) rewrite(tb testing.TB, compress func(dst, src []byte) int) []b
 			n := compress(buf[:c.size-1], plain)
 			if n == 0 {
 				body = append(body, plain...)
+				stats.raw++
 			} else {
 				body = append(body, buf[:n]...)
+				stats.compressed++
+				check.blockTypes = [4]int{}
+				if err := check.DecompressChunk(make([]byte, c.size), buf[:n], w.chunkSize); err != nil {
+					tb.Fatalf("blob %d chunk %d: our own chunk does not decode: %v", bi, i, err)
+				}
+				stats.verbatim += check.blockTypes[blockVerbatim]
+				stats.aligned += check.blockTypes[blockAligned]
+				if !slices.ContainsFunc(check.lengthLens[:], func(l uint8) bool { return l != 0 }) {
+					stats.emptyLengthCode++
+				}
 			}
 		}
 		nr := res
@@ -205,7 +225,7 @@ func (w *testWIM) rewrite(tb testing.TB, compress func(dst, src []byte) int) []b
 		newRes[boot.offset].put(out[wimOffBootMetadata:])
 	}
 	clear(out[wimOffIntegrity : wimOffIntegrity+24])
-	return out
+	return out, stats
 }
 
 // captureLZX captures dir into a new LZX WIM with wimlib and reads it.

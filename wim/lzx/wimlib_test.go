@@ -50,7 +50,11 @@ func TestWimlibAcceptsOurChunks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ours := w.rewrite(t, c.Compress)
+			ours, stats := w.rewrite(t, c.Compress)
+			t.Logf("%+v", stats)
+			if cfg.level == LevelDefault && cs == 32768 && (stats.aligned == 0 || stats.verbatim == 0 || stats.emptyLengthCode == 0) {
+				t.Errorf("aligned and verbatim blocks and an empty length code should all occur: %+v", stats)
+			}
 			tmp := t.TempDir()
 			path := filepath.Join(tmp, "ours.wim")
 			if err := os.WriteFile(path, ours, 0o644); err != nil {
