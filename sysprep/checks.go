@@ -25,6 +25,7 @@ var checks = []check{
 	{"answer-file", checkAnswerFile},
 	{"stale-answer-files", checkStaleAnswerFiles},
 	{"domain", checkDomain},
+	{"efs", checkEFS},
 	{"action-files", checkActionFiles},
 }
 

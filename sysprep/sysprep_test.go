@@ -221,3 +221,28 @@ func TestUnlistableFolderIsReported(t *testing.T) {
 		t.Errorf("not reported: %v", r.NotRunOffline)
 	}
 }
+
+func TestEFSUserWarned(t *testing.T) {
+	tv := newTestVolume(t)
+	sid := "S-1-5-21-1111111111-2222222222-3333333333-1001"
+	must(t, tv.key("SOFTWARE", `Microsoft\Windows NT\CurrentVersion\ProfileList\`+sid).SetExpandString("ProfileImagePath", `C:\Users\alice`))
+	must(t, tv.key("SOFTWARE", `Microsoft\Windows NT\CurrentVersion\ProfileList\S-1-5-18`).SetExpandString("ProfileImagePath", `%systemroot%\system32\config\systemprofile`))
+	user := hive.New()
+	k, err := user.Root().CreateKey(efsCurrentKeys)
+	must(t, err)
+	must(t, k.SetBinary("CertificateHash", []byte{1, 2, 3, 4}))
+	root := tv.save()
+	must(t, os.MkdirAll(filepath.Join(root, "Users", "alice"), 0o755))
+	must(t, user.SaveAs(filepath.Join(root, "Users", "alice", "ntuser.dat")))
+	r, err := Preflight(context.Background(), root, Options{})
+	must(t, err)
+	found := false
+	for _, f := range r.Findings {
+		if f.ID == "efs-in-use" && f.Severity == SeverityWarning && strings.Contains(f.Message, sid) {
+			found = true
+		}
+	}
+	if !found || r.HasErrors() {
+		t.Errorf("findings %+v", r.Findings)
+	}
+}

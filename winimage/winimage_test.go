@@ -301,3 +301,18 @@ func TestLSAString(t *testing.T) {
 		}
 	}
 }
+
+func TestVolumePath(t *testing.T) {
+	for in, want := range map[string]string{
+		`C:\Users\robin`:                             "Users/robin",
+		`%SystemDrive%\Users\x`:                      "Users/x",
+		`%systemroot%\system32\config\systemprofile`: "Windows/system32/config/systemprofile",
+		`\\server\share\u`:                           "",
+		`C:\Users\..\..\etc`:                         "",
+	} {
+		got, ok := volumePath(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("volumePath(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package winimage
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/reseal/reseal/hive"
+)
+
+// ProfileListKey lists the user profiles of the installation.
+var ProfileListKey = KeyRef{Hive: HiveSoftware, Path: `Microsoft\Windows NT\CurrentVersion\ProfileList`}
+
+// UserProfile is one profile of ProfileList.
+type UserProfile struct {
+	SID  string // S-1-5-21-...-1001
+	Dir  string // volume-relative profile folder: Users/robin
+	Hive string // volume-relative NTUSER.DAT, "" when the file is absent
+}
+
+// UserProfiles lists the profiles whose folder lies on this volume.
+func (v *Volume) UserProfiles() ([]UserProfile, error) {
+	k, err := v.OpenKey(ProfileListKey)
+	if err != nil {
+		return nil, nil
+	}
+	subs, err := k.SubKeys()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ProfileListKey, err)
+	}
+	var out []UserProfile
+	for _, s := range subs {
+		val, err := s.Value("ProfileImagePath")
+		if err != nil {
+			continue
+		}
+		raw, err := val.String()
+		if err != nil {
+			continue
+		}
+		dir, ok := volumePath(raw)
+		if !ok {
+			continue
+		}
+		p := UserProfile{SID: s.Name(), Dir: dir}
+		if hp, err := v.Resolve(path.Join(dir, "NTUSER.DAT")); err == nil {
+			if p.Hive, err = v.Rel(hp); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SID < out[j].SID })
+	return out, nil
+}
+
+// volumePath turns a Windows path of the installation (C:\Users\x,
+// %SystemDrive%\Users\x, %SystemRoot%\...) into a volume-relative one.
+func volumePath(p string) (string, bool) {
+	lower := strings.ToLower(p)
+	switch {
+	case strings.HasPrefix(lower, "%systemdrive%"):
+		p = p[len("%systemdrive%"):]
+	case strings.HasPrefix(lower, "%systemroot%"), strings.HasPrefix(lower, "%windir%"):
+		p = "Windows" + p[strings.Index(p[1:], "%")+2:]
+	case len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/'):
+		p = p[3:]
+	default:
+		return "", false
+	}
+	parts, err := splitRel(p)
+	if err != nil || len(parts) == 0 {
+		return "", false
+	}
+	return strings.Join(parts, "/"), true
+}
+
+// UserHive opens a profile's NTUSER.DAT read-only (recovered from its logs
+// in memory when dirty), once per volume.
+func (v *Volume) UserHive(p UserProfile) (*hive.Hive, error) {
+	if p.Hive == "" {
+		return nil, fmt.Errorf("profile %s has no NTUSER.DAT on this volume", p.SID)
+	}
+	name := "USER:" + strings.ToUpper(p.SID)
+	if h, ok := v.hives[name]; ok {
+		return h, nil
+	}
+	hp, err := v.Resolve(p.Hive)
+	if err != nil {
+		return nil, err
+	}
+	h, err := hive.Open(hp, &hive.OpenOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("open user hive %s: %w", hp, err)
+	}
+	v.hives[name] = h
+	return h, nil
+}
