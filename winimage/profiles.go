@@ -61,7 +61,7 @@ func volumePath(p string) (string, bool) {
 	lower := strings.ToLower(p)
 	switch {
 	case strings.HasPrefix(lower, "%systemdrive%"):
-		p = p[len("%systemdrive%"):]
+		p = strings.TrimLeft(p[len("%systemdrive%"):], `\/`)
 	case strings.HasPrefix(lower, "%systemroot%"), strings.HasPrefix(lower, "%windir%"):
 		p = "Windows" + p[strings.Index(p[1:], "%")+2:]
 	case len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/'):
