@@ -246,3 +246,43 @@ func TestEFSUserWarned(t *testing.T) {
 		t.Errorf("findings %+v", r.Findings)
 	}
 }
+
+// TestActionFileOnUserHive: a declarative action on HKU\<SID> reaches the
+// user's NTUSER.DAT through ProfileList, and the hive is written back.
+func TestActionFileOnUserHive(t *testing.T) {
+	tv := newTestVolume(t)
+	sid := "S-1-5-21-1111111111-2222222222-3333333333-1001"
+	must(t, tv.key("SOFTWARE", `Microsoft\Windows NT\CurrentVersion\ProfileList\`+sid).SetExpandString("ProfileImagePath", `%SystemDrive%\Users\bob`))
+	tv.file("Windows/System32/Sysprep/ActionFiles/Cleanup.xml", `<sysprepInformation><imaging><sysprepOrder order="0x100"/>
+<registryActions><deleteValue path="HKU\`+sid+`\Software\Contoso" name="Token"/></registryActions></imaging></sysprepInformation>`)
+	user := hive.New()
+	k, err := user.Root().CreateKey(`Software\Contoso`)
+	must(t, err)
+	must(t, k.SetString("Token", "secret"))
+	must(t, k.SetString("Keep", "yes"))
+	root := tv.save()
+	must(t, os.MkdirAll(filepath.Join(root, "Users", "bob"), 0o755))
+	must(t, user.SaveAs(filepath.Join(root, "Users", "bob", "NTUSER.DAT")))
+	r, err := Generalize(context.Background(), root, Options{Now: fixedNow})
+	must(t, err)
+	found := false
+	for _, a := range r.Actions {
+		if a.Kind == KindDeleteValue && a.Target == `HKU\`+sid+`\Software\Contoso` {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no action on the user hive; not run: %v", r.NotRunOffline)
+	}
+	h, err := hive.Open(filepath.Join(root, "Users", "bob", "NTUSER.DAT"), nil)
+	must(t, err)
+	defer h.Close()
+	k, err = h.Root().OpenKey(`Software\Contoso`)
+	must(t, err)
+	if _, err := k.Value("Token"); err == nil {
+		t.Error("Token survived")
+	}
+	if _, err := k.Value("Keep"); err != nil {
+		t.Error("Keep lost")
+	}
+}

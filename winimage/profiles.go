@@ -77,23 +77,10 @@ func volumePath(p string) (string, bool) {
 }
 
 // UserHive opens a profile's NTUSER.DAT read-only (recovered from its logs
-// in memory when dirty), once per volume.
+// in memory when dirty), once per volume; it is the hive named by the SID.
 func (v *Volume) UserHive(p UserProfile) (*hive.Hive, error) {
 	if p.Hive == "" {
 		return nil, fmt.Errorf("profile %s has no NTUSER.DAT on this volume", p.SID)
 	}
-	name := "USER:" + strings.ToUpper(p.SID)
-	if h, ok := v.hives[name]; ok {
-		return h, nil
-	}
-	hp, err := v.Resolve(p.Hive)
-	if err != nil {
-		return nil, err
-	}
-	h, err := hive.Open(hp, &hive.OpenOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("open user hive %s: %w", hp, err)
-	}
-	v.hives[name] = h
-	return h, nil
+	return v.Hive(p.SID)
 }

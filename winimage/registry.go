@@ -15,7 +15,7 @@ var ErrUnknownRoot = errors.New("registry root not mapped to a hive")
 // KeyRef names a key of the volume's registry: a hive and the key's path
 // inside it ("" is the hive's root key).
 type KeyRef struct {
-	Hive string // SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT
+	Hive string // SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, or a user's SID
 	Path string // backslash-separated, no leading backslash
 }
 
@@ -23,8 +23,11 @@ type KeyRef struct {
 // (HKLM\SYSTEM\ControlSet001\...; HKU\.DEFAULT\...).
 func (r KeyRef) String() string {
 	prefix := `HKLM\` + r.Hive
-	if r.Hive == HiveDefault {
+	switch {
+	case r.Hive == HiveDefault:
 		prefix = `HKU\.DEFAULT`
+	case IsUserHive(r.Hive):
+		prefix = `HKU\` + r.Hive
 	}
 	if r.Path == "" {
 		return prefix
@@ -33,7 +36,8 @@ func (r KeyRef) String() string {
 }
 
 // Map translates a registry path as Windows names it (HKLM\SYSTEM\CurrentControlSet\...,
-// HKEY_LOCAL_MACHINE\SOFTWARE\..., HKU\.DEFAULT\...) to a hive and key path.
+// HKEY_LOCAL_MACHINE\SOFTWARE\..., HKU\.DEFAULT\..., HKU\<SID>\... for a user's
+// NTUSER.DAT) to a hive and key path.
 // CurrentControlSet becomes the control set Select\Current names.
 func (v *Volume) Map(regPath string) (KeyRef, error) {
 	parts := splitKey(regPath)
@@ -50,9 +54,11 @@ func (v *Volume) Map(regPath string) (KeyRef, error) {
 			return KeyRef{}, fmt.Errorf("registry path %q: %w", regPath, ErrUnknownRoot)
 		}
 	case "HKU", "HKEY_USERS":
-		switch strings.ToUpper(parts[1]) {
-		case ".DEFAULT", "S-1-5-18":
+		switch up := strings.ToUpper(parts[1]); {
+		case up == ".DEFAULT" || up == "S-1-5-18":
 			ref.Hive = HiveDefault
+		case IsUserHive(up) && !strings.HasSuffix(up, "_CLASSES"):
+			ref.Hive = up // the user's NTUSER.DAT
 		default:
 			return KeyRef{}, fmt.Errorf("registry path %q: %w", regPath, ErrUnknownRoot)
 		}

@@ -93,8 +93,28 @@ func (v *Volume) Close() error {
 
 // HivePath returns the host path of a machine hive (SYSTEM, SOFTWARE, SAM,
 // SECURITY, DEFAULT); the error wraps fs.ErrNotExist when it is absent.
+//
+// A user's SID names that user's NTUSER.DAT, found through ProfileList.
 func (v *Volume) HivePath(name string) (string, error) {
+	if IsUserHive(name) {
+		profiles, err := v.UserProfiles()
+		if err != nil {
+			return "", err
+		}
+		for _, p := range profiles {
+			if strings.EqualFold(p.SID, name) && p.Hive != "" {
+				return v.Resolve(p.Hive)
+			}
+		}
+		return "", fmt.Errorf("no profile with a registry hive for %s: %w", name, fs.ErrNotExist)
+	}
 	return v.Resolve(ConfigDir + "/" + name)
+}
+
+// IsUserHive reports whether a hive name is a user's SID (HKU\<SID>)
+// rather than a machine hive.
+func IsUserHive(name string) bool {
+	return strings.HasPrefix(strings.ToUpper(name), "S-1-")
 }
 
 // Hive returns a machine hive opened read-only, recovered from its logs in

@@ -81,6 +81,8 @@ func TestMap(t *testing.T) {
 		{`HKLM\SECURITY\Policy`, KeyRef{"SECURITY", `Policy`}, false},
 		{`HKU\.DEFAULT\Control Panel`, KeyRef{"DEFAULT", `Control Panel`}, false},
 		{`HKEY_USERS\S-1-5-18`, KeyRef{"DEFAULT", ``}, false},
+		{`HKU\S-1-5-21-1-2-3-1001\Software\X`, KeyRef{"S-1-5-21-1-2-3-1001", `Software\X`}, false},
+		{`HKU\S-1-5-21-1-2-3-1001_Classes\CLSID`, KeyRef{}, true},
 		{`HKCU\Software`, KeyRef{}, true},
 		{`HKLM\HARDWARE\DESCRIPTION`, KeyRef{}, true},
 		{`HKLM`, KeyRef{}, true},
