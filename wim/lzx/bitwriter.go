@@ -32,6 +32,19 @@ func (w *bitWriter) write(v uint32, nbits uint) {
 	}
 }
 
+// bits is how many bits have been written.
+func (w *bitWriter) bits() int { return w.n*8 + int(w.count) }
+
+// writeBytes appends raw bytes; the stream must be at a 16-bit boundary.
+func (w *bitWriter) writeBytes(p []byte) {
+	if w.n+len(p) > len(w.dst) {
+		w.full = true
+		return
+	}
+	copy(w.dst[w.n:], p)
+	w.n += len(p)
+}
+
 // flush pads the last word with zero bits and returns the length written, or
 // 0 if dst was too small.
 func (w *bitWriter) flush() int {

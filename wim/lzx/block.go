@@ -1,5 +1,7 @@
 package lzx
 
+import "encoding/binary"
+
 // item is one literal or match of a block, ready to be Huffman coded.
 type item struct {
 	mainSym   uint16
@@ -104,15 +106,7 @@ func (b *blockWriter) writeBlock(items []item, size int) {
 	} else {
 		w.write(blockVerbatim, 3)
 	}
-	if size == defaultBlockSize {
-		w.write(1, 1)
-	} else {
-		w.write(0, 1)
-		if b.order >= 16 {
-			w.write(uint32(size)>>16, 8)
-		}
-		w.write(uint32(size)&0xffff, 16)
-	}
+	b.writeSize(size)
 	if aligned {
 		for _, l := range b.alignedLens {
 			w.write(uint32(l), 3)
@@ -139,6 +133,80 @@ func (b *blockWriter) writeBlock(items []item, size int) {
 	}
 	b.prevMainLens = b.mainLens
 	b.prevLengthLens = b.lengthLens
+}
+
+// sizeBits is how many bits the block size field takes.
+func (b *blockWriter) sizeBits(size int) int {
+	switch {
+	case size == defaultBlockSize:
+		return 1
+	case b.order >= 16:
+		return 25
+	}
+	return 17
+}
+
+func (b *blockWriter) writeSize(size int) {
+	w := &b.w
+	if size == defaultBlockSize {
+		w.write(1, 1)
+		return
+	}
+	w.write(0, 1)
+	if b.order >= 16 {
+		w.write(uint32(size)>>16, 8)
+	}
+	w.write(uint32(size)&0xffff, 16)
+}
+
+// uncompressedBits is the size in bits of data stored as an uncompressed
+// block starting at the current position, or -1 when its header would end
+// exactly on a 16-bit boundary: the padding is then 16 bits by the
+// specification, a case wimlib never writes, so we do not either.
+func (b *blockWriter) uncompressedBits(size int) int {
+	header := 3 + b.sizeBits(size)
+	end := b.w.bits() + header
+	if end%16 == 0 {
+		return -1
+	}
+	return header + (16 - end%16) + 12*8 + 8*(size+size&1)
+}
+
+// writeUncompressedBlock stores data as an uncompressed block that sets the
+// repeated offsets to reps. The previous code lengths stay as they were.
+func (b *blockWriter) writeUncompressedBlock(data []byte, reps [3]uint32) {
+	w := &b.w
+	w.write(blockUncompressed, 3)
+	b.writeSize(len(data))
+	w.write(0, 16-w.count) // 1..15 bits of padding (see uncompressedBits)
+	var hdr [12]byte
+	for i, r := range reps {
+		binary.LittleEndian.PutUint32(hdr[4*i:], r)
+	}
+	w.writeBytes(hdr[:])
+	w.writeBytes(data)
+	if len(data)&1 != 0 {
+		w.writeBytes([]byte{0})
+	}
+}
+
+// blockWriterState is what writeBlock changes, to undo it.
+type blockWriterState struct {
+	w              bitWriter
+	prevMainLens   [maxMainSyms]uint8
+	prevLengthLens [numLengthSyms]uint8
+}
+
+func (b *blockWriter) save(st *blockWriterState) {
+	st.w = b.w
+	st.prevMainLens = b.prevMainLens
+	st.prevLengthLens = b.prevLengthLens
+}
+
+func (b *blockWriter) restore(st *blockWriterState) {
+	b.w = st.w
+	b.prevMainLens = st.prevMainLens
+	b.prevLengthLens = st.prevLengthLens
 }
 
 // writeLens codes lens as deltas from prev with a pretree.

