@@ -71,16 +71,16 @@ func checkAnswerFile(v *winimage.Volume, o *Options) []Finding {
 	}
 	var out []Finding
 	for _, f := range o.run.answerFs {
-		sev, id := SeverityWarning, "unattend-warning"
-		if f.Severity == unattend.SeverityError {
-			sev, id = SeverityError, "unattend-invalid"
-		}
-		out = append(out, Finding{
-			ID: id, Severity: sev,
+		finding := Finding{
+			ID: "unattend-warning", Severity: SeverityWarning,
 			Where:   fmt.Sprintf("%s:%d:%d", o.UnattendPath, f.Line, f.Column),
 			Message: fmt.Sprintf("%s (%s)", f.Message, f.ID),
-			Fix:     "correct the answer file; Windows Setup stops on an invalid answer file",
-		})
+		}
+		if f.Severity == unattend.SeverityError {
+			finding.ID, finding.Severity = "unattend-invalid", SeverityError
+			finding.Fix = "correct the answer file; Windows Setup stops on an invalid answer file"
+		}
+		out = append(out, finding)
 	}
 	return out
 }

@@ -27,16 +27,11 @@ var dhcpLeaseValues = []string{
 func planIdentity(v *winimage.Volume, o *Options) ([]Action, error) {
 	var acts []Action
 	for _, sub := range []string{`Control\ComputerName\ComputerName`, `Control\ComputerName\ActiveComputerName`} {
-		ref := ccs(v, sub)
-		if _, ok := v.Value(ref, "ComputerName"); ok {
-			acts = append(acts, setString(ref, "ComputerName", placeholderComputerName))
-		}
+		acts = append(acts, placeholderName(v, ccs(v, sub), "ComputerName")...)
 	}
 	tcpip := ccs(v, `Services\Tcpip\Parameters`)
 	for _, name := range []string{"Hostname", "NV Hostname"} {
-		if _, ok := v.Value(tcpip, name); ok {
-			acts = append(acts, setString(tcpip, name, placeholderComputerName))
-		}
+		acts = append(acts, placeholderName(v, tcpip, name)...)
 	}
 	ifaces := ccs(v, `Services\Tcpip\Parameters\Interfaces`)
 	if k, err := v.OpenKey(ifaces); err == nil {
@@ -92,4 +87,14 @@ func deleteSubKeys(v *winimage.Volume, parent winimage.KeyRef, what string) []Ac
 		acts = append(acts, deleteKey(winimage.KeyRef{Hive: parent.Hive, Path: parent.Path + `\` + n}, what))
 	}
 	return acts
+}
+
+// placeholderName sets a present name value to the placeholder, unless it
+// already holds it (an image generalized before and not booted since).
+func placeholderName(v *winimage.Volume, ref winimage.KeyRef, name string) []Action {
+	cur, ok := v.String(ref, name)
+	if !ok || cur == placeholderComputerName {
+		return nil
+	}
+	return []Action{setString(ref, name, placeholderComputerName)}
 }
