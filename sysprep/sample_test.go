@@ -3,10 +3,13 @@ package sysprep
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/reseal/reseal/sample"
+	"github.com/reseal/reseal/winimage"
 )
 
 // writeSample writes the sample volume with the given blockers.
@@ -69,5 +72,25 @@ func TestSampleBlockers(t *testing.T) {
 				t.Fatalf("warning-only blocker refused: %v", err)
 			}
 		})
+	}
+}
+
+// TestDamagedStateRepositoryRefuses: a state repository SQLite cannot read
+// is not taken as "no packages": preflight refuses with appx-unreadable and
+// the volume stays unchanged.
+func TestDamagedStateRepositoryRefuses(t *testing.T) {
+	root := writeSample(t, "10")
+	srd := filepath.Join(root, filepath.FromSlash(winimage.StateRepositoryPath))
+	os.Remove(srd + "-wal")
+	if err := os.WriteFile(srd, []byte("SQLite format 3\x00 but not really a database................................................................................................"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := treeHash(t, root)
+	r, err := Generalize(context.Background(), root, Options{Now: fixedNow})
+	if !errors.Is(err, ErrRefused) || !slices.Contains(findingIDs(r.Findings, SeverityError), "appx-unreadable") {
+		t.Fatalf("err %v, findings %+v", err, r.Findings)
+	}
+	if treeHash(t, root) != before {
+		t.Error("volume changed")
 	}
 }
