@@ -236,7 +236,8 @@ func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, 
 	lengthRoot, lengthMax, lengthSub := d.length.rootBits, d.length.maxLen, uint32(1)<<d.length.subBits-1
 loop:
 	for pos < blockEnd {
-		if count < 48 {
+		// A main and a length code take at most 32 bits.
+		if count < 32 {
 			if in+8 <= len(src) {
 				v := binary.LittleEndian.Uint64(src[in:])
 				v = v>>32 | v<<32
@@ -297,7 +298,8 @@ loop:
 			r2 = r0
 			r0 = offset
 		default:
-			if count < 32 {
+			// Extra bits take at most 17 bits, or 14 + a 7-bit aligned code.
+			if count < 21 {
 				buf, count, in = refillWords(src, in, buf, count)
 			}
 			eb := uint(extraBits[slot])
