@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/reseal/reseal/hive"
+	"github.com/reseal/reseal/internal/testenv"
 	"github.com/reseal/reseal/sample"
 	"github.com/reseal/reseal/winimage"
 )
@@ -41,6 +43,23 @@ func TestSampleCleanGeneralizes(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%d actions, not run offline: %v", len(g.Actions), g.NotRunOffline)
+			// Every hive written back passes reseal's structural check and
+			// opens in hivex, which walks it whole.
+			py := testenv.PythonHivex(t)
+			for _, n := range []string{"SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT"} {
+				p := filepath.Join(root, "Windows", "System32", "config", n)
+				h, err := hive.Open(p, &hive.OpenOptions{ReadOnly: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if probs := h.Check(); len(probs) > 0 {
+					t.Errorf("%s: %v", n, probs[:min(3, len(probs))])
+				}
+				h.Close()
+				if len(dumpWithHivex(t, py, p)) == 0 {
+					t.Errorf("hivex sees no keys in %s", n)
+				}
+			}
 		})
 	}
 }
