@@ -3,7 +3,6 @@ package sysprep
 import (
 	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/reseal/reseal/unattend"
 
@@ -41,31 +40,10 @@ func planAnswerFile(v *winimage.Volume, o *Options) ([]Action, error) {
 // processedPasses are the passes that have run once generalize is done.
 var processedPasses = map[string]bool{"windowsPE": true, "offlineServicing": true, "generalize": true}
 
-// redactProcessedPasses replaces the secrets of the processed passes by
-// unattend.Redacted: the <Value> of password structures (an element with
-// <Value> and <PlainText>) and the text of plain ...Password elements.
+// redactProcessedPasses redacts the secrets of the passes that have run, as
+// Windows does after each pass; passes still to come keep theirs.
 func redactProcessedPasses(f *unattend.File) {
-	for _, s := range f.SettingsBlocks() {
-		if pass, _ := s.Attr("", "pass"); processedPasses[pass] {
-			redactSecrets(s, 0)
-		}
-	}
-}
-
-func redactSecrets(n *unattend.Node, depth int) {
-	if depth > 64 {
-		return
-	}
-	for _, c := range n.Elements() {
-		switch {
-		case c.Child("Value") != nil && c.Child("PlainText") != nil:
-			c.Child("Value").SetContent(unattend.Redacted)
-		case strings.HasSuffix(c.Name.Local, "Password") && !c.HasElements():
-			if c.Content() != "" {
-				c.SetContent(unattend.Redacted)
-			}
-		default:
-			redactSecrets(c, depth+1)
-		}
+	for pass := range processedPasses {
+		f.RedactPass(pass)
 	}
 }
