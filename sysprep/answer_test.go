@@ -97,3 +97,27 @@ func TestInvalidAnswerFileRefused(t *testing.T) {
 		t.Errorf("unparsable answer file: %v %+v", err, r.Findings)
 	}
 }
+
+// TestAnswerFileCacheRedactsProcessedPasses checks the other half of the
+// cache rule: a secret of a pass that has already run (here a windowsPE
+// deployment credential) must not reach the captured image.
+func TestAnswerFileCacheRedactsProcessedPasses(t *testing.T) {
+	data, err := os.ReadFile(testenv.Corpus(t, "unattend", "mwrock_postunattend.xml"))
+	must(t, err)
+	const pe = `<settings pass="windowsPE"><component name="Microsoft-Windows-Setup" processorArchitecture="amd64" publicKeyToken="31bf3856ad364e35" language="neutral" versionScope="nonSxS"><WindowsDeploymentServices><Login><Credentials><Domain>corp</Domain><Password>wdsSecret42</Password><Username>deploy</Username></Credentials></Login></WindowsDeploymentServices></component></settings>`
+	text := strings.Replace(string(data), "</unattend>", pe+"</unattend>", 1)
+	src := filepath.Join(t.TempDir(), "unattend.xml")
+	must(t, os.WriteFile(src, []byte(text), 0o644))
+	root := writeSample(t, "10")
+	if r, err := Generalize(context.Background(), root, Options{Now: fixedNow, UnattendPath: src}); err != nil {
+		t.Fatalf("%v: %+v", err, r.Findings)
+	}
+	cached, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(answerCachePath)))
+	must(t, err)
+	if strings.Contains(string(cached), "wdsSecret42") {
+		t.Errorf("the windowsPE password reached the cached answer file")
+	}
+	if !strings.Contains(string(cached), unattend.Redacted) {
+		t.Errorf("no %s marker in the cached answer file", unattend.Redacted)
+	}
+}
