@@ -17,6 +17,9 @@ type ApplyOptions struct {
 	// Progress, if set, is called with the bytes of file data written so far
 	// and the total to write.
 	Progress func(done, total int64)
+	// Warning, if set, receives what could not be applied exactly (for
+	// example a reparse point other than a link, applied as a plain file).
+	Warning func(msg string)
 }
 
 // ErrUnsafe is wrapped by errors that refuse an image because applying it
@@ -41,6 +44,11 @@ func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOp
 	absDest, err := filepath.Abs(dest)
 	if err != nil {
 		return err
+	}
+	if opts.Warning != nil {
+		for _, w := range plan.warnings {
+			opts.Warning(w)
+		}
 	}
 	a := &applier{r: r, dest: absDest, plan: plan, opts: opts, dec: newDecoders(), buf: make([]byte, 128<<10)}
 	return a.run(ctx)

@@ -141,7 +141,10 @@ func runApply(ctx context.Context, sio *stdio, args []string) error {
 		return usageError("%s: %v", wimPath, err)
 	}
 	pm := newProgress(sio, *quiet, "Applying")
-	err = r.Apply(ctx, index, dest, wim.ApplyOptions{Progress: pm.callback()})
+	err = r.Apply(ctx, index, dest, wim.ApplyOptions{
+		Progress: pm.callback(),
+		Warning:  func(msg string) { fmt.Fprintf(sio.Err, "reseal apply: warning: %s\n", msg) },
+	})
 	pm.finish()
 	if errors.Is(err, wim.ErrUnsafe) {
 		return refusedError("%s: %v", wimPath, err)
