@@ -6,6 +6,7 @@ import (
 	"context"
 	"math/rand"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 
@@ -32,6 +33,8 @@ func TestApplyWimlibWIMs(t *testing.T) {
 		{"lzms", CompressLZMS, []string{"--compress=lzms"}},
 		{"lzms-solid", CompressLZMS, []string{"--solid"}},
 		{"xpress-solid", CompressLZMS, []string{"--solid", "--solid-compress=xpress"}},
+		{"xpress-solid-xpress-metadata", CompressXPRESS, []string{"--compress=xpress", "--solid", "--solid-compress=xpress"}},
+		{"lzx-solid", CompressLZX, []string{"--compress=lzx", "--solid", "--solid-compress=lzx", "--check"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,6 +56,9 @@ func TestApplyWimlibWIMs(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
+			if strings.Contains(strings.Join(c.args, " "), "--solid") && (len(r.solids) == 0 || r.Header().Version != versionSolid) {
+				t.Fatalf("wimlib wrote no solid resource (version %#x)", r.Header().Version)
+			}
 			imgs := r.Images()
 			if len(imgs) != 2 || imgs[0].Name != "first" || imgs[1].Description != "the sub tree" {
 				t.Fatalf("images = %+v", imgs)
