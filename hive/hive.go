@@ -12,6 +12,10 @@ import (
 type OpenOptions struct {
 	ReadOnly bool // Commit refused; logs still applied in memory
 	NoLogs   bool // do not look for / apply .LOG1/.LOG2/.LOG beside the file
+	// Clock gives the time stamped on keys as they are edited and on the
+	// base block when the hive is written; nil means time.Now. A fixed
+	// clock makes the written bytes depend on the edits alone.
+	Clock func() time.Time
 }
 
 // Recovery tells what log recovery did when the hive was opened.
@@ -83,6 +87,9 @@ func Open(path string, opts *OpenOptions) (*Hive, error) {
 	}
 	h.path = path
 	h.readOnly = opts.ReadOnly
+	if opts.Clock != nil {
+		h.now = opts.Clock
+	}
 	return h, nil
 }
 

@@ -47,15 +47,30 @@ var defaultSecurity = func() []byte {
 	return append(sd, acl...)
 }()
 
+// NewOptions adjust NewWithOptions.
+type NewOptions struct {
+	// Clock gives the time stamped on the root key, on keys as they are
+	// created or edited, and on the base block when the hive is written;
+	// nil means time.Now. A fixed clock makes the written bytes depend on
+	// the edits alone.
+	Clock func() time.Time
+}
+
 // New returns a new empty hive (format version 1.5, as Windows 10 and 11
 // write their system hives) whose root key is named "ROOT". Save it with
 // SaveAs or WriteTo.
-func New() *Hive {
+func New() *Hive { return NewWithOptions(nil) }
+
+// NewWithOptions is New with options; opts may be nil.
+func NewWithOptions(opts *NewOptions) *Hive {
 	h := &Hive{
 		base:      make([]byte, baseBlockSize),
 		deletedAt: map[uint32]uint64{},
 		index:     map[uint32]*keyIndex{},
 		now:       time.Now,
+	}
+	if opts != nil && opts.Clock != nil {
+		h.now = opts.Clock
 	}
 	b := h.base
 	copy(b, "regf")

@@ -97,19 +97,6 @@ func dirtyHive(older, newer *regTree, now time.Time) (primary, log []byte, err e
 	return primary, append(head, entry...), nil
 }
 
-// serializeHive is writeHive without the file: the stamped hive bytes.
-func serializeHive(t *regTree, now time.Time) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := buildHive(t, &buf); err != nil {
-		return nil, err
-	}
-	b := buf.Bytes()
-	if err := stampHive(b, now); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
 // writeDirtyHive writes the primary file at path and its log at path.LOG1.
 func writeDirtyHive(older, newer *regTree, path string, now time.Time) error {
 	primary, log, err := dirtyHive(older, newer, now)

@@ -81,25 +81,3 @@ func TestResaltedWALIsValid(t *testing.T) {
 		t.Error("a corrupted WAL frame was still applied: the checksum test proves nothing")
 	}
 }
-
-// FuzzStampHive: stamping never panics and never writes outside the input.
-func FuzzStampHive(f *testing.F) {
-	dir := filepath.Join(f.TempDir(), "vol")
-	if err := Write(dir, Options{Seed: 1, Now: testNow}); err != nil {
-		f.Fatal(err)
-	}
-	for _, rel := range []string{securityHive, defaultHive} {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add([]byte("regf"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		in := append([]byte(nil), b...)
-		if err := stampHive(in, testNow); err == nil && len(in) != len(b) {
-			t.Fatal("length changed")
-		}
-	})
-}

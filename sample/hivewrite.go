@@ -1,8 +1,7 @@
 package sample
 
 import (
-	"encoding/binary"
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -22,9 +21,20 @@ func writeHive(t *regTree, path string, now time.Time) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-// buildHive serializes t with reseal's hive writer after checking it.
-func buildHive(t *regTree, w io.Writer) error {
-	h := hive.New()
+// serializeHive is writeHive without the file: the hive bytes.
+func serializeHive(t *regTree, now time.Time) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := buildHive(t, &buf, now); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// buildHive serializes t with reseal's hive writer after checking it. Every
+// key and the base block are stamped now, so that a sample is the same
+// bytes for the same seed.
+func buildHive(t *regTree, w io.Writer, now time.Time) error {
+	h := hive.NewWithOptions(&hive.NewOptions{Clock: func() time.Time { return now }})
 	defer h.Close()
 	root := h.Root()
 	for _, k := range t.keys {
@@ -43,60 +53,4 @@ func buildHive(t *regTree, w io.Writer) error {
 	}
 	_, err := h.WriteTo(w)
 	return err
-}
-
-// stampHive sets the base block's and every key's last-write time to now
-// and fixes the base block checksum. The hive writer stamps keys with the
-// wall clock; a sample must be the same bytes for the same seed.
-//
-// regf layout (msuhanov/regf): a 4096-byte base block (timestamp at 0x0C,
-// XOR checksum of its first 508 bytes at 0x1FC), then hive bins ("hbin",
-// size at 0x08) holding cells: a 32-bit size (negative when allocated)
-// then the cell; a key cell starts "nk", flags, then its timestamp.
-func stampHive(b []byte, now time.Time) error {
-	const base = 4096
-	if len(b) < base || string(b[:4]) != "regf" {
-		return errors.New("not a regf hive")
-	}
-	ft := filetime(now)
-	le := binary.LittleEndian
-	le.PutUint64(b[0x0c:], ft)
-	for off := base; off+32 <= len(b); {
-		if string(b[off:off+4]) != "hbin" {
-			return fmt.Errorf("no hive bin at offset %#x", off)
-		}
-		size := int(le.Uint32(b[off+8:]))
-		if size < 4096 || off+size > len(b) {
-			return fmt.Errorf("hive bin at %#x has size %#x", off, size)
-		}
-		if off == base {
-			le.PutUint64(b[off+0x14:], ft)
-		}
-		for c := off + 32; c+4 <= off+size; {
-			n := int(int32(le.Uint32(b[c:])))
-			if n < 0 {
-				n = -n
-				if n >= 16 && c+n <= off+size && string(b[c+4:c+6]) == "nk" {
-					le.PutUint64(b[c+8:], ft)
-				}
-			}
-			if n < 8 {
-				return fmt.Errorf("cell at %#x has size %d", c, n)
-			}
-			c += n
-		}
-		off += size
-	}
-	var sum uint32
-	for i := 0; i < 0x1fc; i += 4 {
-		sum ^= le.Uint32(b[i:])
-	}
-	switch sum {
-	case 0:
-		sum = 1
-	case 0xffffffff:
-		sum = 0xfffffffe
-	}
-	le.PutUint32(b[0x1fc:], sum)
-	return nil
 }
