@@ -141,7 +141,7 @@ func TestCorruptedWIMs(t *testing.T) {
 				flipByte(t, wimPath, off+40)
 			}
 		}
-		expectRefused(t, wimPath, "big.bin")
+		expectRefused(t, wimPath, "which the WIM does not contain")
 	})
 	t.Run("truncated", func(t *testing.T) {
 		_, wimPath := captureTestWIM(t, CompressXPRESS)

@@ -39,6 +39,7 @@ func makeTree(t *testing.T, root string) {
 		big[i] = byte(i*7 + i/1000)
 	}
 	write("sub/big.bin", big)
+	write("big-copy.bin", big) // a multi-chunk duplicate: written, then dropped by the dedup
 	write("sub/deep/same-as-hello.txt", []byte("hello, world\n"))
 	write("Ünïcødé 目录/файл €.txt", []byte("ünïcødé\n"))
 	write("sub/deep/deeper/x", bytes.Repeat([]byte("compressible "), 10000))
