@@ -6,8 +6,8 @@ import (
 	"context"
 	"math/rand"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/reseal/reseal/internal/testenv"
