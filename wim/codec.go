@@ -1,6 +1,7 @@
 package wim
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/reseal/reseal/wim/lzx"
@@ -42,7 +43,7 @@ func (d *decoders) decompress(c Compression, dst, src []byte, chunkSize int64) e
 		}
 		return d.lzx.DecompressChunk(dst, src, int(chunkSize))
 	}
-	return fmt.Errorf("%v decompression is not available", c)
+	return fmt.Errorf("%v decompression is not available (see docs/codecs.md): %w", c, errors.ErrUnsupported)
 }
 
 // canDecompress reports whether this build can read c.

@@ -2,6 +2,7 @@ package wim
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -206,6 +207,9 @@ func (cr *chunkReader) chunk(i int) ([]byte, error) {
 	}
 	out := cr.bufs.out[:want]
 	if err := cr.dec.decompress(c.comp, out, raw, c.chunkSize); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			return nil, fmt.Errorf("resource at offset %d: %w", c.where, err)
+		}
 		return nil, fmt.Errorf("%w: resource at offset %d: chunk %d (file offset %d): %v", ErrFormat, c.where, i, c.base+c.offs[i], err)
 	}
 	cr.cur, cr.current = out, i

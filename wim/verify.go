@@ -20,8 +20,9 @@ func (p Problem) String() string {
 
 // Verify checks the integrity table (when present), every metadata resource
 // (hash, structure, references to blobs) and every blob (decompression and
-// SHA-1). It returns the problems found; the error is for I/O failures and
-// cancellation only. progress, if set, gets bytes of blob data checked.
+// SHA-1). It returns the problems found; the error is for I/O failures,
+// cancellation and compression formats this build cannot decode
+// (errors.ErrUnsupported), which say nothing about the file's health. progress, if set, gets bytes of blob data checked.
 func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) ([]Problem, error) {
 	var problems []Problem
 	for part := 0; part <= len(r.more); part++ {
@@ -40,6 +41,9 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) (
 	}
 	for i := range r.meta {
 		img, err := r.Image(i + 1)
+		if errors.Is(err, errors.ErrUnsupported) {
+			return problems, err
+		}
 		if err != nil {
 			problems = append(problems, Problem{What: fmt.Sprintf("image %d metadata", i+1), Offset: r.meta[i].res.Offset, Message: err.Error()})
 			continue
@@ -67,6 +71,9 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) (
 		rd, err := r.openChecked(b, dec)
 		if err == nil {
 			_, err = io.CopyBuffer(io.Discard, onlyReader{rd}, buf)
+		}
+		if errors.Is(err, errors.ErrUnsupported) {
+			return problems, err
 		}
 		if err != nil {
 			msg := err.Error()
