@@ -216,25 +216,6 @@ func (cr *chunkReader) chunk(i int) ([]byte, error) {
 	return out, nil
 }
 
-// readAt fills p with the uncompressed bytes starting at off.
-func (cr *chunkReader) readAt(p []byte, off int64) error {
-	c := cr.data
-	if off < 0 || off+int64(len(p)) > c.origSize {
-		return formatErr("resource at offset %d: range %d+%d beyond its size %d", c.where, off, len(p), c.origSize)
-	}
-	for len(p) > 0 {
-		i := int(off / c.chunkSize)
-		b, err := cr.chunk(i)
-		if err != nil {
-			return err
-		}
-		n := copy(p, b[off-int64(i)*c.chunkSize:])
-		p = p[n:]
-		off += int64(n)
-	}
-	return nil
-}
-
 // sectionReader streams a range of the uncompressed data.
 type sectionReader struct {
 	cr        *chunkReader

@@ -60,7 +60,6 @@ func makeTree(t *testing.T, root string) {
 // 100 ns and the set of names hard-linked with it.
 func treeSummary(t *testing.T, root string) string {
 	t.Helper()
-	type entry struct{ line string }
 	var lines []string
 	inodes := map[uint64][]string{}
 	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
