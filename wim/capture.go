@@ -18,6 +18,11 @@ import (
 // CaptureOptions tunes Capture.
 type CaptureOptions struct {
 	Name, Description string
+	// DisplayName, DisplayDescription, Flags (the edition, e.g.
+	// "Professional") and Windows (what DISM records of a Windows
+	// installation) go into the image's XML data when set.
+	DisplayName, DisplayDescription, Flags string
+	Windows                                *WindowsInfo
 	// Compression of the new WIM's resources (the zero value is none; the
 	// command line defaults to XPRESS). When appending, the existing WIM's
 	// compression and chunk size are kept and this is ignored.
@@ -452,7 +457,8 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 	if err := store.store(ctx, reparseSrcs); err != nil {
 		return err
 	}
-	info := ImageInfo{Name: w.opts.Name, Description: w.opts.Description}
+	info := ImageInfo{Name: w.opts.Name, Description: w.opts.Description, DisplayName: w.opts.DisplayName,
+		DisplayDescription: w.opts.DisplayDescription, Flags: w.opts.Flags, Windows: w.opts.Windows}
 	root.Walk(func(f *File) error {
 		if src := scan.data[f]; src != nil {
 			f.Data = Stream{Hash: src.hash, Size: src.size}

@@ -70,3 +70,36 @@ func TestCaptureJudgedByWimlib(t *testing.T) {
 		})
 	}
 }
+
+// TestCaptureWindowsXML: the XML data carries what DISM records of a Windows
+// image when the caller provides it, and wimlib reads it back.
+func TestCaptureWindowsXML(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	src := filepath.Join(t.TempDir(), "src")
+	makeTree(t, src)
+	wimPath := filepath.Join(t.TempDir(), "x.wim")
+	win := &WindowsInfo{Architecture: "x86_64", ProductName: "Microsoft® Windows® Operating System", EditionID: "Professional",
+		InstallationType: "Client", ProductType: "WinNT", Languages: []string{"en-US", "de-DE"}, DefaultLanguage: "en-US",
+		Version: "10.0.19045.3803", SystemRoot: "WINDOWS"}
+	opts := CaptureOptions{Name: "Windows 10 Pro", Description: "a <test> & more", DisplayName: "Windows 10 Pro", Flags: "Professional", Windows: win}
+	if err := Capture(context.Background(), src, wimPath, opts); err != nil {
+		t.Fatal(err)
+	}
+	out := runPeer(t, wimlib, "info", wimPath, "1")
+	for _, want := range []string{"Architecture:           x86_64", "Edition ID:             Professional", "Product Name:           Microsoft® Windows® Operating System",
+		"Languages:              en-US de-DE", "Default Language:       en-US", "Major Version:          10", "Build:                  19045", "Service Pack Build:     3803",
+		"Description:            a <test> & more", "Flags:                  Professional", "Display Name:           Windows 10 Pro"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("wiminfo lacks %q:\n%s", want, out)
+		}
+	}
+	r, err := Open(wimPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := r.Images()[0]
+	if got.Windows == nil || got.Windows.Version != win.Version || got.Windows.Architecture != "x86_64" || got.Flags != "Professional" {
+		t.Errorf("read back: %+v %+v", got, got.Windows)
+	}
+}

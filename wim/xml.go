@@ -204,18 +204,57 @@ func imageXML(info ImageInfo, created, modified uint64) []byte {
 	}
 	writeTime("CREATIONTIME", created)
 	writeTime("LASTMODIFICATIONTIME", modified)
-	if info.Name != "" {
-		b.WriteString("<NAME>")
-		xml.EscapeText(&b, []byte(info.Name))
-		b.WriteString("</NAME>")
+	if w := info.Windows; w != nil {
+		b.WriteString("<WINDOWS>")
+		if arch, ok := archCodes[lower(w.Architecture)]; ok {
+			fmt.Fprintf(&b, "<ARCH>%d</ARCH>", arch)
+		}
+		writeElem(&b, "PRODUCTNAME", w.ProductName)
+		writeElem(&b, "EDITIONID", w.EditionID)
+		writeElem(&b, "INSTALLATIONTYPE", w.InstallationType)
+		writeElem(&b, "PRODUCTTYPE", w.ProductType)
+		writeElem(&b, "PRODUCTSUITE", w.ProductSuite)
+		if len(w.Languages) > 0 || w.DefaultLanguage != "" {
+			b.WriteString("<LANGUAGES>")
+			for _, l := range w.Languages {
+				writeElem(&b, "LANGUAGE", l)
+			}
+			writeElem(&b, "DEFAULT", w.DefaultLanguage)
+			b.WriteString("</LANGUAGES>")
+		}
+		if parts := strings.Split(w.Version, "."); w.Version != "" && len(parts) <= 4 {
+			b.WriteString("<VERSION>")
+			for i, tag := range []string{"MAJOR", "MINOR", "BUILD", "SPBUILD"} {
+				v := "0"
+				if i < len(parts) {
+					v = parts[i]
+				}
+				writeElem(&b, tag, v)
+			}
+			b.WriteString("</VERSION>")
+		}
+		writeElem(&b, "SYSTEMROOT", w.SystemRoot)
+		b.WriteString("</WINDOWS>")
 	}
-	if info.Description != "" {
-		b.WriteString("<DESCRIPTION>")
-		xml.EscapeText(&b, []byte(info.Description))
-		b.WriteString("</DESCRIPTION>")
-	}
+	writeElem(&b, "NAME", info.Name)
+	writeElem(&b, "DESCRIPTION", info.Description)
+	writeElem(&b, "FLAGS", info.Flags)
+	writeElem(&b, "DISPLAYNAME", info.DisplayName)
+	writeElem(&b, "DISPLAYDESCRIPTION", info.DisplayDescription)
 	return b.Bytes()
 }
+
+// writeElem writes <tag>text</tag>, escaped, unless text is empty.
+func writeElem(b *bytes.Buffer, tag, text string) {
+	if text == "" {
+		return
+	}
+	fmt.Fprintf(b, "<%s>", tag)
+	xml.EscapeText(b, []byte(text))
+	fmt.Fprintf(b, "</%s>", tag)
+}
+
+var archCodes = map[string]int{"x86": 0, "arm": 5, "ia64": 6, "x86_64": 9, "amd64": 9, "x64": 9, "arm64": 12}
 
 // wimXML renders the whole XML document from each image's inner XML.
 func wimXML(totalBytes int64, images [][]byte) string {
