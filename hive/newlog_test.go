@@ -19,44 +19,15 @@ type logEntrySpec struct {
 // buildNewLog writes a new-format log: a base block copy (file type 6)
 // and HvLE entries with Marvin32 hashes, as the specification describes.
 func buildNewLog(base []byte, seq uint32, entries []logEntrySpec) []byte {
-	lb := append([]byte(nil), base[:baseBlockSize]...)
-	le.PutUint32(lb[4:], seq)
-	le.PutUint32(lb[8:], seq)
-	le.PutUint32(lb[28:], fileTypeLogNew)
-	le.PutUint32(lb[508:], xorChecksum(lb))
-	out := append([]byte(nil), lb[:512]...)
+	out := logBaseSector(base, seq)
 	for _, e := range entries {
-		var refs, pages []byte
-		count := 0
-		for off := 0; off < len(e.next); off += 4096 {
-			var old []byte
-			if off+4096 <= len(e.prev) {
-				old = e.prev[off : off+4096]
-			}
-			page := e.next[off : off+4096]
-			if bytes.Equal(old, page) {
-				continue
-			}
-			refs = le.AppendUint32(refs, uint32(off))
-			refs = le.AppendUint32(refs, 4096)
-			pages = append(pages, page...)
-			count++
-		}
-		size := align(40+len(refs)+len(pages), 512)
-		ent := make([]byte, size)
-		copy(ent, "HvLE")
-		le.PutUint32(ent[4:], uint32(size))
-		le.PutUint32(ent[12:], e.seq)
-		le.PutUint32(ent[16:], uint32(len(e.next)))
-		le.PutUint32(ent[20:], uint32(count))
-		copy(ent[40:], refs)
-		copy(ent[40+len(refs):], pages)
-		le.PutUint64(ent[24:], marvin32(marvinSeed, ent[40:]))
+		start := len(out)
+		out, _ = appendLogEntry(out, e.seq, 0, e.prev, e.next)
 		if e.breakHash {
+			ent := out[start:]
 			ent[24] ^= 1
+			le.PutUint64(ent[32:], marvin32(marvinSeed, ent[:32]))
 		}
-		le.PutUint64(ent[32:], marvin32(marvinSeed, ent[:32]))
-		out = append(out, ent...)
 	}
 	return out
 }

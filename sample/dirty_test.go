@@ -78,7 +78,9 @@ func TestDirtyLogEntryIsExact(t *testing.T) {
 		dir := t.TempDir()
 		l := append([]byte(nil), log...)
 		if corrupt {
-			l[logSector+hvleHeaderSize+100] ^= 0x01
+			// a byte of the first logged page: after the log's base
+			// block sector (512 bytes) and the HvLE header (40 bytes)
+			l[512+40+100] ^= 0x01
 		}
 		writeFile(t, filepath.Join(dir, "SYSTEM"), primary)
 		writeFile(t, filepath.Join(dir, "SYSTEM.LOG1"), l)

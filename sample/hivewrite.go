@@ -3,7 +3,6 @@ package sample
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -23,34 +22,40 @@ func writeHive(t *regTree, path string, now time.Time) error {
 
 // serializeHive is writeHive without the file: the hive bytes.
 func serializeHive(t *regTree, now time.Time) ([]byte, error) {
+	h, err := buildHive(t, now)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
 	var buf bytes.Buffer
-	if err := buildHive(t, &buf, now); err != nil {
+	if _, err := h.WriteTo(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// buildHive serializes t with reseal's hive writer after checking it. Every
-// key and the base block are stamped now, so that a sample is the same
-// bytes for the same seed.
-func buildHive(t *regTree, w io.Writer, now time.Time) error {
+// buildHive builds t with reseal's hive writer and checks the result.
+// Every key and the base block are stamped now, so that a sample is the
+// same bytes for the same seed.
+func buildHive(t *regTree, now time.Time) (*hive.Hive, error) {
 	h := hive.NewWithOptions(&hive.NewOptions{Clock: func() time.Time { return now }})
-	defer h.Close()
 	root := h.Root()
 	for _, k := range t.keys {
 		key, err := root.CreateKey(k.path)
 		if err != nil {
-			return fmt.Errorf("create key %s: %w", k.path, err)
+			h.Close()
+			return nil, fmt.Errorf("create key %s: %w", k.path, err)
 		}
 		for _, val := range k.values {
 			if err := key.SetValue(val.name, hive.ValueType(val.typ), val.data); err != nil {
-				return fmt.Errorf("set %s\\%s: %w", k.path, val.name, err)
+				h.Close()
+				return nil, fmt.Errorf("set %s\\%s: %w", k.path, val.name, err)
 			}
 		}
 	}
 	if problems := h.Check(); len(problems) > 0 {
-		return fmt.Errorf("hive writer produced a hive that fails its check: %v", problems[0])
+		h.Close()
+		return nil, fmt.Errorf("hive writer produced a hive that fails its check: %v", problems[0])
 	}
-	_, err := h.WriteTo(w)
-	return err
+	return h, nil
 }
