@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -17,7 +16,7 @@ import (
 func benchCorpus(b *testing.B) (dir string, files [][]byte) {
 	b.Helper()
 	dir = b.TempDir()
-	goroot := runtime.GOROOT()
+	goroot := goroot()
 	srcs := map[string][]byte{
 		"gofmt": must(os.ReadFile(filepath.Join(goroot, "bin", "gofmt"))),
 		"go":    must(os.ReadFile(filepath.Join(goroot, "bin", "go"))),

@@ -6,7 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/reseal/reseal/internal/testenv"
@@ -18,11 +18,16 @@ import (
 func TestCaptureLZXVerifiedByWimlib(t *testing.T) {
 	imagex := testenv.Peer(t, "wimlib-imagex")
 	src := t.TempDir()
-	gofmt, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "bin", "gofmt"))
+	gorootOut, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Skipf("go env GOROOT: %v", err)
+	}
+	goroot := strings.TrimSpace(string(gorootOut))
+	gofmt, err := os.ReadFile(filepath.Join(goroot, "bin", "gofmt"))
 	if err != nil {
 		t.Skip(err)
 	}
-	text, _ := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "fmt", "print.go"))
+	text, _ := os.ReadFile(filepath.Join(goroot, "src", "fmt", "print.go"))
 	files := map[string][]byte{
 		"gofmt":    gofmt[:min(len(gofmt), 1500000)],
 		"print.go": text,

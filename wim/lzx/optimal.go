@@ -57,7 +57,6 @@ type optimalParser struct {
 	niceLen    int
 	depth      int
 	passes     int
-	histogram  [256]uint32
 }
 
 // findMatches runs the match finder over data[start:end].

@@ -5,17 +5,28 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 )
+
+// goroot is the Go installation whose sources and binaries serve as data.
+var goroot = sync.OnceValue(func() string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+})
 
 // sampleText returns about n bytes of real text: Go sources of the toolchain.
 func sampleText(tb testing.TB, n int) []byte {
 	tb.Helper()
 	var out []byte
-	root := filepath.Join(runtime.GOROOT(), "src")
+	root := filepath.Join(goroot(), "src")
 	for _, pkg := range []string{"net/http", "runtime", "go/types", "cmd/compile/internal/ssa", "encoding/json", "fmt"} {
 		files, _ := filepath.Glob(filepath.Join(root, pkg, "*.go"))
 		for _, f := range files {
@@ -42,7 +53,7 @@ func sampleText(tb testing.TB, n int) []byte {
 // E8 calls exercise the call translation.
 func sampleBinary(tb testing.TB, n int) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "bin", "gofmt"))
+	b, err := os.ReadFile(filepath.Join(goroot(), "bin", "gofmt"))
 	if err != nil {
 		tb.Skipf("no gofmt binary: %v", err)
 	}
