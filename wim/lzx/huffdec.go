@@ -64,37 +64,38 @@ func (t *decodeTable) build(lens []uint8, rootBits uint) error {
 		code = (code + uint32(count[l])) << 1
 	}
 
+	// Within one length, canonical codes follow symbol order, so one pass
+	// in symbol order assigns them all.
 	subSize := 1 << t.subBits
-	for l := uint(1); l <= maxLen; l++ {
-		for sym, sl := range lens {
-			if uint(sl) != l {
-				continue
-			}
-			c := next[l]
-			next[l]++
-			entry := uint32(sym)<<8 | uint32(l)
-			if l <= rootBits {
-				start := int(c << (rootBits - l))
-				fill := t.entries[start : start+(1<<(rootBits-l))]
-				for i := range fill {
-					fill[i] = entry
-				}
-				continue
-			}
-			prefix := c >> (l - rootBits)
-			link := t.entries[prefix]
-			if link == 0 {
-				link = uint32(len(t.entries))<<8 | linkFlag
-				t.entries[prefix] = link
-				t.entries = append(t.entries, make([]uint32, subSize)...)
-			}
-			base := int(link >> 8)
-			low := c & (1<<(l-rootBits) - 1)
-			start := base + int(low<<(maxLen-l))
-			fill := t.entries[start : start+(1<<(maxLen-l))]
+	for sym, sl := range lens {
+		if sl == 0 {
+			continue
+		}
+		l := uint(sl)
+		c := next[l]
+		next[l]++
+		entry := uint32(sym)<<8 | uint32(l)
+		if l <= rootBits {
+			start := int(c << (rootBits - l))
+			fill := t.entries[start : start+(1<<(rootBits-l))]
 			for i := range fill {
 				fill[i] = entry
 			}
+			continue
+		}
+		prefix := c >> (l - rootBits)
+		link := t.entries[prefix]
+		if link == 0 {
+			link = uint32(len(t.entries))<<8 | linkFlag
+			t.entries[prefix] = link
+			t.entries = append(t.entries, make([]uint32, subSize)...)
+		}
+		base := int(link >> 8)
+		low := c & (1<<(l-rootBits) - 1)
+		start := base + int(low<<(maxLen-l))
+		fill := t.entries[start : start+(1<<(maxLen-l))]
+		for i := range fill {
+			fill[i] = entry
 		}
 	}
 	return nil
