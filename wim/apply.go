@@ -360,9 +360,11 @@ func (a *applier) writeFiles(ctx context.Context) error {
 	}
 	sortBlobsByLocation(blobs)
 
-	// One goroutine decodes the blobs in file order (each solid chunk once);
-	// small files are handed, verified, to workers that create them, since
-	// creating files is mostly waiting on the file system.
+	// Blobs in plain resources are decoded, checked and written by a pool of
+	// workers (each with its own decoders; creating files is mostly waiting on
+	// the file system). Blobs in solid resources are decoded by this goroutine
+	// in file order, so that each solid chunk is decoded once; the small ones
+	// are handed, verified, to the workers.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -377,30 +379,39 @@ func (a *applier) writeFiles(ctx context.Context) error {
 	}
 	jobs := make(chan fileJob, 2*applyWorkers)
 	var wg sync.WaitGroup
+	var progressMu sync.Mutex
+	progress := func(n int64) {
+		progressMu.Lock()
+		a.done += n
+		if a.opts.Progress != nil {
+			a.opts.Progress(a.done, total)
+		}
+		progressMu.Unlock()
+	}
 	for i := 0; i < applyWorkers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			w := &applyWorker{dec: newDecoders(), buf: make([]byte, 128<<10), progress: progress}
 			for j := range jobs {
 				if ctx.Err() == nil {
-					if err := a.runJob(j); err != nil {
+					if err := a.runJob(w, j); err != nil {
 						fail(err)
 					}
 				}
 			}
 		}()
 	}
-	progress := func(n int64) {
-		a.done += n
-		if a.opts.Progress != nil {
-			a.opts.Progress(a.done, total)
-		}
-	}
 	for _, b := range blobs {
 		if ctx.Err() != nil {
 			break
 		}
 		files := byBlob[b.hash]
+		if b.solid == nil {
+			// A plain resource decodes on its own: the worker does it all.
+			jobs <- fileJob{files: files, blob: b}
+			continue
+		}
 		first := a.hostPath(files[0])
 		rd, err := a.r.openChecked(b, a.dec)
 		if err != nil {
@@ -464,18 +475,37 @@ func (a *applier) writeFiles(ctx context.Context) error {
 
 const (
 	applyWorkers  = 8       // file creation waits on the file system more than on the CPU
-	smallFileSize = 1 << 20 // blobs up to this size are read whole and written by a worker
+	smallFileSize = 1 << 20 // blobs of solid resources up to this size are read whole and written by a worker
 )
 
-// fileJob is files to create with the same contents: data, or a copy of an
-// already written file, or nothing (empty files).
+// fileJob is files to create with the same contents: data, or a blob to
+// decode, or a copy of an already written file, or nothing (empty files).
 type fileJob struct {
 	files    []*File
 	data     []byte
+	blob     *blob
 	copyFrom string
 }
 
-func (a *applier) runJob(j fileJob) error {
+// applyWorker is what one file-writing goroutine owns.
+type applyWorker struct {
+	dec      *decoders
+	buf      []byte
+	progress func(int64)
+}
+
+func (a *applier) runJob(w *applyWorker, j fileJob) error {
+	if b := j.blob; b != nil {
+		first := a.hostPath(j.files[0])
+		rd, err := a.r.openChecked(b, w.dec)
+		if err == nil {
+			err = writeFileAtomic(first, rd, w.buf, w.progress)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", first, err)
+		}
+		j = fileJob{files: j.files[1:], copyFrom: first}
+	}
 	for _, f := range j.files {
 		path := a.hostPath(f)
 		var err error
