@@ -2,7 +2,11 @@ package lzx
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/reseal/reseal/internal/testenv"
 )
 
 // FuzzDecompress feeds arbitrary input to the decoder: it must return an
@@ -16,6 +20,26 @@ func FuzzDecompress(f *testing.F) {
 		}
 	}
 	f.Add([]byte{0x30, 0x00, 0xff, 0xff}, uint32(10))
+	// wimlib's chunks too, a few of each window, when it is installed.
+	if testenv.HavePeer("wimlib-imagex") {
+		dir := f.TempDir()
+		files := map[string][]byte{"text": sampleText(f, 40000), "bin": sampleBinary(f, 40000), "e8": sampleE8(5000)}
+		for name, data := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				f.Fatal(err)
+			}
+		}
+		for _, cs := range []int{32768, 65536} {
+			w := captureLZX(f, dir, cs)
+			for _, b := range w.blobs {
+				for _, c := range w.chunks(f, b.res) {
+					if !c.raw() && b.res.flags&wimResCompressed != 0 {
+						f.Add(c.stored, uint32(c.size))
+					}
+				}
+			}
+		}
+	}
 	d := NewDecompressor()
 	f.Fuzz(func(t *testing.T, src []byte, size uint32) {
 		size %= 70000
