@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-var testChunkSizes = []int{32768, 65536, 131072, 1 << 20, 1 << 21}
+var testChunkSizes = []int{32768, 65536, 131072, 262144, 524288, 1 << 20, 1 << 21}
 
 // TestDecodeWimlibChunks decodes every LZX chunk wimlib writes, for each chunk
 // size, and checks each blob against the SHA-1 wimlib recorded.
