@@ -105,7 +105,7 @@ func (h *Hive) valueData(v vkCell) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data of value %q: %w", v.name(), err)
 	}
-	if size > bigDataSegment && h.minor() >= 4 && len(b) >= 8 && string(b[:2]) == "db" {
+	if h.isBigData(v, b) {
 		return h.bigData(v.dataOff(), b, size)
 	}
 	if int(size) > len(b) {
@@ -162,14 +162,22 @@ func (h *Hive) subkeyOffsets(n nkCell) ([]uint32, error) {
 		return nil, nil
 	}
 	var out []uint32
-	if err := h.readList(n.subkeyList(), true, &out, map[uint32]bool{}); err != nil {
+	collect := func(nkOff uint32, _ string, _ uint32) error {
+		out = append(out, nkOff)
+		return nil
+	}
+	if err := h.walkList(n.subkeyList(), true, map[uint32]bool{}, collect); err != nil {
 		return nil, fmt.Errorf("subkeys of %q: %w", n.name(), err)
 	}
 	return out, nil
 }
 
-// readList appends the elements of an li/lf/lh/ri list.
-func (h *Hive) readList(off uint32, allowRoot bool, out *[]uint32, leaves map[uint32]bool) error {
+// walkList calls visit for every element of the li/lf/lh/ri subkey list at
+// off, in stored order (an index root's leaves one after another), with
+// the element's nk offset, the signature of the leaf holding it and the
+// leaf's tag for it (the lf hint or lh hash; 0 in an li leaf). leaves
+// records the lists read.
+func (h *Hive) walkList(off uint32, allowRoot bool, leaves map[uint32]bool, visit func(nkOff uint32, leaf string, tag uint32) error) error {
 	// A leaf listed twice by an index root could multiply the list beyond
 	// any bound; each leaf is read once.
 	if leaves[off] {
@@ -183,9 +191,10 @@ func (h *Hive) readList(off uint32, allowRoot bool, out *[]uint32, leaves map[ui
 	if len(b) < 4 {
 		return formatErr(fileOff(off), "subkey list cell of %d bytes", len(b))
 	}
+	kind := string(b[:2])
 	count := int(le.Uint16(b[2:]))
 	step := 8
-	switch string(b[:2]) {
+	switch kind {
 	case "lf", "lh":
 	case "li":
 		step = 4
@@ -202,13 +211,18 @@ func (h *Hive) readList(off uint32, allowRoot bool, out *[]uint32, leaves map[ui
 	}
 	for i := 0; i < count; i++ {
 		e := le.Uint32(b[4+i*step:])
-		if string(b[:2]) == "ri" {
-			if err := h.readList(e, false, out, leaves); err != nil {
-				return err
-			}
-			continue
+		var err error
+		switch {
+		case kind == "ri":
+			err = h.walkList(e, false, leaves, visit)
+		case step == 8:
+			err = visit(e, kind, le.Uint32(b[8+i*step:]))
+		default:
+			err = visit(e, kind, 0)
 		}
-		*out = append(*out, e)
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -223,7 +223,7 @@ func (c *checker) valueData(v vkCell, path, name string) {
 		return
 	}
 	b, _ := h.cell(off)
-	if v.size() > bigDataSegment && h.minor() >= 4 && len(b) >= 8 && string(b[:2]) == "db" {
+	if h.isBigData(v, b) {
 		listOff := le.Uint32(b[4:])
 		if !c.use(listOff, "segment list of "+what) {
 			return

@@ -218,64 +218,50 @@ func joinPath(a, b string) string {
 	return a + `\` + b
 }
 
-// SubKeys returns the key's subkeys in stored (sorted) order.
-func (k *Key) SubKeys() ([]*Key, error) {
+// collect returns one element per cell offset that offsets lists for k's
+// node, made by each in stored order; what names the cells in errors.
+func collect[T any](k *Key, what string, offsets func(*Hive, nkCell) ([]uint32, error), each func(off uint32) (T, error)) ([]T, error) {
 	n, err := k.node()
 	if err != nil {
 		return nil, err
 	}
-	offs, err := k.h.subkeyOffsets(n)
+	offs, err := offsets(k.h, n)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Key, len(offs))
+	out := make([]T, len(offs))
 	for i, o := range offs {
-		if _, err := k.h.nk(o); err != nil {
-			return nil, fmt.Errorf("subkey %d of %q: %w", i, n.name(), err)
+		if out[i], err = each(o); err != nil {
+			return nil, fmt.Errorf("%s %d of %q: %w", what, i, n.name(), err)
 		}
-		out[i] = k.h.key(o)
 	}
 	return out, nil
+}
+
+// SubKeys returns the key's subkeys in stored (sorted) order.
+func (k *Key) SubKeys() ([]*Key, error) {
+	return collect(k, "subkey", (*Hive).subkeyOffsets, func(off uint32) (*Key, error) {
+		if _, err := k.h.nk(off); err != nil {
+			return nil, err
+		}
+		return k.h.key(off), nil
+	})
 }
 
 // SubKeyNames returns the names of the key's subkeys in stored order.
 func (k *Key) SubKeyNames() ([]string, error) {
-	n, err := k.node()
-	if err != nil {
-		return nil, err
-	}
-	offs, err := k.h.subkeyOffsets(n)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(offs))
-	for i, o := range offs {
-		c, err := k.h.nk(o)
+	return collect(k, "subkey", (*Hive).subkeyOffsets, func(off uint32) (string, error) {
+		c, err := k.h.nk(off)
 		if err != nil {
-			return nil, fmt.Errorf("subkey %d of %q: %w", i, n.name(), err)
+			return "", err
 		}
-		out[i] = c.name()
-	}
-	return out, nil
+		return c.name(), nil
+	})
 }
 
 // Values returns the key's values in stored order.
 func (k *Key) Values() ([]Value, error) {
-	n, err := k.node()
-	if err != nil {
-		return nil, err
-	}
-	offs, err := k.h.valueOffsets(n)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Value, len(offs))
-	for i, o := range offs {
-		if out[i], err = k.h.readValue(o); err != nil {
-			return nil, fmt.Errorf("value %d of %q: %w", i, n.name(), err)
-		}
-	}
-	return out, nil
+	return collect(k, "value", (*Hive).valueOffsets, k.h.readValue)
 }
 
 func (h *Hive) readValue(off uint32) (Value, error) {
@@ -292,23 +278,13 @@ func (h *Hive) readValue(off uint32) (Value, error) {
 
 // ValueNames returns the names of the key's values in stored order.
 func (k *Key) ValueNames() ([]string, error) {
-	n, err := k.node()
-	if err != nil {
-		return nil, err
-	}
-	offs, err := k.h.valueOffsets(n)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(offs))
-	for i, o := range offs {
-		v, err := k.h.vk(o)
+	return collect(k, "value", (*Hive).valueOffsets, func(off uint32) (string, error) {
+		v, err := k.h.vk(off)
 		if err != nil {
-			return nil, fmt.Errorf("value %d of %q: %w", i, n.name(), err)
+			return "", err
 		}
-		out[i] = v.name()
-	}
-	return out, nil
+		return v.name(), nil
+	})
 }
 
 // Value returns the named value (case-insensitive; "" is the default value).

@@ -36,56 +36,18 @@ func (h *Hive) listEntries(n nkCell) ([]listEntry, error) {
 	}
 	var out []listEntry
 	kind := h.leafKind()
-	seen := map[uint32]bool{}
-	var read func(off uint32, depth int) error
-	read = func(off uint32, depth int) error {
-		if seen[off] {
-			return formatErr(fileOff(off), "subkey list 0x%x is listed twice in an index root", off)
-		}
-		seen[off] = true
-		b, err := h.cell(off)
-		if err != nil {
-			return err
-		}
-		if len(b) < 4 {
-			return formatErr(fileOff(off), "subkey list cell of %d bytes", len(b))
-		}
-		count := int(le.Uint16(b[2:]))
-		s := string(b[:2])
-		step := 8
-		if s == "li" || s == "ri" {
-			step = 4
-		} else if s != "lf" && s != "lh" {
-			return formatErr(fileOff(off), "subkey list signature %q", s)
-		}
-		if 4+count*step > len(b) {
-			return formatErr(fileOff(off), "subkey list of %d elements overruns its %d-byte cell", count, len(b))
-		}
-		for i := 0; i < count; i++ {
-			e := le.Uint32(b[4+i*step:])
-			if s == "ri" {
-				if depth > 0 {
-					return formatErr(fileOff(off), "index root inside an index root")
-				}
-				if err := read(e, 1); err != nil {
-					return err
-				}
-				b, _ = h.cell(off)
-				continue
-			}
-			if s == kind {
-				out = append(out, listEntry{e, le.Uint32(b[8+i*step:])})
-				continue
-			}
-			c, err := h.nk(e)
+	keep := func(nkOff uint32, leaf string, tag uint32) error {
+		if leaf != kind {
+			c, err := h.nk(nkOff)
 			if err != nil {
 				return err
 			}
-			out = append(out, listEntry{e, h.tagFor(c.name())})
+			tag = h.tagFor(c.name())
 		}
+		out = append(out, listEntry{nkOff, tag})
 		return nil
 	}
-	if err := read(n.subkeyList(), 0); err != nil {
+	if err := h.walkList(n.subkeyList(), true, map[uint32]bool{}, keep); err != nil {
 		return nil, fmt.Errorf("subkeys of %q: %w", n.name(), err)
 	}
 	return out, nil

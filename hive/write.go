@@ -91,20 +91,11 @@ func (h *Hive) newKey(parentOff uint32, name string) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	b := h.data[off+4:]
-	copy(b, "nk")
+	var flags uint16
 	if compressed {
-		le.PutUint16(b[2:], keyCompName)
+		flags = keyCompName
 	}
-	le.PutUint64(b[4:], timeToFiletime(h.now()))
-	le.PutUint32(b[16:], parentOff)
-	le.PutUint32(b[28:], noCell)
-	le.PutUint32(b[32:], noCell)
-	le.PutUint32(b[40:], noCell)
-	le.PutUint32(b[44:], sec)
-	le.PutUint32(b[48:], noCell)
-	le.PutUint16(b[72:], uint16(len(raw)))
-	copy(b[nkFixed:], raw)
+	h.initKeyNode(off, flags, parentOff, sec, raw)
 	s, _ := h.sk(sec)
 	le.PutUint32(s.b[12:], s.refs()+1)
 	if err := h.insertSubkey(parentOff, off, name); err != nil {
@@ -119,6 +110,23 @@ func (h *Hive) newKey(parentOff uint32, name string) (uint32, error) {
 		ix.subkeys[foldKey(name)] = off
 	}
 	return off, nil
+}
+
+// initKeyNode fills the nk cell at off, allocated for nkFixed+len(rawName)
+// bytes: a key with no subkeys, values or class name, stamped now.
+func (h *Hive) initKeyNode(off uint32, flags uint16, parent, security uint32, rawName []byte) {
+	b := h.data[off+4:]
+	copy(b, "nk")
+	le.PutUint16(b[2:], flags)
+	le.PutUint64(b[4:], timeToFiletime(h.now()))
+	le.PutUint32(b[16:], parent)
+	le.PutUint32(b[28:], noCell)
+	le.PutUint32(b[32:], noCell)
+	le.PutUint32(b[40:], noCell)
+	le.PutUint32(b[44:], security)
+	le.PutUint32(b[48:], noCell)
+	le.PutUint16(b[72:], uint16(len(rawName)))
+	copy(b[nkFixed:], rawName)
 }
 
 // DeleteKey deletes the key at path below k with all its subkeys and
@@ -446,19 +454,10 @@ func (h *Hive) freeData(v vkCell) error {
 	if err != nil {
 		return err
 	}
-	if v.size() > bigDataSegment && h.minor() >= 4 && len(b) >= 8 && string(b[:2]) == "db" {
-		count := int(le.Uint16(b[2:]))
-		listOff := le.Uint32(b[4:])
-		list, err := h.cell(listOff)
+	if h.isBigData(v, b) {
+		listOff, segs, err := h.bigDataCells(b)
 		if err != nil {
 			return err
-		}
-		if len(list) < 4*count {
-			return formatErr(fileOff(listOff), "big data segment list overruns its cell")
-		}
-		segs := make([]uint32, count)
-		for i := range segs {
-			segs[i] = le.Uint32(list[4*i:])
 		}
 		for _, s := range segs {
 			if err := h.freeCell(s); err != nil {
@@ -470,6 +469,31 @@ func (h *Hive) freeData(v vkCell) error {
 		}
 	}
 	return h.freeCell(off)
+}
+
+// isBigData says whether b, the data cell of v, is a db record: values
+// above 16,344 bytes on hives of version 1.4 and later.
+func (h *Hive) isBigData(v vkCell, b []byte) bool {
+	return v.size() > bigDataSegment && h.minor() >= 4 && len(b) >= 8 && string(b[:2]) == "db"
+}
+
+// bigDataCells returns the segment list and the segments of the db record
+// db.
+func (h *Hive) bigDataCells(db []byte) (listOff uint32, segs []uint32, err error) {
+	count := int(le.Uint16(db[2:]))
+	listOff = le.Uint32(db[4:])
+	list, err := h.cell(listOff)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(list) < 4*count {
+		return 0, nil, formatErr(fileOff(listOff), "big data segment list overruns its cell")
+	}
+	segs = make([]uint32, count)
+	for i := range segs {
+		segs[i] = le.Uint32(list[4*i:])
+	}
+	return listOff, segs, nil
 }
 
 func (h *Hive) freeValue(off uint32) error {
@@ -623,19 +647,13 @@ func (h *Hive) validateSubtree(off uint32, depth int, seen map[uint32]bool) erro
 			if err := mark(v.dataOff()); err != nil {
 				return err
 			}
-			b, _ := h.cell(v.dataOff())
-			if v.size() > bigDataSegment && h.minor() >= 4 && len(b) >= 8 && string(b[:2]) == "db" {
-				count := int(le.Uint16(b[2:]))
-				listOff := le.Uint32(b[4:])
-				if err := mark(listOff); err != nil {
+			if b, _ := h.cell(v.dataOff()); h.isBigData(v, b) {
+				listOff, segs, err := h.bigDataCells(b)
+				if err != nil {
 					return err
 				}
-				list, _ := h.cell(listOff)
-				if len(list) < 4*count {
-					return formatErr(fileOff(listOff), "big data segment list overruns its cell")
-				}
-				for i := 0; i < count; i++ {
-					if err := mark(le.Uint32(list[4*i:])); err != nil {
+				for _, c := range append([]uint32{listOff}, segs...) {
+					if err := mark(c); err != nil {
 						return err
 					}
 				}
