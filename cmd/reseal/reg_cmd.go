@@ -67,12 +67,31 @@ func cleanKeyPath(key string) string {
 	return strings.Trim(key, `\`)
 }
 
-func openKey(h *hive.Hive, hivePath, key string) (*hive.Key, error) {
+// openHiveKey opens a hive file and a key in it, given as people type it
+// (see cleanKeyPath); the caller closes the hive.
+func openHiveKey(path, key string, readOnly bool) (*hive.Hive, *hive.Key, error) {
+	h, err := openHive(path, readOnly)
+	if err != nil {
+		return nil, nil, err
+	}
 	k, err := h.Root().OpenKey(cleanKeyPath(key))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", hivePath, err) // the error names the key
+		h.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err) // the error names the key
 	}
-	return k, nil
+	return h, k, nil
+}
+
+// hiveKeyArgs takes the HIVE [KEY] arguments of the commands that read a
+// key; KEY defaults to the root.
+func hiveKeyArgs(pos []string) (path, key string, err error) {
+	if len(pos) < 1 || len(pos) > 2 {
+		return "", "", usageError("want HIVE [KEY]")
+	}
+	if len(pos) == 2 {
+		key = pos[1]
+	}
+	return pos[0], key, nil
 }
 
 // displayPath shows the root key as "\".

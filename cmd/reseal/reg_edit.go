@@ -107,15 +107,11 @@ func runRegDelete(ctx context.Context, sio *stdio, args []string) error {
 	if key == "" && len(value) == 0 {
 		return usageError("refusing to delete the root key of the hive")
 	}
-	h, err := openHive(path, false)
+	h, k, err := openHiveKey(path, key, false)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	k, err := openKey(h, path, key)
-	if err != nil {
-		return err
-	}
 	if len(value) == 1 {
 		name := value[0]
 		if err := k.DeleteValue(name); err != nil {

@@ -40,22 +40,15 @@ func runRegExport(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageError("want HIVE [KEY]")
+	path, key, err := hiveKeyArgs(pos)
+	if err != nil {
+		return err
 	}
-	path, key := pos[0], ""
-	if len(pos) == 2 {
-		key = pos[1]
-	}
-	h, err := openHive(path, true)
+	h, k, err := openHiveKey(path, key, true)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	k, err := openKey(h, path, key)
-	if err != nil {
-		return err
-	}
 	opts := &regfile.ExportOptions{Prefix: *prefix, Encoding: regfile.UTF16LE}
 	if *utf8 {
 		opts.Encoding = regfile.UTF8

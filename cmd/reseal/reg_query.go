@@ -28,22 +28,15 @@ func runRegQuery(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageError("want HIVE [KEY]")
+	path, key, err := hiveKeyArgs(pos)
+	if err != nil {
+		return err
 	}
-	path, key := pos[0], ""
-	if len(pos) == 2 {
-		key = pos[1]
-	}
-	h, err := openHive(path, true)
+	h, k, err := openHiveKey(path, key, true)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	k, err := openKey(h, path, key)
-	if err != nil {
-		return err
-	}
 	var keys []queryKey
 	err = walkKeys(ctx, k, *recursive, 0, func(k *hive.Key) error {
 		qk, err := describeKey(k)
