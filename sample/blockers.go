@@ -21,12 +21,6 @@ type Blocker struct {
 	plantFn     func(v *volume)
 }
 
-type resolvedBlocker struct {
-	name        string
-	needsServer bool
-	plant       func(v *volume)
-}
-
 // Blockers lists every blocker in the engine contract's order.
 func Blockers() []Blocker {
 	return []Blocker{
@@ -72,9 +66,11 @@ func BlockerNames() []string {
 	return names
 }
 
-func resolveBlockers(names []string) ([]resolvedBlocker, error) {
+// resolveBlockers returns the blockers names asks for (any letter case),
+// each once, in the order first named.
+func resolveBlockers(names []string) ([]Blocker, error) {
 	all := Blockers()
-	var out []resolvedBlocker
+	var out []Blocker
 	seen := map[string]bool{}
 	for _, n := range names {
 		i := slices.IndexFunc(all, func(b Blocker) bool { return strings.EqualFold(b.Name, n) })
@@ -89,7 +85,7 @@ func resolveBlockers(names []string) ([]resolvedBlocker, error) {
 			continue
 		}
 		seen[b.Name] = true
-		out = append(out, resolvedBlocker{name: b.Name, needsServer: b.NeedsServer, plant: b.plantFn})
+		out = append(out, b)
 	}
 	return out, nil
 }
@@ -223,17 +219,19 @@ func plantState(v *volume) {
 	t.sz(cv+`\Setup\State`, "ImageState", "IMAGE_STATE_UNDEPLOYABLE")
 	t.dword(cv+`\Setup\Sysprep\SysprepCorrupt`, "", 1)
 	v.text("Windows/Setup/State/State.ini", "[State]\r\nImageState=IMAGE_STATE_UNDEPLOYABLE\r\n")
-	v.text("Windows/System32/Sysprep/Panther/setupact.log", crlf(pantherLog(v.now.Add(-30*time.Minute), []string{
+	// The failed run that left the state behind, in setupact.log and, its
+	// error alone, in setuperr.log.
+	const failure = "Error      [0x0f0082] SYSPRP ActionPlatform::LaunchModule: Failure occurred while executing 'SysprepGeneralizeValidate' from C:\\Windows\\System32\\AppxSysprep.dll; dwRet = 0x3cf2"
+	failed := v.now.Add(-30 * time.Minute)
+	v.text("Windows/System32/Sysprep/Panther/setupact.log", crlf(pantherLog(failed, []string{
 		"Info                  SYSPRP ========================================================",
 		"Info                  SYSPRP ========== Beginning of a new sysprep run ==========",
 		"Info                  SYSPRP ========================================================",
 		"Info       [0x0f004d] SYSPRP WinMain:Processing 'cleanup' internal provider in the list...",
-		"Error      [0x0f0082] SYSPRP ActionPlatform::LaunchModule: Failure occurred while executing 'SysprepGeneralizeValidate' from C:\\Windows\\System32\\AppxSysprep.dll; dwRet = 0x3cf2",
+		failure,
 		"Error      SYSPRP RunPlatformActions:Failed while validating Sysprep session actions; dwRet = 0x3cf2",
 	})))
-	v.text("Windows/System32/Sysprep/Panther/setuperr.log", crlf(pantherLog(v.now.Add(-30*time.Minute), []string{
-		"Error      [0x0f0082] SYSPRP ActionPlatform::LaunchModule: Failure occurred while executing 'SysprepGeneralizeValidate' from C:\\Windows\\System32\\AppxSysprep.dll; dwRet = 0x3cf2",
-	})))
+	v.text("Windows/System32/Sysprep/Panther/setuperr.log", crlf(pantherLog(failed, []string{failure})))
 }
 
 // plantHibernated: the machine was last "shut down" with fast startup, so

@@ -102,7 +102,7 @@ func build(opts Options) (*volume, error) {
 	if windows == "" {
 		windows = "10"
 		for _, b := range blockers {
-			if b.needsServer {
+			if b.NeedsServer {
 				windows = "server2022"
 			}
 		}
@@ -112,8 +112,8 @@ func build(opts Options) (*volume, error) {
 		return nil, fmt.Errorf("unknown Windows version %q (valid: %s)", opts.Windows, strings.Join(WindowsVersions(), ", "))
 	}
 	for _, b := range blockers {
-		if b.needsServer && !ed.server() {
-			return nil, fmt.Errorf("blocker %q needs a server installation (--windows server2022), not Windows %s", b.name, windows)
+		if b.NeedsServer && !ed.server() {
+			return nil, fmt.Errorf("blocker %q needs a server installation (--windows server2022), not Windows %s", b.Name, windows)
 		}
 	}
 	now := opts.Now
@@ -139,7 +139,7 @@ func build(opts Options) (*volume, error) {
 	v.buildFiles()
 	v.buildActionFiles()
 	for _, b := range blockers {
-		b.plant(v)
+		b.plantFn(v)
 	}
 	v.buildAppxManifests()
 	if opts.Dirty {
