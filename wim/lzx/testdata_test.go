@@ -118,6 +118,7 @@ func writeTree(tb testing.TB) string {
 		"letters.txt":   sampleLetters(3000),
 		"part-random":   slices.Concat(sampleText(tb, 100_000), sampleRandom(150_000, 4), sampleText(tb, 100_000)),
 		"random-tail":   slices.Concat(sampleText(tb, 65536), sampleRandom(40_001, 5)),
+		"e8-tails":      sampleE8Tails(),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -134,6 +135,19 @@ func sampleLetters(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = 'a' + byte(r.IntN(16))
+	}
+	return b
+}
+
+// sampleE8Tails is ten 32 KiB chunks of zeros, chunk k with a call (E8 and a
+// small positive operand, which translation changes) starting 5+k bytes
+// before its end: it pins down where translation stops.
+func sampleE8Tails() []byte {
+	b := make([]byte, 10*32768)
+	for k := range 10 {
+		at := (k+1)*32768 - (5 + k)
+		b[at] = 0xE8
+		b[at+1] = 0x10
 	}
 	return b
 }
