@@ -243,11 +243,11 @@ func captureLZX(tb testing.TB, dir string, chunkSize int) *testWIM {
 }
 
 // checkDecodesAll decodes every chunk of every blob with ours and checks the
-// blob's SHA-1 from wimlib's blob table. It returns how many chunks were LZX.
-func checkDecodesAll(tb testing.TB, w *testWIM, useChunkSize bool) int {
+// blob's SHA-1 from wimlib's blob table. It returns how many chunks were LZX
+// and how many of those had several blocks.
+func checkDecodesAll(tb testing.TB, w *testWIM, useChunkSize bool) (compressed, multiBlock int) {
 	tb.Helper()
 	dec := NewDecompressor()
-	compressed := 0
 	for bi, b := range w.blobs {
 		h := sha1.New()
 		for ci, c := range w.chunks(tb, b.res) {
@@ -257,6 +257,7 @@ func checkDecodesAll(tb testing.TB, w *testWIM, useChunkSize bool) int {
 			}
 			compressed++
 			plain := make([]byte, c.size)
+			dec.blockTypes = [4]int{}
 			var err error
 			if useChunkSize {
 				err = dec.DecompressChunk(plain, c.stored, w.chunkSize)
@@ -266,11 +267,14 @@ func checkDecodesAll(tb testing.TB, w *testWIM, useChunkSize bool) int {
 			if err != nil {
 				tb.Fatalf("blob %d chunk %d (%d -> %d bytes, chunk size %d): %v", bi, ci, len(c.stored), c.size, w.chunkSize, err)
 			}
+			if dec.blockTypes[blockVerbatim]+dec.blockTypes[blockAligned]+dec.blockTypes[blockUncompressed] > 1 {
+				multiBlock++
+			}
 			h.Write(plain)
 		}
 		if got := h.Sum(nil); !bytes.Equal(got, b.sha1()) {
 			tb.Fatalf("blob %d: SHA-1 %x, wimlib says %x", bi, got, b.sha1())
 		}
 	}
-	return compressed
+	return compressed, multiBlock
 }

@@ -20,13 +20,18 @@ func TestDecodeWimlibChunks(t *testing.T) {
 	for _, cs := range testChunkSizes {
 		t.Run(fmt.Sprint(cs), func(t *testing.T) {
 			w := captureLZX(t, dir, cs)
-			n := checkDecodesAll(t, w, true)
+			n, multi := checkDecodesAll(t, w, true)
 			if n == 0 {
 				t.Fatal("wimlib compressed no chunk: nothing was tested")
 			}
+			// Chunks of several blocks show that code lengths are deltas
+			// from the previous block's, not reset per block.
+			if multi == 0 {
+				t.Error("no chunk of several blocks: the delta across blocks was not tested")
+			}
 			// Without the chunk size, Decompress must find the window itself.
 			checkDecodesAll(t, w, false)
-			t.Logf("chunk size %d: %d LZX chunks decoded", cs, n)
+			t.Logf("chunk size %d: %d LZX chunks decoded, %d of several blocks", cs, n, multi)
 		})
 	}
 }
