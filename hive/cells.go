@@ -103,13 +103,13 @@ func (h *Hive) valueData(v vkCell) ([]byte, error) {
 	}
 	b, err := h.cell(v.dataOff())
 	if err != nil {
-		return nil, fmt.Errorf("data of value %q: %w", v.name(), err)
+		return nil, fmt.Errorf("data of value %s: %w", quoted(v.name()), err)
 	}
 	if h.isBigData(v, b) {
 		return h.bigData(v.dataOff(), b, size)
 	}
 	if int(size) > len(b) {
-		return nil, formatErr(fileOff(v.dataOff()), "value %q has %d bytes of data but its cell holds %d", v.name(), size, len(b))
+		return nil, formatErr(fileOff(v.dataOff()), "value %s has %d bytes of data but its cell holds %d", quoted(v.name()), size, len(b))
 	}
 	return b[:size], nil
 }
@@ -167,7 +167,7 @@ func (h *Hive) subkeyOffsets(n nkCell) ([]uint32, error) {
 		return nil
 	}
 	if err := h.walkList(n.subkeyList(), true, map[uint32]bool{}, collect); err != nil {
-		return nil, fmt.Errorf("subkeys of %q: %w", n.name(), err)
+		return nil, fmt.Errorf("subkeys of %s: %w", quoted(n.name()), err)
 	}
 	return out, nil
 }
@@ -235,7 +235,7 @@ func (h *Hive) valueOffsets(n nkCell) ([]uint32, error) {
 	}
 	b, err := h.cell(n.valueList())
 	if err != nil {
-		return nil, fmt.Errorf("value list of %q: %w", n.name(), err)
+		return nil, fmt.Errorf("value list of %s: %w", quoted(n.name()), err)
 	}
 	if uint64(len(b)) < 4*uint64(count) {
 		return nil, formatErr(fileOff(n.valueList()), "value list of %d bytes cannot hold %d values", len(b), count)

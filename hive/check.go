@@ -100,37 +100,37 @@ func (c *checker) checkBins() {
 func (c *checker) key(off, parent uint32, path string, depth int) {
 	h := c.h
 	if depth > maxDepth {
-		c.add(off, "key %q nested deeper than %d levels", path, maxDepth)
+		c.add(off, "key %s nested deeper than %d levels", quoted(path), maxDepth)
 		return
 	}
-	if !c.use(off, fmt.Sprintf("key %q", path)) {
+	if !c.use(off, fmt.Sprintf("key %s", quoted(path))) {
 		return
 	}
 	n, err := h.nk(off)
 	if err != nil {
-		c.addErr(fmt.Errorf("key %q: %w", path, err))
+		c.addErr(fmt.Errorf("key %s: %w", quoted(path), err))
 		return
 	}
 	if parent != noCell && n.parent() != parent {
-		c.add(off, "key %q: parent field 0x%x, but it is listed under 0x%x", path, n.parent(), parent)
+		c.add(off, "key %s: parent field 0x%x, but it is listed under 0x%x", quoted(path), n.parent(), parent)
 	}
 	if parent != noCell && len(n.nameBytes()) == 0 {
-		c.add(off, "key %q: empty name", path)
+		c.add(off, "key %s: empty name", quoted(path))
 	}
 	if parent == noCell && n.flags()&keyHiveEntry == 0 {
 		c.add(off, "root key lacks the hive entry flag")
 	}
 	// Security.
 	if _, err := h.sk(n.security()); err != nil {
-		c.addErr(fmt.Errorf("key %q security: %w", path, err))
+		c.addErr(fmt.Errorf("key %s security: %w", quoted(path), err))
 	} else {
 		c.skRefs[n.security()]++
 	}
 	// Class name.
 	if n.classLen() > 0 {
-		if c.use(n.class(), fmt.Sprintf("class name of %q", path)) {
+		if c.use(n.class(), fmt.Sprintf("class name of %s", quoted(path))) {
 			if b, _ := h.cell(n.class()); len(b) < int(n.classLen()) {
-				c.add(n.class(), "class name of %q: %d bytes overrun the %d-byte cell", path, n.classLen(), len(b))
+				c.add(n.class(), "class name of %s: %d bytes overrun the %d-byte cell", quoted(path), n.classLen(), len(b))
 			}
 		}
 	}
@@ -149,15 +149,15 @@ func (c *checker) key(off, parent uint32, path string, depth int) {
 	}
 	n, _ = h.nk(off)
 	if n.maxSubkeyName() < maxName {
-		c.add(off, "key %q: largest subkey name field %d is below the longest subkey name (%d bytes)", path, n.maxSubkeyName(), maxName)
+		c.add(off, "key %s: largest subkey name field %d is below the longest subkey name (%d bytes)", quoted(path), n.maxSubkeyName(), maxName)
 	}
 	if n.maxSubkeyClass() < maxClass {
-		c.add(off, "key %q: largest subkey class field %d is below the longest class name (%d bytes)", path, n.maxSubkeyClass(), maxClass)
+		c.add(off, "key %s: largest subkey class field %d is below the longest class name (%d bytes)", quoted(path), n.maxSubkeyClass(), maxClass)
 	}
 	for _, s := range subs {
 		k, err := h.nk(s)
 		if err != nil {
-			c.addErr(fmt.Errorf("subkey of %q: %w", path, err))
+			c.addErr(fmt.Errorf("subkey of %s: %w", quoted(path), err))
 			continue
 		}
 		c.key(s, off, joinPath(path, k.name()), depth+1)
@@ -170,28 +170,28 @@ func (c *checker) values(n nkCell, path string) {
 	if count == 0 {
 		return
 	}
-	if !c.use(n.valueList(), fmt.Sprintf("value list of %q", path)) {
+	if !c.use(n.valueList(), fmt.Sprintf("value list of %s", quoted(path))) {
 		return
 	}
 	offs, err := h.valueOffsets(n)
 	if err != nil {
-		c.addErr(fmt.Errorf("key %q: %w", path, err))
+		c.addErr(fmt.Errorf("key %s: %w", quoted(path), err))
 		return
 	}
 	var maxName, maxData uint32
 	seen := map[string]bool{}
 	for _, o := range offs {
-		if !c.use(o, fmt.Sprintf("a value of %q", path)) {
+		if !c.use(o, fmt.Sprintf("a value of %s", quoted(path))) {
 			continue
 		}
 		v, err := h.vk(o)
 		if err != nil {
-			c.addErr(fmt.Errorf("key %q: %w", path, err))
+			c.addErr(fmt.Errorf("key %s: %w", quoted(path), err))
 			continue
 		}
 		name := v.name()
 		if seen[foldKey(name)] {
-			c.add(o, "key %q: value name %q appears twice", path, name)
+			c.add(o, "key %s: value name %s appears twice", quoted(path), quoted(name))
 		}
 		seen[foldKey(name)] = true
 		maxName = max(maxName, uint32(2*nameUnits(name)))
@@ -199,16 +199,16 @@ func (c *checker) values(n nkCell, path string) {
 		c.valueData(v, path, name)
 	}
 	if n.maxValueName() < maxName {
-		c.add(n.off, "key %q: largest value name field %d is below the longest value name (%d bytes)", path, n.maxValueName(), maxName)
+		c.add(n.off, "key %s: largest value name field %d is below the longest value name (%d bytes)", quoted(path), n.maxValueName(), maxName)
 	}
 	if n.maxValueData() < maxData {
-		c.add(n.off, "key %q: largest value data field %d is below the largest value (%d bytes)", path, n.maxValueData(), maxData)
+		c.add(n.off, "key %s: largest value data field %d is below the largest value (%d bytes)", quoted(path), n.maxValueData(), maxData)
 	}
 }
 
 func (c *checker) valueData(v vkCell, path, name string) {
 	h := c.h
-	what := fmt.Sprintf("data of %q\\%q", path, name)
+	what := fmt.Sprintf("data of value %s of key %s", quoted(name), quoted(path))
 	if v.inline() {
 		if v.size() > 4 {
 			c.add(v.off, "%s: resident data of %d bytes", what, v.size())
@@ -255,7 +255,7 @@ func (c *checker) subkeyList(n nkCell, path string) []uint32 {
 		return nil
 	}
 	listOff := n.subkeyList()
-	if !c.use(listOff, fmt.Sprintf("subkey list of %q", path)) {
+	if !c.use(listOff, fmt.Sprintf("subkey list of %s", quoted(path))) {
 		return nil
 	}
 	b, _ := h.cell(listOff)
@@ -263,12 +263,12 @@ func (c *checker) subkeyList(n nkCell, path string) []uint32 {
 	if len(b) >= 4 && string(b[:2]) == "ri" {
 		k := int(le.Uint16(b[2:]))
 		if 4+4*k > len(b) {
-			c.add(listOff, "index root of %q overruns its cell", path)
+			c.add(listOff, "index root of %s overruns its cell", quoted(path))
 			return nil
 		}
 		for i := 0; i < k; i++ {
 			l := le.Uint32(b[4+4*i:])
-			if c.use(l, fmt.Sprintf("subkey leaf of %q", path)) {
+			if c.use(l, fmt.Sprintf("subkey leaf of %s", quoted(path))) {
 				leaves = append(leaves, l)
 			}
 		}
@@ -280,7 +280,7 @@ func (c *checker) subkeyList(n nkCell, path string) []uint32 {
 	for _, l := range leaves {
 		lb, _ := h.cell(l)
 		if len(lb) < 4 {
-			c.add(l, "subkey list of %q: cell too small", path)
+			c.add(l, "subkey list of %s: cell too small", quoted(path))
 			continue
 		}
 		kind := string(lb[:2])
@@ -290,7 +290,7 @@ func (c *checker) subkeyList(n nkCell, path string) []uint32 {
 		case "li":
 			step = 4
 		case "ri":
-			c.add(l, "subkey list of %q: index root inside an index root", path)
+			c.add(l, "subkey list of %s: index root inside an index root", quoted(path))
 			continue
 		default:
 			c.add(l, "subkey list of %q: signature %q", path, kind)
@@ -298,40 +298,40 @@ func (c *checker) subkeyList(n nkCell, path string) []uint32 {
 		}
 		k := int(le.Uint16(lb[2:]))
 		if k == 0 {
-			c.add(l, "subkey list of %q: empty leaf", path)
+			c.add(l, "subkey list of %s: empty leaf", quoted(path))
 		}
 		if 4+step*k > len(lb) {
-			c.add(l, "subkey list of %q: %d elements overrun the cell", path, k)
+			c.add(l, "subkey list of %s: %d elements overrun the cell", quoted(path), k)
 			continue
 		}
 		for i := 0; i < k; i++ {
 			s := le.Uint32(lb[4+step*i:])
 			sn, err := h.nk(s)
 			if err != nil {
-				c.addErr(fmt.Errorf("subkey list of %q element %d: %w", path, i, err))
+				c.addErr(fmt.Errorf("subkey list of %s element %d: %w", quoted(path), i, err))
 				continue
 			}
 			name := sn.name()
 			switch kind {
 			case "lh":
 				if got, want := le.Uint32(lb[8+step*i:]), nameHash(name); got != want {
-					c.add(l, "subkey list of %q: hash of %q is 0x%08x, want 0x%08x", path, name, got, want)
+					c.add(l, "subkey list of %s: hash of %s is 0x%08x, want 0x%08x", quoted(path), quoted(name), got, want)
 				}
 			case "lf":
 				if got, want := le.Uint32(lb[8+step*i:]), lfHint(name); got != want && sn.flags()&keyCompName != 0 {
-					c.add(l, "subkey list of %q: name hint of %q is 0x%08x, want 0x%08x", path, name, got, want)
+					c.add(l, "subkey list of %s: name hint of %s is 0x%08x, want 0x%08x", quoted(path), quoted(name), got, want)
 				}
 			}
 			up := upperUnits(name)
 			if prev != nil && compareUnits(prev, up) >= 0 {
-				c.add(l, "subkey list of %q: %q is not sorted after the key before it", path, name)
+				c.add(l, "subkey list of %s: %s is not sorted after the key before it", quoted(path), quoted(name))
 			}
 			prev = up
 			subs = append(subs, s)
 		}
 	}
 	if uint32(len(subs)) != count {
-		c.add(n.off, "key %q: subkey count %d, but its list holds %d", path, count, len(subs))
+		c.add(n.off, "key %s: subkey count %d, but its list holds %d", quoted(path), count, len(subs))
 	}
 	return subs
 }

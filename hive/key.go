@@ -86,7 +86,7 @@ func (k *Key) ClassName() (string, error) {
 	}
 	b, err := k.h.cell(n.class())
 	if err != nil {
-		return "", fmt.Errorf("class name of %q: %w", n.name(), err)
+		return "", fmt.Errorf("class name of %s: %w", quoted(n.name()), err)
 	}
 	if int(n.classLen()) > len(b) {
 		return "", formatErr(fileOff(n.class()), "class name of %d bytes overruns its %d-byte cell", n.classLen(), len(b))
@@ -103,7 +103,7 @@ func (k *Key) SecurityDescriptor() ([]byte, error) {
 	}
 	s, err := k.h.sk(n.security())
 	if err != nil {
-		return nil, fmt.Errorf("security of %q: %w", n.name(), err)
+		return nil, fmt.Errorf("security of %s: %w", quoted(n.name()), err)
 	}
 	return append([]byte(nil), s.descriptor()...), nil
 }
@@ -128,7 +128,7 @@ func (h *Hive) subkeyIndex(n nkCell) (map[string]uint32, error) {
 	for _, o := range offs {
 		c, err := h.nk(o)
 		if err != nil {
-			return nil, fmt.Errorf("subkey of %q: %w", n.name(), err)
+			return nil, fmt.Errorf("subkey of %s: %w", quoted(n.name()), err)
 		}
 		m[foldKey(c.name())] = o
 	}
@@ -153,7 +153,7 @@ func (h *Hive) valueIndex(n nkCell) (map[string]uint32, error) {
 	for _, o := range offs {
 		v, err := h.vk(o)
 		if err != nil {
-			return nil, fmt.Errorf("value of %q: %w", n.name(), err)
+			return nil, fmt.Errorf("value of %s: %w", quoted(n.name()), err)
 		}
 		if _, dup := m[foldKey(v.name())]; !dup {
 			m[foldKey(v.name())] = o
@@ -175,7 +175,7 @@ func splitPath(path string) ([]string, error) {
 	parts := strings.Split(path, `\`)
 	for _, p := range parts {
 		if p == "" {
-			return nil, fmt.Errorf("hive: bad key path %q: empty component", path)
+			return nil, fmt.Errorf("hive: bad key path %s: empty component", quoted(path))
 		}
 	}
 	return parts, nil
@@ -199,7 +199,7 @@ func (k *Key) OpenKey(path string) (*Key, error) {
 		}
 		off, ok := idx[foldKey(p)]
 		if !ok {
-			return nil, fmt.Errorf("key %q: %w", joinPath(k.Path(), path), ErrNotExist)
+			return nil, fmt.Errorf("key %s: %w", quoted(joinPath(k.Path(), path)), ErrNotExist)
 		}
 		if n, err = k.h.nk(off); err != nil {
 			return nil, err
@@ -232,7 +232,7 @@ func collect[T any](k *Key, what string, offsets func(*Hive, nkCell) ([]uint32, 
 	out := make([]T, len(offs))
 	for i, o := range offs {
 		if out[i], err = each(o); err != nil {
-			return nil, fmt.Errorf("%s %d of %q: %w", what, i, n.name(), err)
+			return nil, fmt.Errorf("%s %d of %s: %w", what, i, quoted(n.name()), err)
 		}
 	}
 	return out, nil
@@ -299,7 +299,7 @@ func (k *Key) Value(name string) (Value, error) {
 	}
 	off, ok := idx[foldKey(name)]
 	if !ok {
-		return Value{}, fmt.Errorf("value %q of key %q: %w", name, k.Path(), ErrNotExist)
+		return Value{}, fmt.Errorf("value %s of key %s: %w", quoted(name), quoted(k.Path()), ErrNotExist)
 	}
 	return k.h.readValue(off)
 }

@@ -48,7 +48,7 @@ func (h *Hive) listEntries(n nkCell) ([]listEntry, error) {
 		return nil
 	}
 	if err := h.walkList(n.subkeyList(), true, map[uint32]bool{}, keep); err != nil {
-		return nil, fmt.Errorf("subkeys of %q: %w", n.name(), err)
+		return nil, fmt.Errorf("subkeys of %s: %w", quoted(n.name()), err)
 	}
 	return out, nil
 }

@@ -78,7 +78,7 @@ func (v Value) String() (string, error) {
 	switch v.Type {
 	case TypeString, TypeExpandString, TypeLink:
 	default:
-		return "", fmt.Errorf("value %q is %v, not a string: %w", v.Name, v.Type, ErrType)
+		return "", fmt.Errorf("value %s is %v, not a string: %w", quoted(v.Name), v.Type, ErrType)
 	}
 	u := decodeUTF16(v.Data)
 	for len(u) > 0 && u[len(u)-1] == 0 {
@@ -91,7 +91,7 @@ func (v Value) String() (string, error) {
 // terminating empty string(s) are not returned.
 func (v Value) Strings() ([]string, error) {
 	if v.Type != TypeMultiString {
-		return nil, fmt.Errorf("value %q is %v, not REG_MULTI_SZ: %w", v.Name, v.Type, ErrType)
+		return nil, fmt.Errorf("value %s is %v, not REG_MULTI_SZ: %w", quoted(v.Name), v.Type, ErrType)
 	}
 	u := decodeUTF16(v.Data)
 	for len(u) > 0 && u[len(u)-1] == 0 {
@@ -117,21 +117,21 @@ func (v Value) Uint64() (uint64, error) {
 	switch v.Type {
 	case TypeDWord:
 		if len(v.Data) < 4 {
-			return 0, fmt.Errorf("REG_DWORD value %q has %d bytes, want 4", v.Name, len(v.Data))
+			return 0, fmt.Errorf("REG_DWORD value %s has %d bytes, want 4", quoted(v.Name), len(v.Data))
 		}
 		return uint64(binary.LittleEndian.Uint32(v.Data)), nil
 	case TypeDWordBigEndian:
 		if len(v.Data) < 4 {
-			return 0, fmt.Errorf("REG_DWORD_BIG_ENDIAN value %q has %d bytes, want 4", v.Name, len(v.Data))
+			return 0, fmt.Errorf("REG_DWORD_BIG_ENDIAN value %s has %d bytes, want 4", quoted(v.Name), len(v.Data))
 		}
 		return uint64(binary.BigEndian.Uint32(v.Data)), nil
 	case TypeQWord:
 		if len(v.Data) < 8 {
-			return 0, fmt.Errorf("REG_QWORD value %q has %d bytes, want 8", v.Name, len(v.Data))
+			return 0, fmt.Errorf("REG_QWORD value %s has %d bytes, want 8", quoted(v.Name), len(v.Data))
 		}
 		return binary.LittleEndian.Uint64(v.Data), nil
 	}
-	return 0, fmt.Errorf("value %q is %v, not an integer: %w", v.Name, v.Type, ErrType)
+	return 0, fmt.Errorf("value %s is %v, not an integer: %w", quoted(v.Name), v.Type, ErrType)
 }
 
 func decodeUTF16(b []byte) []uint16 {

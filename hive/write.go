@@ -30,11 +30,11 @@ func (h *Hive) touch(nkOff uint32) {
 
 func checkKeyName(name string) error {
 	if n := nameUnits(name); n == 0 || n > maxKeyNameUnits {
-		return fmt.Errorf("hive: key name %q must have 1 to %d characters", name, maxKeyNameUnits)
+		return fmt.Errorf("hive: key name %s must have 1 to %d characters", quoted(name), maxKeyNameUnits)
 	}
 	for _, r := range name {
 		if r == '\\' || r == 0 {
-			return fmt.Errorf("hive: key name %q contains a backslash or NUL", name)
+			return fmt.Errorf("hive: key name %s contains a backslash or NUL", quoted(name))
 		}
 	}
 	return nil
@@ -70,7 +70,7 @@ func (k *Key) CreateKey(path string) (*Key, error) {
 			return nil, err
 		}
 		if cur, err = h.newKey(cur, p); err != nil {
-			return nil, fmt.Errorf("create key %q: %w", joinPath(k.Path(), path), err)
+			return nil, fmt.Errorf("create key %s: %w", quoted(joinPath(k.Path(), path)), err)
 		}
 	}
 	return h.key(cur), nil
@@ -156,17 +156,17 @@ func (k *Key) DeleteKey(path string) error {
 	// The whole subtree is verified before anything changes, so that a
 	// damaged subtree makes DeleteKey fail without leaving a half-freed one.
 	if err := h.validateSubtree(target.off, 0, map[uint32]bool{}); err != nil {
-		return fmt.Errorf("delete key %q: %w", target.Path(), err)
+		return fmt.Errorf("delete key %s: %w", quoted(target.Path()), err)
 	}
 	if err := h.removeSubkey(parent, target.off); err != nil {
-		return fmt.Errorf("delete key %q: %w", target.Path(), err)
+		return fmt.Errorf("delete key %s: %w", quoted(target.Path()), err)
 	}
 	if ix := h.index[parent]; ix != nil && ix.subkeys != nil {
 		delete(ix.subkeys, foldKey(n.name()))
 	}
 	visited := map[uint32]bool{}
 	if err := h.freeTree(target.off, 0, visited); err != nil {
-		return fmt.Errorf("delete key %q: %w", path, err)
+		return fmt.Errorf("delete key %s: %w", quoted(path), err)
 	}
 	if p, err := h.nk(parent); err == nil && (nameLen >= p.maxSubkeyName() || classLen >= p.maxSubkeyClass()) {
 		if err := h.recomputeSubkeyMax(parent); err != nil {
@@ -520,7 +520,7 @@ func (k *Key) DeleteValue(name string) error {
 	}
 	off, ok := idx[foldKey(name)]
 	if !ok {
-		return fmt.Errorf("value %q of key %q: %w", name, k.Path(), ErrNotExist)
+		return fmt.Errorf("value %s of key %s: %w", quoted(name), quoted(k.Path()), ErrNotExist)
 	}
 	offs, err := h.valueOffsets(n)
 	if err != nil {

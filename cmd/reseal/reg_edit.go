@@ -80,7 +80,7 @@ func runRegSet(ctx context.Context, sio *stdio, args []string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := k.SetValue(name, t, raw); err != nil {
-		return fmt.Errorf("%s: key %s: set value %q: %w", path, displayPath(key), name, err)
+		return fmt.Errorf("%s: set %s: %w", path, valuePath(key, name), err)
 	}
 	if err := checkContext(ctx); err != nil {
 		return err
