@@ -37,7 +37,7 @@ func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOp
 	if err != nil {
 		return err
 	}
-	plan, err := planApply(img, r.header.RPFix())
+	plan, err := planApply(img)
 	if err != nil {
 		return err
 	}
@@ -80,9 +80,10 @@ func checkName(f *File) error {
 	return nil
 }
 
-func planApply(img *Image, rpfix bool) (*applyPlan, error) {
+func planApply(img *Image) (*applyPlan, error) {
 	p := &applyPlan{targets: map[*File]string{}, firstOf: map[uint64]*File{}, security: img.SecurityDescriptors}
 	byPath := map[string]*File{}
+	dirGroups := map[uint64]*File{}
 	var walk func(f *File) error
 	walk = func(f *File) error {
 		if f.Parent != nil {
@@ -119,12 +120,8 @@ func planApply(img *Image, rpfix bool) (*applyPlan, error) {
 				}
 			}
 		}
-		if f.IsDir() && f.HardLinkGroup != 0 && f.Parent != nil && !isLink {
-			for _, g := range []uint64{f.HardLinkGroup} {
-				if first := p.firstOf[g]; first != nil {
-					return fmt.Errorf("%w: directory %s shares a hard-link group with %s", ErrUnsafe, path, first.Path())
-				}
-			}
+		if g := f.HardLinkGroup; g != 0 && f.Parent != nil && f.IsDir() && !isLink {
+			dirGroups[g] = f
 		}
 		for _, c := range f.Children {
 			if err := walk(c); err != nil {
@@ -135,6 +132,12 @@ func planApply(img *Image, rpfix bool) (*applyPlan, error) {
 	}
 	if err := walk(img.Root); err != nil {
 		return nil, err
+	}
+	// A directory cannot be hard-linked: a file sharing its group is inconsistent.
+	for g, d := range dirGroups {
+		if first := p.firstOf[g]; first != nil {
+			return nil, fmt.Errorf("%w: directory %s shares a hard-link group with %s", ErrUnsafe, d.Path(), first.Path())
+		}
 	}
 	return p, nil
 }

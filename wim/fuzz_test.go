@@ -55,7 +55,7 @@ func FuzzOpen(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			if plan, err := planApply(img, r.header.RPFix()); err == nil {
+			if plan, err := planApply(img); err == nil {
 				plan.resolveLinks(r, r.header.RPFix())
 			}
 		}
@@ -131,7 +131,7 @@ func TestMetadataReparseDirWithChildren(t *testing.T) {
 	if len(img.Root.Children) != 1 || len(img.Root.Children[0].Children) != 1 || img.Root.Children[0].Children[0].Name != "e" {
 		t.Fatalf("tree after a round trip: %+v", img.Root.Children)
 	}
-	if _, err := planApply(img, false); err == nil {
+	if _, err := planApply(img); err == nil {
 		t.Error("apply accepted a junction with entries below it")
 	}
 }

@@ -48,7 +48,7 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) (
 			problems = append(problems, Problem{What: fmt.Sprintf("image %d metadata", i+1), Offset: r.meta[i].res.Offset, Message: err.Error()})
 			continue
 		}
-		if _, err := planApply(img, r.header.RPFix()); err != nil {
+		if _, err := planApply(img); err != nil {
 			problems = append(problems, Problem{What: fmt.Sprintf("image %d metadata", i+1), Offset: r.meta[i].res.Offset, Message: err.Error()})
 		}
 	}
