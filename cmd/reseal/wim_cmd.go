@@ -267,7 +267,7 @@ func runVerify(ctx context.Context, sio *stdio, args []string) error {
 	problems, err := r.Verify(ctx, pm.callback())
 	pm.finish()
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", rest[0], err)
 	}
 	if *asJSON {
 		if problems == nil {
