@@ -106,6 +106,10 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 	scan := &scanner{root: srcDir, match: newMatcher(cfg, opts.Exclude), warn: opts.Warning, inodes: map[inodeKey]*linkGroup{}, data: map[*File]*blobSource{}, reparse: map[*File]*blobSource{}}
 	if abs, err := filepath.Abs(srcDir); err == nil {
 		scan.absRoot = abs
+		scan.root = abs
+	}
+	if abs, err := filepath.Abs(wimPath); err == nil {
+		scan.skip = abs // a WIM written (or appended to) inside the tree is not captured into itself
 	}
 	root, err := scan.scan(ctx)
 	if err != nil {
@@ -159,6 +163,7 @@ type linkGroup struct {
 
 type scanner struct {
 	root, absRoot string
+	skip          string // absolute path of the WIM being written
 	match         *matcher
 	warn          func(string)
 	inodes        map[inodeKey]*linkGroup
@@ -213,7 +218,7 @@ func (s *scanner) scanDir(ctx context.Context, dir *File, hostDir, imageDir stri
 		name := de.Name()
 		imagePath := imageDir + "/" + name
 		hostPath := filepath.Join(hostDir, name)
-		if s.match.excluded(imagePath) {
+		if s.match.excluded(imagePath) || hostPath == s.skip {
 			continue
 		}
 		if !utf8.ValidString(name) {

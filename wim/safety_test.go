@@ -65,3 +65,30 @@ func TestApplyDoesNotFollowExistingLinks(t *testing.T) {
 	}
 	compareTrees(t, src, dest)
 }
+
+// A WIM written inside the tree it captures is not captured into itself.
+func TestCaptureIntoTheSourceTree(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	makeTree(t, src)
+	wimPath := filepath.Join(src, "sub", "self.wim")
+	for i, app := range []bool{false, true} {
+		if err := Capture(context.Background(), src, wimPath, CaptureOptions{Append: app, Name: []string{"a", "b"}[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Open(wimPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img, err := r.Image(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img.Root.Walk(func(f *File) error {
+		if strings.HasPrefix(f.Name, "self.wim") || strings.HasPrefix(f.Name, ".self.wim") {
+			t.Errorf("the WIM captured %s", f.Path())
+		}
+		return nil
+	})
+}
