@@ -5,6 +5,9 @@ import (
 	"fmt"
 )
 
+// mainRootBits is the size of the main code's first-level table.
+const mainRootBits = 11
+
 // Decompressor decodes LZX chunks. It keeps its tables between calls so that
 // after the first chunk it allocates nothing. It is not safe for concurrent use.
 type Decompressor struct {
@@ -117,7 +120,7 @@ func (d *Decompressor) decompress(dst, src []byte, order int) error {
 			if err := d.readLens(d.mainLens[numChars:numMain]); err != nil {
 				return fmt.Errorf("main code at output offset %d: %w", pos, err)
 			}
-			if err := d.main.build(d.mainLens[:numMain], 11); err != nil {
+			if err := d.main.build(d.mainLens[:numMain], mainRootBits); err != nil {
 				return fmt.Errorf("main code at output offset %d: %w", pos, err)
 			}
 			if err := d.readLens(d.lengthLens[:]); err != nil {
@@ -231,7 +234,8 @@ func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, 
 	src, in, buf, count := d.r.src, d.r.pos, d.r.buf, d.r.count
 	var err error
 	mainTable := d.main.entries
-	mainRoot, mainMax, mainSub := d.main.rootBits, d.main.maxLen, uint32(1)<<d.main.subBits-1
+	mainRoot := (*[1 << mainRootBits]uint32)(mainTable[:1<<mainRootBits])
+	mainMax, mainSub := d.main.maxLen, uint32(1)<<d.main.subBits-1
 	lengthTable := d.length.entries
 	lengthRoot, lengthMax, lengthSub := d.length.rootBits, d.length.maxLen, uint32(1)<<d.length.subBits-1
 loop:
@@ -251,7 +255,7 @@ loop:
 				buf, count, in = refillSlow(src, in, buf, count)
 			}
 		}
-		e := mainTable[buf>>(64-mainRoot)]
+		e := mainRoot[buf>>(64-mainRootBits)]
 		if e&linkFlag != 0 {
 			e = mainTable[int(e>>8)+int(uint32(buf>>(64-mainMax))&mainSub)]
 		}

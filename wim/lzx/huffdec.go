@@ -40,9 +40,6 @@ func (t *decodeTable) build(lens []uint8, rootBits uint) error {
 			return corruptf("over-subscribed Huffman code")
 		}
 	}
-	if maxLen < rootBits {
-		rootBits = max(maxLen, 1)
-	}
 	t.rootBits = rootBits
 	t.maxLen = maxLen
 	t.subBits = 0
