@@ -192,9 +192,15 @@ func TestKilledProcess(t *testing.T) {
 		time.Sleep(time.Duration(rng.Int64N(int64(3*took + 200*time.Millisecond))))
 		cmd.Process.Kill()
 		cmd.Wait()
+		if _, err := os.Stat(filepath.Join(vol, LockFile)); err == nil {
+			outcomes["stale lock taken over"]++
+		}
 		msg, err := RecoverJournal(vol)
 		if err != nil {
 			t.Fatalf("kill %d: recovery: %v", i, err)
+		}
+		if _, err := os.Stat(filepath.Join(vol, LockFile)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("kill %d: lock left after recovery: %v", i, err)
 		}
 		switch {
 		case treeHash(t, vol) == original:

@@ -72,8 +72,14 @@ func (c *crashPoints) point() error {
 // RecoverJournal finishes or rolls back a commit interrupted on the volume
 // at target (killed, power lost, disk full), and says which; "" when there
 // was nothing to recover. Every reseal command that opens a volume calls it
-// first.
-func RecoverJournal(target string) (string, error) {
+// first. It holds the volume's lock (LockFile) while it works; on a
+// read-only volume, which nobody can change, it only looks.
+func RecoverJournal(target string) (_ string, err error) {
+	lock, err := lockVolume(target)
+	if err != nil && !readOnlyVolume(err) {
+		return "", err
+	}
+	defer func() { err = errors.Join(err, lock.release()) }()
 	return recoverJournal(target, nil)
 }
 

@@ -174,7 +174,12 @@ var ErrRefused = errors.New("preflight found errors; nothing was changed")
 
 // Preflight runs every check on the volume at target and changes nothing
 // (apart from finishing or rolling back an interrupted commit first).
-func Preflight(ctx context.Context, target string, opts Options) (*Report, error) {
+func Preflight(ctx context.Context, target string, opts Options) (_ *Report, err error) {
+	lock, err := lockVolume(target)
+	if err != nil && !readOnlyVolume(err) {
+		return &Report{Target: target}, err
+	}
+	defer func() { err = errors.Join(err, lock.release()) }()
 	r, v, err := begin(ctx, target, &opts)
 	if err != nil {
 		return r, err
@@ -187,7 +192,12 @@ func Preflight(ctx context.Context, target string, opts Options) (*Report, error
 // Generalize runs preflight, and when it finds no error, plans and commits
 // the generalization of the volume at target. With opts.DryRun it stops
 // after planning.
-func Generalize(ctx context.Context, target string, opts Options) (*Report, error) {
+func Generalize(ctx context.Context, target string, opts Options) (_ *Report, err error) {
+	lock, err := lockVolume(target)
+	if err != nil {
+		return &Report{Target: target}, err
+	}
+	defer func() { err = errors.Join(err, lock.release()) }()
 	r, v, err := begin(ctx, target, &opts)
 	if err != nil {
 		return r, err
@@ -224,7 +234,7 @@ func Generalize(ctx context.Context, target string, opts Options) (*Report, erro
 func begin(ctx context.Context, target string, opts *Options) (*Report, *winimage.Volume, error) {
 	r := &Report{Target: target}
 	opts.progress("journal")
-	msg, err := RecoverJournal(target)
+	msg, err := recoverJournal(target, nil)
 	r.Journal = msg
 	if err != nil {
 		return r, nil, err

@@ -147,3 +147,29 @@ func TestPreflightRecoversJournalFirst(t *testing.T) {
 		t.Errorf("journal still there: %v", err)
 	}
 }
+
+// TestCommandsRefuseALockedVolume: while another run's lock is on the
+// volume, every command fails with exit 3, names the lock file and its
+// holder, and leaves the lock alone.
+func TestCommandsRefuseALockedVolume(t *testing.T) {
+	vol := sampleVolume(t)
+	lockPath := filepath.Join(vol, sysprep.LockFile)
+	lock := `{"pid":4242,"host":"build-host-elsewhere","started":"2026-11-24T07:00:00Z"}`
+	if err := os.WriteFile(lockPath, []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"preflight", vol},
+		{"generalize", vol},
+		{"generalize", vol, "--dry-run"},
+		{"sysprep", vol, "/generalize", "/oobe", "/quiet"},
+	} {
+		code, _, errOut := runReseal(t, args...)
+		if code != exitFailure || !strings.Contains(errOut, lockPath) || !strings.Contains(errOut, "process 4242") || !strings.Contains(errOut, "build-host-elsewhere") {
+			t.Errorf("%v: code %d, stderr %q", args, code, errOut)
+		}
+	}
+	if data, err := os.ReadFile(lockPath); err != nil || string(data) != lock {
+		t.Errorf("the other run's lock changed: %q %v", data, err)
+	}
+}

@@ -1,0 +1,190 @@
+package sysprep
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// LockFile is the file at the volume root that exists while a reseal
+// command reads or changes the volume. It is created with O_EXCL, so only
+// one run at a time holds it; it names its holder (process id, host, start
+// time) so that a second run can say who holds it and can take over a lock
+// whose holder died.
+const LockFile = "reseal.lock"
+
+// takeoverFile is held, also with O_EXCL, for the instant it takes to
+// replace a stale lock, so that two runs finding the same stale lock do not
+// both take it over.
+const takeoverFile = "reseal.lock.takeover"
+
+// maxLockSize caps what is read of a lock file: a real one is under 200
+// bytes.
+const maxLockSize = 4096
+
+// LockHolder is what a lock file says about the run holding it.
+type LockHolder struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host"`
+	Started time.Time `json:"started"`
+}
+
+func (h LockHolder) String() string {
+	return fmt.Sprintf("process %d on host %q, started %s", h.PID, h.Host, h.Started.UTC().Format(time.RFC3339))
+}
+
+// ErrLocked is wrapped by every run that found the volume locked by
+// another one.
+var ErrLocked = errors.New("the volume is in use by another reseal run")
+
+// LockedError says which lock file stopped a run, who holds it (nil when
+// the file cannot be read) and what to do.
+type LockedError struct {
+	Path   string      // the lock file
+	Holder *LockHolder // nil: unreadable or empty
+	Advice string
+}
+
+func (e *LockedError) Error() string {
+	who := "an unknown holder (the lock file is empty or unreadable)"
+	if e.Holder != nil {
+		who = e.Holder.String()
+	}
+	return fmt.Sprintf("%v: lock file %s is held by %s; %s", ErrLocked, e.Path, who, e.Advice)
+}
+
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// volumeLock is a held lock; release removes it.
+type volumeLock struct {
+	path string
+}
+
+// lockVolume takes the volume's lock, taking over a stale one: a lock is
+// stale only when it names this host and its process no longer exists. A
+// lock from another host (the volume was mounted there, or is shared) may
+// belong to a live run this host cannot see, so it is never taken over; the
+// error tells the user how to remove it.
+func lockVolume(target string) (*volumeLock, error) {
+	path := filepath.Join(target, LockFile)
+	me := LockHolder{PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}
+	me.Host, _ = os.Hostname()
+	data, err := json.Marshal(me)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		err := createExclusive(path, data)
+		if err == nil {
+			return &volumeLock{path: path}, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("lock volume: %w", err)
+		}
+		if attempt == 3 {
+			return nil, &LockedError{Path: path, Advice: "other reseal runs keep taking it; retry"}
+		}
+		holder, err := readLock(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // released meanwhile
+		}
+		if err != nil || holder == nil {
+			return nil, &LockedError{Path: path, Holder: holder,
+				Advice: "if no reseal run is using this volume on any machine, remove the lock file and retry"}
+		}
+		if holder.Host != me.Host {
+			return nil, &LockedError{Path: path, Holder: holder,
+				Advice: fmt.Sprintf("this host (%q) cannot tell whether that process still runs; if no reseal runs on %q against this volume, remove the lock file and retry", me.Host, holder.Host)}
+		}
+		if processAlive(holder.PID) {
+			return nil, &LockedError{Path: path, Holder: holder,
+				Advice: "wait for it to finish"}
+		}
+		if err := takeOver(target, path, *holder); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// takeOver removes a stale lock, under the takeover file so that only one
+// run removes it, and only if it is still the lock that was found stale.
+func takeOver(target, path string, stale LockHolder) error {
+	tpath := filepath.Join(target, takeoverFile)
+	if err := createExclusive(tpath, nil); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return &LockedError{Path: tpath, Advice: "another reseal run is taking over a stale lock; retry, and if this persists while no reseal runs, remove " + tpath}
+		}
+		return fmt.Errorf("lock volume: %w", err)
+	}
+	defer os.Remove(tpath)
+	now, err := readLock(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil || now == nil || *now != stale:
+		return &LockedError{Path: path, Holder: now, Advice: "it changed while this run was taking over a stale lock; retry"}
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove stale lock: %w", err)
+	}
+	return nil
+}
+
+func createExclusive(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// readLock reads a lock file; a nil holder with no error means the file
+// holds nothing readable (its writer died between creating and writing it).
+func readLock(path string) (*LockHolder, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxLockSize))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var h LockHolder
+	if json.Unmarshal(data, &h) != nil || h.PID <= 0 {
+		return nil, nil
+	}
+	return &h, nil
+}
+
+// release removes the lock. It is safe on a nil lock.
+func (l *volumeLock) release() error {
+	if l == nil {
+		return nil
+	}
+	if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("unlock volume: %w", err)
+	}
+	return nil
+}
+
+// readOnlyVolume reports whether err says the volume cannot be written:
+// nobody can change it then, so a read-only run needs no lock.
+func readOnlyVolume(err error) bool {
+	return errors.Is(err, syscall.EROFS)
+}
