@@ -88,14 +88,8 @@ func runPreflight(ctx context.Context, sio *stdio, args []string) error {
 		return usageError("want one TARGET, got %d arguments", len(rest))
 	}
 	target := rest[0]
-	journal, err := recoverFirst(sio, target, vf.asJSON, false)
-	if err != nil {
-		return err
-	}
 	r, err := sysprep.Preflight(ctx, target, sysprep.Options{UnattendPath: vf.unattend})
-	if r != nil && r.Journal == "" {
-		r.Journal = journal
-	}
+	noteRecovery(sio, r, false)
 	if err != nil {
 		return err
 	}
@@ -268,14 +262,8 @@ func runSysprep(ctx context.Context, sio *stdio, args []string) error {
 }
 
 func doGeneralize(ctx context.Context, sio *stdio, req generalizeRequest) error {
-	journal, err := recoverFirst(sio, req.target, req.asJSON, req.quiet)
-	if err != nil {
-		return err
-	}
 	r, err := sysprep.Generalize(ctx, req.target, req.opts)
-	if r != nil && r.Journal == "" {
-		r.Journal = journal
-	}
+	noteRecovery(sio, r, req.quiet)
 	refused := errors.Is(err, sysprep.ErrRefused)
 	if err != nil && !refused {
 		return err
@@ -316,17 +304,13 @@ func doGeneralize(ctx context.Context, sio *stdio, req generalizeRequest) error 
 	return nil
 }
 
-// recoverFirst finishes or rolls back an interrupted commit on target
-// before anything else, and says which.
-func recoverFirst(sio *stdio, target string, asJSON, quiet bool) (string, error) {
-	msg, err := sysprep.RecoverJournal(target)
-	if err != nil {
-		return "", err
+// noteRecovery says on stderr what the journal recovery at the start of
+// the run did. The engine recovers under the volume lock and records the
+// same note in the report and in the run's Panther log.
+func noteRecovery(sio *stdio, r *sysprep.Report, quiet bool) {
+	if r != nil && r.Journal != "" && !quiet {
+		fmt.Fprintf(sio.Err, "reseal: journal: %s\n", r.Journal)
 	}
-	if msg != "" && !quiet {
-		fmt.Fprintf(sio.Err, "reseal: journal: %s\n", msg)
-	}
-	return msg, nil
 }
 
 func modeName(m sysprep.Mode) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -171,5 +172,49 @@ func TestCommandsRefuseALockedVolume(t *testing.T) {
 	}
 	if data, err := os.ReadFile(lockPath); err != nil || string(data) != lock {
 		t.Errorf("the other run's lock changed: %q %v", data, err)
+	}
+}
+
+// TestRecoveryNoteInPantherLog: a journal the command recovers before
+// generalizing (rolled back or rolled forward) is recorded in the run's
+// setupact.log, in Sysprep's line format, as well as on stderr.
+func TestRecoveryNoteInPantherLog(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		journal    map[string]string
+	}{
+		{"roll back", "rolled back an interrupted generalize", map[string]string{
+			"staged/0000": "half-written hive",
+		}},
+		{"roll forward", "rolled forward an interrupted generalize", map[string]string{
+			"staged/0000": "finished by recovery\r\n",
+			"journal.json": `{"version":1,"state":"committed","created":"2026-11-24T06:00:00Z",` +
+				`"steps":[{"op":"replace","path":"Windows/Temp/from-the-journal.txt","staged":"staged/0000"}]}`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vol := sampleVolume(t)
+			for name, content := range tc.journal {
+				p := filepath.Join(vol, "reseal-journal", filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, _, errOut := runReseal(t, "sysprep", vol, "/generalize", "/oobe")
+			if code != exitOK || !strings.Contains(errOut, "journal: "+tc.want) {
+				t.Fatalf("code %d, stderr %q", code, errOut)
+			}
+			log, err := os.ReadFile(filepath.Join(vol, "Windows", "System32", "Sysprep", "Panther", "setupact.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, Info {7}\s{10} SYSPRP reseal::RecoverJournal: ` + tc.want + `[^\r\n]*\r$`)
+			if !line.Match(log) {
+				t.Errorf("setupact.log has no recovery line %q:\n%s", tc.want, log)
+			}
+		})
 	}
 }
