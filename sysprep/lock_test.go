@@ -186,3 +186,25 @@ func TestStaleLockOfThisHost(t *testing.T) {
 		lockGone(t, root)
 	}
 }
+
+// TestActionFileWildcardSparesTheLock: an image's action file deleting
+// C:\*.lock deletes the image's files, never the lock of the run itself.
+func TestActionFileWildcardSparesTheLock(t *testing.T) {
+	tv := newTestVolume(t)
+	tv.file("Windows/System32/Sysprep/ActionFiles/Cleanup.xml", `<sysprepInformation><imaging><sysprepOrder order="0x100"/>
+<fileActions><deleteFile path="C:\*.lock"/></fileActions></imaging></sysprepInformation>`)
+	tv.file("stale.lock", "from the reference machine")
+	root := tv.save()
+	r, err := Generalize(context.Background(), root, Options{Now: fixedNow})
+	must(t, err)
+	deleted := map[string]bool{}
+	for _, a := range r.Actions {
+		if a.Kind == KindDeleteFile {
+			deleted[a.Target] = true
+		}
+	}
+	if !deleted["stale.lock"] || deleted[LockFile] {
+		t.Errorf("deleted %v; want stale.lock and not %s", deleted, LockFile)
+	}
+	lockGone(t, root)
+}

@@ -237,7 +237,7 @@ func fileAction(v *winimage.Volume, fa winimage.FileAction) ([]Action, error) {
 		return nil, err
 	}
 	if rel == "" || isReservedPath(rel) {
-		return nil, fmt.Errorf("refusing to delete the volume root or reseal's journal")
+		return nil, fmt.Errorf("refusing to delete the volume root or reseal's journal or lock")
 	}
 	dir, pattern := path.Split(rel)
 	dir = strings.TrimSuffix(dir, "/")
@@ -267,6 +267,9 @@ func fileAction(v *winimage.Volume, fa winimage.FileAction) ([]Action, error) {
 		onDisk, err := v.Rel(p)
 		if err != nil {
 			return nil, err
+		}
+		if isReservedPath(onDisk) {
+			continue // matched by a wildcard
 		}
 		isDir := false
 		if entries, err := v.ReadDir(onDisk); err == nil && entries != nil {

@@ -81,10 +81,15 @@ func planFiles(v *winimage.Volume, o *Options) ([]Action, error) {
 	return acts, nil
 }
 
-// isReservedPath keeps the journal of reseal itself out of any plan.
+// isReservedPath keeps reseal's own journal and volume lock out of any
+// plan: an action file's wildcard must not delete the lock of the run
+// carrying it out.
 func isReservedPath(rel string) bool {
-	first, _, _ := strings.Cut(rel, "/")
-	return winimage.SameName(first, journalDir)
+	first, rest, _ := strings.Cut(rel, "/")
+	if winimage.SameName(first, journalDir) {
+		return true
+	}
+	return rest == "" && (winimage.SameName(first, LockFile) || winimage.SameName(first, takeoverFile))
 }
 
 func sizeNote(e fs.DirEntry) string {
