@@ -103,3 +103,43 @@ func TestCaptureWindowsXML(t *testing.T) {
 		t.Errorf("read back: %+v %+v", got, got.Windows)
 	}
 }
+
+func TestReadLink(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	makeTree(t, src)
+	wimPath := filepath.Join(t.TempDir(), "x.wim")
+	if err := Capture(context.Background(), src, wimPath, CaptureOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(wimPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img, err := r.Image(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]LinkTarget{
+		"/sub/rel-link": {Path: `..\hello.txt`, Relative: true},
+		"/sub/dir-link": {Path: `deep`, Relative: true},
+		"/abs-link":     {Path: `\sub\big.bin`, Drive: "C:"},
+		"/dangling":     {Path: `missing-target`, Relative: true},
+	}
+	img.Root.Walk(func(f *File) error {
+		if w, ok := want[f.Path()]; ok {
+			got, err := r.ReadLink(f)
+			if err != nil || got != w {
+				t.Errorf("ReadLink(%s) = %+v, %v; want %+v", f.Path(), got, err, w)
+			}
+			if f.Path() == "/sub/dir-link" && !f.IsDir() {
+				t.Errorf("a link to a directory lacks the directory attribute")
+			}
+			delete(want, f.Path())
+		}
+		return nil
+	})
+	if len(want) > 0 {
+		t.Errorf("links not found: %v", want)
+	}
+}

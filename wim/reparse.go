@@ -2,6 +2,7 @@ package wim
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
 )
 
@@ -97,4 +98,20 @@ func symlinkReparse(target string, relative bool) []byte {
 	copy(b[12:], s)
 	copy(b[12+len(s)+2:], p)
 	return b
+}
+
+// ReadLink decodes the target of a symbolic link or junction of the image.
+func (r *Reader) ReadLink(f *File) (LinkTarget, error) {
+	if !f.IsReparsePoint() {
+		return LinkTarget{}, fmt.Errorf("%s is not a reparse point", f.Path())
+	}
+	data, err := r.readSmallStream(f.Reparse.Hash, newDecoders())
+	if err != nil {
+		return LinkTarget{}, fmt.Errorf("%s: reparse data: %w", f.Path(), err)
+	}
+	lt, ok := parseLinkReparse(f.ReparseTag, data)
+	if !ok {
+		return LinkTarget{}, fmt.Errorf("%w: %s: not a symbolic link or junction, or malformed (tag %#x)", ErrFormat, f.Path(), f.ReparseTag)
+	}
+	return lt, nil
 }
