@@ -1,8 +1,11 @@
 package sysprep
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -36,6 +39,46 @@ func FuzzRecoverJournal(f *testing.F) {
 		}
 		if err != nil && treeHash(t, root) != before {
 			t.Fatalf("refused journal (%v) but the volume changed", err)
+		}
+	})
+}
+
+// FuzzLockFile hands the volume lock arbitrary lock file contents: it must
+// never panic, and it may take over (remove) a lock only when the lock
+// names this host and a process that does not exist; every other lock stays
+// byte for byte, with an ErrLocked error.
+func FuzzLockFile(f *testing.F) {
+	host, _ := os.Hostname()
+	f.Add([]byte(`{"pid":4242,"host":"elsewhere","started":"2026-11-24T07:00:00Z"}`))
+	f.Add([]byte(`{"pid":` + strconv.Itoa(os.Getpid()) + `,"host":"` + host + `","started":"2026-11-24T07:00:00Z"}`))
+	f.Add([]byte(`{"pid":2147483000,"host":"` + host + `","started":"2026-11-24T07:00:00Z"}`))
+	f.Add([]byte(`{"pid":-1,"host":"` + host + `"}`))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		root := t.TempDir()
+		path := filepath.Join(root, LockFile)
+		must(t, os.WriteFile(path, data, 0o644))
+		holder, _ := readLock(path)
+		stale := holder != nil && holder.Host == host && !processAlive(holder.PID)
+		lock, err := lockVolume(root)
+		if stale {
+			if err != nil {
+				t.Fatalf("stale lock %+v not taken over: %v", holder, err)
+			}
+			must(t, lock.release())
+			if entries, _ := os.ReadDir(root); len(entries) != 0 {
+				t.Fatalf("left %d entries after release", len(entries))
+			}
+			return
+		}
+		if !errors.Is(err, ErrLocked) {
+			t.Fatalf("lock %q: got %v, want ErrLocked", data, err)
+		}
+		if b, rerr := os.ReadFile(path); rerr != nil || !bytes.Equal(b, data) {
+			t.Fatalf("a live or foreign lock was changed (%v)", rerr)
+		}
+		if _, err := os.Lstat(filepath.Join(root, takeoverFile)); err == nil {
+			t.Fatal("takeover file left behind")
 		}
 	})
 }
