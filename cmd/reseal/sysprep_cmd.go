@@ -32,7 +32,9 @@ invalid by a failed run, a hibernated volume, answer file errors; warnings
 for stale answer files and domain membership.
 
 An interrupted reseal generalize on TARGET is finished or rolled back first,
-and the output says which.
+and the output says which. One reseal command at a time works on TARGET: it
+holds TARGET/reseal.lock while it runs, and a second one stops with exit
+status 3, naming the lock's holder.
 
 Exit status 1 when a check finds an error.`
 
@@ -48,7 +50,10 @@ the image's own Sysprep action files, and Sysprep's Panther logs.
 
 The change is journaled in TARGET\reseal-journal and carried out with
 atomic renames: if it is interrupted, the next reseal command on TARGET
-finishes it or rolls it back.
+finishes it or rolls it back, and records which in setupact.log. While it
+runs it holds TARGET/reseal.lock; a second command on TARGET stops with exit
+status 3. A lock left by a killed run on this host is taken over; one from
+another host is kept, and the error says how to remove it.
 
   --oobe        next boot runs specialize, then OOBE (default)
   --audit       next boot runs specialize, then audit mode
