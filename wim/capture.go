@@ -31,6 +31,7 @@ type CaptureOptions struct {
 	Threads     int  // 0 = runtime.NumCPU()
 	Check       bool // write an integrity table
 	Append      bool // append as a new image to an existing WIM
+	Boot        bool // mark the new image bootable (the WIM's boot index, as for WinPE)
 	// Exclude adds exclusion globs (WimScript.ini semantics) to Config.
 	Exclude []string
 	// Config is the capture configuration; nil means DefaultCaptureConfig.
@@ -512,6 +513,10 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 		return err
 	}
 	hdr.ImageCount++
+	if w.opts.Boot {
+		meta := store.entries[len(store.entries)-1]
+		hdr.BootIndex, hdr.bootMetadata = hdr.ImageCount, meta.res
+	}
 
 	now := TimeToFiletime(time.Now())
 	images := [][]byte{}

@@ -81,10 +81,14 @@ func TestCaptureWindowsXML(t *testing.T) {
 	win := &WindowsInfo{Architecture: "x86_64", ProductName: "Microsoft® Windows® Operating System", EditionID: "Professional",
 		InstallationType: "Client", ProductType: "WinNT", Languages: []string{"en-US", "de-DE"}, DefaultLanguage: "en-US",
 		Version: "10.0.19045.3803", SystemRoot: "WINDOWS"}
-	opts := CaptureOptions{Name: "Windows 10 Pro", Description: "a <test> & more", DisplayName: "Windows 10 Pro", Flags: "Professional", Windows: win}
+	opts := CaptureOptions{Name: "Windows 10 Pro", Description: "a <test> & more", DisplayName: "Windows 10 Pro", Flags: "Professional", Windows: win, Boot: true}
 	if err := Capture(context.Background(), src, wimPath, opts); err != nil {
 		t.Fatal(err)
 	}
+	if out := runPeer(t, wimlib, "info", wimPath); !strings.Contains(out, "Boot Index:     1") {
+		t.Errorf("not bootable:\n%s", out)
+	}
+	runPeer(t, wimlib, "verify", wimPath)
 	out := runPeer(t, wimlib, "info", wimPath, "1")
 	for _, want := range []string{"Architecture:           x86_64", "Edition ID:             Professional", "Product Name:           Microsoft® Windows® Operating System",
 		"Languages:              en-US de-DE", "Default Language:       en-US", "Major Version:          10", "Build:                  19045", "Service Pack Build:     3803",

@@ -23,13 +23,14 @@ func wimCommands() []*command {
 
 const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [--compress none|xpress|lzx]
                [--chunk-size BYTES] [--threads N] [--check] [--append] [--config FILE]
-               [--exclude GLOB]... [--quiet]
+               [--exclude GLOB]... [--flags EDITION] [--boot] [--quiet]
 
 Capture the directory tree SRC as an image of DEST.wim: a new WIM, or with
 --append a new image at the end of an existing one (keeping its compression).
 Compression defaults to XPRESS (DISM's /Compress:fast); LZX is /Compress:maximum.
 File data is deduplicated by SHA-1 across files and images and compressed in
 parallel (--threads, default all cores). --check adds an integrity table.
+--flags sets the image's FLAGS (DISM's /Flags); --boot makes it the boot image.
 --config reads a WimScript.ini exclusion list ([ExclusionList],
 [ExclusionException]); without it pagefile.sys, hiberfil.sys, swapfile.sys,
 System Volume Information, $Recycle.Bin and Windows\CSC are left out.
@@ -74,6 +75,8 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	threads := fs.Int("threads", 0, "compression threads (default: all cores)")
 	check := fs.Bool("check", false, "write an integrity table")
 	appendImage := fs.Bool("append", false, "append to an existing WIM")
+	flags := fs.String("flags", "", "the image's FLAGS (the edition, e.g. Professional), as DISM's /Flags")
+	boot := fs.Bool("boot", false, "make the new image the WIM's boot image (WinPE)")
 	config := fs.String("config", "", "WimScript.ini exclusion file")
 	var excludes stringList
 	fs.Var(&excludes, "exclude", "exclusion glob (repeatable)")
@@ -94,7 +97,7 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	}
 	opts := wim.CaptureOptions{
 		Name: *name, Description: *desc, Compression: comp, ChunkSize: *chunkSize, Threads: *threads,
-		Check: *check, Append: *appendImage, Exclude: excludes,
+		Check: *check, Append: *appendImage, Exclude: excludes, Flags: *flags, Boot: *boot,
 		Warning: func(msg string) { fmt.Fprintf(sio.Err, "reseal capture: warning: %s\n", msg) },
 	}
 	if *config != "" {
