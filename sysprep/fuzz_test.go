@@ -45,7 +45,8 @@ func FuzzRecoverJournal(f *testing.F) {
 
 // FuzzLockFile hands the volume lock arbitrary lock file contents: it must
 // never panic, and it may take over (remove) a lock only when the lock
-// names this host and a process that does not exist; every other lock stays
+// names this host and a process that does not exist (gone, from an earlier
+// boot, its pid reused); every other lock stays
 // byte for byte, with an ErrLocked error.
 func FuzzLockFile(f *testing.F) {
 	host, _ := os.Hostname()
@@ -53,13 +54,14 @@ func FuzzLockFile(f *testing.F) {
 	f.Add([]byte(`{"pid":` + strconv.Itoa(os.Getpid()) + `,"host":"` + host + `","started":"2026-11-24T07:00:00Z"}`))
 	f.Add([]byte(`{"pid":2147483000,"host":"` + host + `","started":"2026-11-24T07:00:00Z"}`))
 	f.Add([]byte(`{"pid":-1,"host":"` + host + `"}`))
+	f.Add([]byte(`{"pid":1,"host":"` + host + `","boot":"an-earlier-boot","proc_start":"1"}`))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root := t.TempDir()
 		path := filepath.Join(root, LockFile)
 		must(t, os.WriteFile(path, data, 0o644))
 		holder, _ := readLock(path)
-		stale := holder != nil && holder.Host == host && !processAlive(holder.PID)
+		stale := holder != nil && holder.Host == host && !holderRuns(*holder, bootID())
 		lock, err := lockVolume(root)
 		if stale {
 			if err != nil {

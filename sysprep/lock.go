@@ -33,6 +33,12 @@ type LockHolder struct {
 	PID     int       `json:"pid"`
 	Host    string    `json:"host"`
 	Started time.Time `json:"started"`
+	// Where the platform tells them (Linux): the boot the lock was taken
+	// in and the process's start time in clock ticks since that boot, so
+	// that a lock from before a reboot, or a pid since reused by another
+	// process, is recognised as stale.
+	Boot      string `json:"boot,omitempty"`
+	ProcStart string `json:"proc_start,omitempty"`
 }
 
 func (h LockHolder) String() string {
@@ -67,13 +73,15 @@ type volumeLock struct {
 }
 
 // lockVolume takes the volume's lock, taking over a stale one: a lock is
-// stale only when it names this host and its process no longer exists. A
+// stale only when it names this host and its process no longer exists
+// (gone, from an earlier boot, or its pid now another process's). A
 // lock from another host (the volume was mounted there, or is shared) may
 // belong to a live run this host cannot see, so it is never taken over; the
 // error tells the user how to remove it.
 func lockVolume(target string) (*volumeLock, error) {
 	path := filepath.Join(target, LockFile)
-	me := LockHolder{PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}
+	me := LockHolder{PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Boot: bootID()}
+	me.ProcStart = processStart(me.PID)
 	me.Host, _ = os.Hostname()
 	data, err := json.Marshal(me)
 	if err != nil {
@@ -102,7 +110,7 @@ func lockVolume(target string) (*volumeLock, error) {
 			return nil, &LockedError{Path: path, Holder: holder,
 				Advice: fmt.Sprintf("this host (%q) cannot tell whether that process still runs; if no reseal runs on %q against this volume, remove the lock file and retry", me.Host, holder.Host)}
 		}
-		if processAlive(holder.PID) {
+		if holderRuns(*holder, me.Boot) {
 			return nil, &LockedError{Path: path, Holder: holder,
 				Advice: "wait for it to finish"}
 		}
@@ -110,6 +118,25 @@ func lockVolume(target string) (*volumeLock, error) {
 			return nil, err
 		}
 	}
+}
+
+// holderRuns reports whether the holder of a lock taken on this host may
+// still run: it does unless the lock comes from an earlier boot, no process
+// has its pid, or the process with its pid started at another time than the
+// holder (the pid was reused). What cannot be told counts as running.
+func holderRuns(h LockHolder, thisBoot string) bool {
+	if h.Boot != "" && thisBoot != "" && h.Boot != thisBoot {
+		return false
+	}
+	if !processAlive(h.PID) {
+		return false
+	}
+	if h.ProcStart != "" {
+		if now := processStart(h.PID); now != "" && now != h.ProcStart {
+			return false
+		}
+	}
+	return true
 }
 
 // takeOver removes a stale lock, under the takeover file so that only one

@@ -208,3 +208,42 @@ func TestActionFileWildcardSparesTheLock(t *testing.T) {
 	}
 	lockGone(t, root)
 }
+
+// TestStaleLockAfterRebootOrPidReuse: a lock whose pid runs now, but that
+// was taken in an earlier boot or by another process that had that pid, is
+// stale; the same process in the same boot is not.
+func TestStaleLockAfterRebootOrPidReuse(t *testing.T) {
+	boot, start := bootID(), processStart(os.Getppid())
+	if boot == "" || start == "" {
+		t.Skip("this platform tells neither boots nor process start times")
+	}
+	host, _ := os.Hostname()
+	live := LockHolder{PID: os.Getppid(), Host: host, Started: time.Now().UTC(), Boot: boot, ProcStart: start}
+	earlierBoot, reused := live, live
+	earlierBoot.Boot = "00000000-0000-0000-0000-000000000000"
+	reused.ProcStart = "1" // the parent started long after tick 1
+	for name, tc := range map[string]struct {
+		holder LockHolder
+		stale  bool
+	}{
+		"earlier boot": {earlierBoot, true},
+		"pid reused":   {reused, true},
+		"same process": {live, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := newTestVolume(t).save()
+			data, _ := json.Marshal(tc.holder)
+			must(t, os.WriteFile(filepath.Join(root, LockFile), data, 0o644))
+			_, err := Preflight(context.Background(), root, Options{})
+			if tc.stale && err != nil {
+				t.Fatalf("stale lock not taken over: %v", err)
+			}
+			if tc.stale {
+				lockGone(t, root)
+			}
+			if !tc.stale && !errors.Is(err, ErrLocked) {
+				t.Fatalf("a live holder's lock: got %v, want ErrLocked", err)
+			}
+		})
+	}
+}
