@@ -303,12 +303,14 @@ func (d *demo) run(ctx context.Context, opts sample.Options) error {
 	var img wim.ImageInfo
 	var wimSize int64
 	err = d.step("capture", func() (string, error) {
-		err := wim.Capture(ctx, d.volume, d.wimPath, wim.CaptureOptions{
+		opts := wim.CaptureOptions{
 			Name:        "reseal demo",
 			Description: gen.Installation.String() + ", generalized offline by reseal",
 			Compression: wim.CompressXPRESS,
 			Check:       true,
-		})
+		}
+		describeWindows(&opts, gen.Installation, false, true)
+		err := wim.Capture(ctx, d.volume, d.wimPath, opts)
 		if err != nil {
 			return "", err
 		}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/reseal/reseal/sysprep"
 	"github.com/reseal/reseal/wim"
+	"github.com/reseal/reseal/winimage"
 )
 
 // wimCommands returns the commands of this area. An area lists a command
@@ -111,11 +113,57 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 			return fmt.Errorf("%s: %w", *config, err)
 		}
 	}
+	// A Windows volume is held while it is read: no reseal run may change
+	// it meanwhile, and one interrupted there is finished or rolled back
+	// first, so a half-generalized image is never captured.
+	res, err := sysprep.Reserve(rest[0])
+	switch {
+	case err == nil:
+		defer res.Release()
+		if res.Journal != "" {
+			fmt.Fprintf(sio.Err, "reseal capture: %s: %s\n", rest[0], res.Journal)
+		}
+		describeWindows(&opts, res.Installation, *name == "", *flags == "")
+	case errors.Is(err, winimage.ErrNotWindows):
+		// A plain directory tree.
+	default:
+		return err
+	}
 	pm := newProgress(sio, *quiet, "Capturing")
 	opts.Progress = pm.callback()
 	err = wim.Capture(ctx, rest[0], rest[1], opts)
 	pm.finish()
 	return err
+}
+
+// describeWindows fills in what DISM records of a captured Windows
+// installation, so that wiminfo and deployment tools see the edition and
+// version: the <WINDOWS> element, and the name, display name and flags
+// (the edition) unless the user gave them. reseal's own lock and journal
+// are left out of the image.
+func describeWindows(opts *wim.CaptureOptions, inst winimage.Installation, setName, setFlags bool) {
+	opts.Exclude = append(opts.Exclude, sysprep.ControlFiles()...)
+	productType := "WinNT"
+	if inst.Server() {
+		productType = "ServerNT"
+	}
+	opts.Windows = &wim.WindowsInfo{
+		Architecture:     inst.Architecture,
+		EditionID:        inst.EditionID,
+		InstallationType: inst.InstallationType,
+		ProductType:      productType,
+		SystemRoot:       "WINDOWS",
+	}
+	if inst.Build >= 10240 { // the first build of Windows 10, version 10.0
+		opts.Windows.Version = fmt.Sprintf("10.0.%d.%d", inst.Build, inst.UBR)
+	}
+	if setName && inst.ProductName != "" {
+		opts.Name = inst.ProductName
+		opts.DisplayName = inst.ProductName
+	}
+	if setFlags {
+		opts.Flags = inst.EditionID
+	}
 }
 
 func runApply(ctx context.Context, sio *stdio, args []string) error {
