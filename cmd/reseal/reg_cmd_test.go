@@ -16,26 +16,6 @@ import (
 	"github.com/reseal/reseal/internal/testenv"
 )
 
-// hiveCopy copies a corpus hive and the logs beside it into a temporary
-// directory and returns the copy's path.
-func hiveCopy(t *testing.T, name string) string {
-	t.Helper()
-	src := testenv.Corpus(t, "hives", name)
-	dir := t.TempDir()
-	dst := testenv.CopyInto(t, src, dir)
-	entries, err := os.ReadDir(filepath.Dir(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := strings.ToLower(filepath.Base(src)) + "."
-	for _, e := range entries {
-		if strings.HasPrefix(strings.ToLower(e.Name()), base) {
-			testenv.CopyInto(t, filepath.Join(filepath.Dir(src), e.Name()), dir)
-		}
-	}
-	return dst
-}
-
 // snapshot records every file of a directory with its content, to prove
 // that a command wrote nothing.
 func snapshot(t *testing.T, dir string) map[string]string {
@@ -78,7 +58,7 @@ func peerOutput(t *testing.T, tool string, args ...string) string {
 }
 
 func TestRegQuery(t *testing.T) {
-	sys := hiveCopy(t, "regipy/SYSTEM")
+	sys := testenv.CorpusHiveWithLogs(t, "regipy/SYSTEM")
 	code, out, stderr := runCLI(t, "reg", "query", sys, `\Select`)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -124,7 +104,7 @@ func TestRegQuery(t *testing.T) {
 }
 
 func TestRegSetAndDeleteReadBackByPeers(t *testing.T) {
-	sys := hiveCopy(t, "regipy/SYSTEM")
+	sys := testenv.CorpusHiveWithLogs(t, "regipy/SYSTEM")
 	dir := filepath.Dir(sys)
 	key := `ControlSet001\Control\ResealTest`
 	sets := [][]string{
@@ -209,7 +189,7 @@ func TestRegSetAndDeleteReadBackByPeers(t *testing.T) {
 }
 
 func TestRegSetUsageErrors(t *testing.T) {
-	sys := hiveCopy(t, "regipy/SAM")
+	sys := testenv.CorpusHiveWithLogs(t, "regipy/SAM")
 	for _, args := range [][]string{
 		{"reg", "set", sys, "K"},
 		{"reg", "set", sys, "K", "N", "--type", "REG_BOGUS", "--data", "1"},
@@ -232,7 +212,7 @@ func TestRegSetUsageErrors(t *testing.T) {
 }
 
 func TestRegExportImport(t *testing.T) {
-	sam := hiveCopy(t, "regipy/SAM")
+	sam := testenv.CorpusHiveWithLogs(t, "regipy/SAM")
 	dir := t.TempDir()
 	regPath := filepath.Join(dir, "sam.reg")
 	if code, _, stderr := runCLI(t, "reg", "export", sam, "--prefix", `HKEY_LOCAL_MACHINE\SAM`, "-o", regPath); code != exitOK {
@@ -255,7 +235,7 @@ func TestRegExportImport(t *testing.T) {
 	sameSnapshot(t, "self import", before, snapshot(t, filepath.Dir(sam)))
 
 	// Into another hive: the subtree arrives, as hivex and reglookup see it.
-	sys := hiveCopy(t, "regipy/SYSTEM")
+	sys := testenv.CorpusHiveWithLogs(t, "regipy/SYSTEM")
 	code, out, stderr = runCLI(t, "reg", "import", sys, regPath, "--prefix", `HKEY_LOCAL_MACHINE\SAM`, "--dry-run")
 	if code != exitOK || !strings.Contains(out, "would create key SAM\\Domains\\Account\\Users\\000001F4") || !strings.Contains(out, "dry run") {
 		t.Errorf("dry-run import: exit %d %q %q", code, clipOut(out), stderr)
@@ -292,7 +272,7 @@ func TestRegExportImport(t *testing.T) {
 }
 
 func TestRegImportBadFileWritesNothing(t *testing.T) {
-	sys := hiveCopy(t, "regipy/SAM")
+	sys := testenv.CorpusHiveWithLogs(t, "regipy/SAM")
 	reg := filepath.Join(t.TempDir(), "bad.reg")
 	os.WriteFile(reg, []byte("Windows Registry Editor Version 5.00\n\n[\\New]\n\"a\"=dword:1\n\"b\"=hex:zz\n"), 0o644)
 	before := snapshot(t, filepath.Dir(sys))
@@ -314,7 +294,7 @@ func TestRegHostileHives(t *testing.T) {
 	type input struct{ name, path string }
 	var inputs []input
 	for _, b := range broken {
-		inputs = append(inputs, input{b, hiveCopy(t, b)})
+		inputs = append(inputs, input{b, testenv.CorpusHiveWithLogs(t, b)})
 	}
 	// Truncated copies of a good hive: inside the base block, and mid-bin.
 	full, err := os.ReadFile(testenv.Corpus(t, "hives", "regipy", "SAM"))
@@ -361,7 +341,7 @@ func TestRegHostileHives(t *testing.T) {
 }
 
 func TestRegRecoverDirtyHive(t *testing.T) {
-	sysb := hiveCopy(t, "regipy/SYSTEM_B")
+	sysb := testenv.CorpusHiveWithLogs(t, "regipy/SYSTEM_B")
 	dir := filepath.Dir(sysb)
 	before := snapshot(t, dir)
 	out := filepath.Join(t.TempDir(), "SYSTEM_B.clean")
@@ -414,7 +394,7 @@ func clipOut(s string) string {
 // committed file exactly as it reads a recovered copy edited the same way.
 func TestRegSetOnDirtyHiveKeepsLoggedData(t *testing.T) {
 	hivex := testenv.Peer(t, "hivexregedit")
-	sysb := hiveCopy(t, "regipy/SYSTEM_B")
+	sysb := testenv.CorpusHiveWithLogs(t, "regipy/SYSTEM_B")
 	recovered := filepath.Join(t.TempDir(), "SYSTEM_B")
 	if code, _, stderr := runCLI(t, "reg", "recover", sysb, "-o", recovered); code != exitOK {
 		t.Fatalf("recover: exit %d: %s", code, stderr)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -43,26 +42,6 @@ var corpusHives = []struct {
 
 const testPrefix = `HKEY_LOCAL_MACHINE\TEST`
 
-// copyWithLogs copies a corpus hive and the logs beside it (NAME.LOG1, ...,
-// in any case) into a temporary directory.
-func copyWithLogs(t *testing.T, name string) string {
-	t.Helper()
-	src := testenv.Corpus(t, "hives", name)
-	dir := t.TempDir()
-	dst := testenv.CopyInto(t, src, dir)
-	entries, err := os.ReadDir(filepath.Dir(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := strings.ToLower(filepath.Base(src)) + "."
-	for _, e := range entries {
-		if strings.HasPrefix(strings.ToLower(e.Name()), base) {
-			testenv.CopyInto(t, filepath.Join(filepath.Dir(src), e.Name()), dir)
-		}
-	}
-	return dst
-}
-
 func exportKey(t *testing.T, k *hive.Key, enc Encoding) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -99,7 +78,7 @@ func sameText(t *testing.T, what string, got, want []byte) {
 func TestRoundTripCorpus(t *testing.T) {
 	for _, c := range corpusHives {
 		t.Run(c.name, func(t *testing.T) {
-			src := copyWithLogs(t, c.name)
+			src := testenv.CorpusHiveWithLogs(t, c.name)
 			h, err := hive.Open(src, &hive.OpenOptions{ReadOnly: true})
 			if err != nil {
 				t.Fatal(err)
@@ -173,7 +152,7 @@ func TestHivexExportAgrees(t *testing.T) {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
-			src := copyWithLogs(t, c.name)
+			src := testenv.CorpusHiveWithLogs(t, c.name)
 			theirs := hivexExport(t, tool, src)
 			h, err := hive.Open(src, &hive.OpenOptions{ReadOnly: true})
 			if err != nil {

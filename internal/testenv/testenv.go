@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -111,6 +112,28 @@ func CopyInto(tb testing.TB, src, dir string) string {
 	}
 	if err := out.Close(); err != nil {
 		tb.Fatalf("copy %s: %v", src, err)
+	}
+	return dst
+}
+
+// CorpusHiveWithLogs copies a hive of the corpus (elems below hives/) and
+// the transaction logs beside it (NAME.LOG, NAME.LOG1, NAME.LOG2, compared
+// case-insensitively as Windows does) into a fresh temporary directory and
+// returns the copy's path. Tests of log recovery edit only such copies.
+func CorpusHiveWithLogs(tb testing.TB, elems ...string) string {
+	tb.Helper()
+	src := Corpus(tb, append([]string{"hives"}, elems...)...)
+	dir := tb.TempDir()
+	dst := CopyInto(tb, src, dir)
+	entries, err := os.ReadDir(filepath.Dir(src))
+	if err != nil {
+		tb.Fatalf("list %s: %v", filepath.Dir(src), err)
+	}
+	prefix := strings.ToLower(filepath.Base(src)) + ".log"
+	for _, e := range entries {
+		if strings.HasPrefix(strings.ToLower(e.Name()), prefix) {
+			CopyInto(tb, filepath.Join(filepath.Dir(src), e.Name()), dir)
+		}
 	}
 	return dst
 }
