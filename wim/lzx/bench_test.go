@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reseal/reseal/internal/testenv"
+	"github.com/reseal/reseal/wim/internal/wimtest"
 )
 
 // benchCorpus is the data of the benchmarks: the Go tool binaries and some
@@ -111,7 +112,7 @@ func BenchmarkVsWimlib(b *testing.B) {
 	dir, files := benchCorpus(b)
 	for _, cs := range []int{32768, 1 << 20} {
 		b.Run(fmt.Sprint(cs), func(b *testing.B) {
-			capture := func(comp string) (time.Duration, *testWIM) {
+			capture := func(comp string) (time.Duration, *wimtest.File) {
 				out := filepath.Join(b.TempDir(), "w.wim")
 				args := []string{"capture", dir, out, "--compress=" + comp, "--threads=1", "--no-acls"}
 				if comp != "none" {
@@ -125,15 +126,15 @@ func BenchmarkVsWimlib(b *testing.B) {
 				if comp == "none" {
 					return cpu, nil
 				}
-				return cpu, readTestWIM(b, out)
+				return cpu, wimtest.Read(b, out)
 			}
 			noneTime, _ := capture("none")
 			lzxTime, w := capture("lzx")
 			wimlibTime := lzxTime - noneTime
 			wimlibBytes := 0
-			for _, blob := range w.blobs {
-				if blob.res.flags&0x02 == 0 { // file data, not metadata
-					wimlibBytes += int(blob.res.size)
+			for _, blob := range w.Blobs {
+				if blob.Res.Flags&0x02 == 0 { // file data, not metadata
+					wimlibBytes += int(blob.Res.Size)
 				}
 			}
 			for level := LevelFast; level <= LevelBest; level++ {
@@ -177,18 +178,18 @@ func BenchmarkDecompressVsWimlib(b *testing.B) {
 	run("capture", dir, lzxWIM, "--compress=lzx", "--threads=1", "--no-acls")
 	run("capture", dir, noneWIM, "--compress=none", "--threads=1", "--no-acls")
 	wimlibTime := run("apply", lzxWIM, "1", filepath.Join(tmp, "a")) - run("apply", noneWIM, "1", filepath.Join(tmp, "b"))
-	w := readTestWIM(b, lzxWIM)
+	w := wimtest.Read(b, lzxWIM)
 	type chunk struct {
 		comp []byte
 		size int
 	}
 	var chunks []chunk
 	total := 0
-	for _, blob := range w.blobs {
-		for _, c := range w.chunks(b, blob.res) {
-			total += c.size
-			if !c.raw() {
-				chunks = append(chunks, chunk{c.stored, c.size})
+	for _, blob := range w.Blobs {
+		for _, c := range w.Chunks(b, blob.Res) {
+			total += c.Size
+			if !c.Raw() {
+				chunks = append(chunks, chunk{c.Stored, c.Size})
 			}
 		}
 	}

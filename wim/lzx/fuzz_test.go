@@ -31,10 +31,10 @@ func FuzzDecompress(f *testing.F) {
 		}
 		for _, cs := range []int{32768, 65536} {
 			w := captureLZX(f, dir, cs)
-			for _, b := range w.blobs {
-				for _, c := range w.chunks(f, b.res) {
-					if !c.raw() && b.res.flags&wimResCompressed != 0 {
-						f.Add(c.stored, uint32(c.size))
+			for _, b := range w.Blobs {
+				for _, c := range w.Chunks(f, b.Res) {
+					if !c.Raw() && b.Res.Compressed() {
+						f.Add(c.Stored, uint32(c.Size))
 					}
 				}
 			}

@@ -55,7 +55,7 @@ func TestWimlibAcceptsOurChunks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ours, stats := w.rewrite(t, c.Compress)
+			ours, stats := rewrite(t, w, c.Compress)
 			t.Logf("%+v", stats)
 			if cfg.level == LevelDefault && cs == 32768 && (stats.aligned == 0 || stats.verbatim == 0 || stats.emptyLengthCode == 0) {
 				t.Errorf("aligned and verbatim blocks and an empty length code should all occur: %+v", stats)
@@ -76,7 +76,7 @@ func TestWimlibAcceptsOurChunks(t *testing.T) {
 				t.Fatalf("wimlib-imagex apply: %v\n%s", err, b)
 			}
 			compareTrees(t, dir, out)
-			t.Logf("wimlib %d bytes, ours %d bytes (%.4fx)", len(w.data), len(ours), float64(len(ours))/float64(len(w.data)))
+			t.Logf("wimlib %d bytes, ours %d bytes (%.4fx)", len(w.Data), len(ours), float64(len(ours))/float64(len(w.Data)))
 		})
 	}
 }

@@ -9,25 +9,26 @@ import (
 	"time"
 
 	"github.com/reseal/reseal/internal/testenv"
+	"github.com/reseal/reseal/wim/internal/wimtest"
 )
 
 // chunkSizes decodes every chunk of the WIM and returns the total bytes
 // wimlib stored for them (raw chunks at their raw size) and the total we
 // store for the same chunks with our compressor.
-func compareChunkSizes(t testing.TB, w *testWIM) (wimlibBytes, ourBytes, rawBytes int, ourTime time.Duration) {
+func compareChunkSizes(t testing.TB, w *wimtest.File) (wimlibBytes, ourBytes, rawBytes int, ourTime time.Duration) {
 	t.Helper()
 	d := NewDecompressor()
-	c, err := NewCompressor(w.chunkSize)
+	c, err := NewCompressor(w.ChunkSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, w.chunkSize)
+	buf := make([]byte, w.ChunkSize)
 	var chunks [][]byte
-	for _, b := range w.blobs {
-		if b.flags&resFlagCompressed == 0 {
+	for _, b := range w.Blobs {
+		if !b.Res.Compressed() {
 			continue
 		}
-		stored, sizes := w.chunks(t, b)
+		stored, sizes := chunksOf(t, w, b)
 		for i, s := range stored {
 			plain := make([]byte, sizes[i])
 			if len(s) == sizes[i] {
@@ -59,7 +60,7 @@ func TestCompressedSizeVersusWimlib(t *testing.T) {
 	imagex := testenv.Peer(t, "wimlib-imagex")
 	dir := writeTestTree(t)
 	for _, chunk := range []int{4096, 32768, 65536} {
-		w := readTestWIM(t, captureWIM(t, imagex, dir, "--compress=xpress", "--chunk-size="+strconv.Itoa(chunk)))
+		w := wimtest.Read(t, wimtest.Capture(t, imagex, dir, "--compress=xpress", "--chunk-size="+strconv.Itoa(chunk)))
 		theirs, ours, raw, _ := compareChunkSizes(t, w)
 		ratio := float64(ours) / float64(theirs)
 		t.Logf("chunk %5d: raw %d, wimlib %d, ours %d: size ratio %.4f", chunk, raw, theirs, ours, ratio)
@@ -82,10 +83,10 @@ func TestCompareRealTree(t *testing.T) {
 		// CPU time, not wall time: the machine is shared, and CPU time is what
 		// the compressors cost.
 		start := cpuTime(t, true)
-		path := captureWIM(t, imagex, dir, "--compress=xpress", "--threads=1", "--chunk-size="+strconv.Itoa(chunk))
+		path := wimtest.Capture(t, imagex, dir, "--compress=xpress", "--threads=1", "--chunk-size="+strconv.Itoa(chunk))
 		wimlibCompressed := cpuTime(t, true) - start
 		start = cpuTime(t, true)
-		nonePath := captureWIM(t, imagex, dir, "--compress=none", "--threads=1")
+		nonePath := wimtest.Capture(t, imagex, dir, "--compress=none", "--threads=1")
 		wimlibNone := cpuTime(t, true) - start
 		// Decompression: wimlib's apply of the XPRESS WIM minus its apply of
 		// the uncompressed one (user time: writing files is system time), the
@@ -103,7 +104,7 @@ func TestCompareRealTree(t *testing.T) {
 			return best
 		}
 		wimlibDecode := applyCPU(path) - applyCPU(nonePath)
-		w := readTestWIM(t, path)
+		w := wimtest.Read(t, path)
 		theirs, ours, raw, ourTime := compareChunkSizes(t, w)
 		ourDecode := decodeAllChunks(t, w)
 		t.Logf("chunk %d: raw %d, wimlib %d (%.4f), ours %d (%.4f): size ratio %.4f", chunk, raw, theirs,
@@ -120,14 +121,14 @@ func TestCompareRealTree(t *testing.T) {
 
 // decodeAllChunks returns the CPU time our decoder takes for every
 // compressed chunk of w.
-func decodeAllChunks(t testing.TB, w *testWIM) time.Duration {
+func decodeAllChunks(t testing.TB, w *wimtest.File) time.Duration {
 	d := NewDecompressor()
-	dst := make([]byte, w.chunkSize)
+	dst := make([]byte, w.ChunkSize)
 	var stored [][]byte
 	var sizes []int
-	for _, b := range w.blobs {
-		if b.flags&resFlagCompressed != 0 {
-			s, z := w.chunks(t, b)
+	for _, b := range w.Blobs {
+		if b.Res.Compressed() {
+			s, z := chunksOf(t, w, b)
 			stored, sizes = append(stored, s...), append(sizes, z...)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/reseal/reseal/internal/testenv"
+	"github.com/reseal/reseal/wim/internal/wimtest"
 )
 
 // fuzzSeeds returns compressed chunks of real data: ours, and wimlib's when
@@ -23,12 +24,12 @@ func fuzzSeeds(f testing.TB) (chunks [][]byte, sizes []int) {
 		}
 	}
 	if testenv.HavePeer("wimlib-imagex") {
-		w := readTestWIM(f, captureWIM(f, "wimlib-imagex", writeTestTree(f), "--compress=xpress", "--chunk-size=4096"))
-		for _, b := range w.blobs {
-			if b.flags&resFlagCompressed == 0 {
+		w := wimtest.Read(f, wimtest.Capture(f, "wimlib-imagex", writeTestTree(f), "--compress=xpress", "--chunk-size=4096"))
+		for _, b := range w.Blobs {
+			if !b.Res.Compressed() {
 				continue
 			}
-			stored, ss := w.chunks(f, b)
+			stored, ss := chunksOf(f, w, b)
 			for i, s := range stored {
 				if len(s) < ss[i] && len(chunks) < 60 {
 					chunks = append(chunks, s)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/reseal/reseal/internal/testenv"
+	"github.com/reseal/reseal/wim/internal/wimtest"
 )
 
 // TestDecodeWimlibChunks decodes every XPRESS chunk of WIMs that wimlib
@@ -15,13 +16,13 @@ func TestDecodeWimlibChunks(t *testing.T) {
 	dec := NewDecompressor()
 	for _, chunk := range []int{4096, 8192, 16384, 32768, 65536} {
 		t.Run(strconv.Itoa(chunk), func(t *testing.T) {
-			w := readTestWIM(t, captureWIM(t, imagex, dir, "--compress=xpress", "--chunk-size="+strconv.Itoa(chunk)))
-			if w.flags&wimHeaderFlagXpress == 0 || w.chunkSize != chunk {
-				t.Fatalf("header flags %#x chunk size %d: not an XPRESS WIM with %d-byte chunks", w.flags, w.chunkSize, chunk)
+			w := wimtest.Read(t, wimtest.Capture(t, imagex, dir, "--compress=xpress", "--chunk-size="+strconv.Itoa(chunk)))
+			if w.Flags&wimtest.FlagCompressXPRESS == 0 || w.ChunkSize != chunk {
+				t.Fatalf("header flags %#x chunk size %d: not an XPRESS WIM with %d-byte chunks", w.Flags, w.ChunkSize, chunk)
 			}
 			total := 0
-			for _, b := range w.blobs {
-				n, err := w.decodeBlob(t, b, dec.Decompress)
+			for _, b := range w.Blobs {
+				n, err := decodeBlob(t, w, b, dec.Decompress)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -30,7 +31,7 @@ func TestDecodeWimlibChunks(t *testing.T) {
 			if total < 10 {
 				t.Fatalf("only %d compressed chunks decoded", total)
 			}
-			t.Logf("%d blobs, %d compressed chunks decoded", len(w.blobs), total)
+			t.Logf("%d blobs, %d compressed chunks decoded", len(w.Blobs), total)
 		})
 	}
 }
