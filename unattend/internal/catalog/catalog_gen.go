@@ -365,7 +365,7 @@ const generatedTable = "" +
 	"Microsoft-Windows-International-Core-WinPE\t0\tC\t\n" +
 	"Microsoft-Windows-International-Core-WinPE/InputLocale\t1\t\t\n" +
 	"Microsoft-Windows-International-Core-WinPE/LayeredDriver\t1\t\t\n" +
-	"Microsoft-Windows-International-Core-WinPE/SetupUILanguage\t1\tD\t\n" +
+	"Microsoft-Windows-International-Core-WinPE/SetupUILanguage\t1\t\t\n" +
 	"Microsoft-Windows-International-Core-WinPE/SetupUILanguage/UILanguage\t1\t\t\n" +
 	"Microsoft-Windows-International-Core-WinPE/SetupUILanguage/WillShowUI\t1\tD\t\n" +
 	"Microsoft-Windows-International-Core-WinPE/SystemLocale\t1\t\t\n" +
@@ -701,7 +701,7 @@ const generatedTable = "" +
 	"Microsoft-Windows-Shell-Setup/NotificationArea/PromotedIcon1/Path\t8\t\t\n" +
 	"Microsoft-Windows-Shell-Setup/NotificationArea/PromotedIcon2/GUID\t8\t\t\n" +
 	"Microsoft-Windows-Shell-Setup/NotificationArea/PromotedIcon2/Path\t8\t\t\n" +
-	"Microsoft-Windows-Shell-Setup/OEMInformation\t110\tD\t\n" +
+	"Microsoft-Windows-Shell-Setup/OEMInformation\t110\t\t\n" +
 	"Microsoft-Windows-Shell-Setup/OEMInformation/HelpCustomized\t110\tD\ttrue|false\n" +
 	"Microsoft-Windows-Shell-Setup/OEMInformation/Logo\t110\tD\t\n" +
 	"Microsoft-Windows-Shell-Setup/OEMInformation/Manufacturer\t110\tD\t\n" +
@@ -950,7 +950,7 @@ const generatedTable = "" +
 	"Microsoft-Windows-Shell-Setup/TaskbarLinks/Link3\t104\t\t\n" +
 	"Microsoft-Windows-Shell-Setup/TaskbarLinks/Link4\t104\t\t\n" +
 	"Microsoft-Windows-Shell-Setup/TaskbarLinks/Link5\t104\t\t\n" +
-	"Microsoft-Windows-Shell-Setup/Themes\t120\tD\t\n" +
+	"Microsoft-Windows-Shell-Setup/Themes\t120\t\t\n" +
 	"Microsoft-Windows-Shell-Setup/Themes/BrandIcon\t120\t\t\n" +
 	"Microsoft-Windows-Shell-Setup/Themes/CustomDefaultThemeFile\t120\tD\t\n" +
 	"Microsoft-Windows-Shell-Setup/Themes/DesktopBackground\t120\t\t\n" +
