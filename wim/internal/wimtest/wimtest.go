@@ -29,10 +29,15 @@ const (
 	blobEntrySize      = 50
 	FlagCompressXPRESS = 0x00020000
 	FlagCompressLZX    = 0x00040000
+	FlagCompressLZMS   = 0x00080000
 	FlagCompressMask   = 0x000e0000
 
 	ResCompressed = 0x04
 	ResSolid      = 0x10
+
+	// SolidResourceSize is the uncompressed size a blob table entry claims
+	// when it describes a solid resource rather than a blob.
+	SolidResourceSize = 1 << 32
 )
 
 // ResHdr is a resource header: where a resource is stored and how big it is.
@@ -155,6 +160,35 @@ func (w *File) Chunks(tb testing.TB, res ResHdr) []Chunk {
 		out[i] = Chunk{Stored: body[offsets[i]:offsets[i+1]], Size: size}
 	}
 	return out
+}
+
+// IsSolidResource reports whether a blob table entry describes a solid
+// resource (rather than a blob).
+func (h ResHdr) IsSolidResource() bool {
+	return h.Flags&ResSolid != 0 && h.Orig == SolidResourceSize
+}
+
+// SolidChunks splits a solid resource (16-byte header: uncompressed size,
+// chunk size, compression type; a table of compressed chunk sizes; the
+// chunks) into its chunks.
+func (w *File) SolidChunks(tb testing.TB, res ResHdr) (compression uint32, chunkSize int, chunks []Chunk) {
+	tb.Helper()
+	data := w.Data[res.Offset : res.Offset+res.Size]
+	usize := int(binary.LittleEndian.Uint64(data))
+	chunkSize = int(binary.LittleEndian.Uint32(data[8:]))
+	compression = binary.LittleEndian.Uint32(data[12:])
+	n := (usize + chunkSize - 1) / chunkSize
+	body := data[16+4*n:]
+	for i := range n {
+		stored := int(binary.LittleEndian.Uint32(data[16+4*i:]))
+		size := min(chunkSize, usize-i*chunkSize)
+		chunks = append(chunks, Chunk{Stored: body[:stored], Size: size})
+		body = body[stored:]
+	}
+	if len(body) != 0 {
+		tb.Fatalf("solid resource at %d: %d bytes after the last chunk", res.Offset, len(body))
+	}
+	return compression, chunkSize, chunks
 }
 
 // Rewrite returns a copy of the WIM in which every chunk of every

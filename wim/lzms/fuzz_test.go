@@ -1,0 +1,52 @@
+package lzms
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// FuzzDecompress feeds arbitrary input to the decoder: it must return an
+// error or exactly len(dst) bytes, never panic, never allocate by what the
+// input says.
+func FuzzDecompress(f *testing.F) {
+	f.Add(unhex(f, "1c 65 d0 8f 00 00 00 18 9e 86 55 63 62 61"), uint32(100))
+	f.Add(unhex(f, "cb 33 71 00 20 30 00 00 88 5f 09 7e 02 8b 60 e3 65 6f fd ef 00 00 03 e8"), uint32(256))
+	f.Add(vectorECompressed(f), uint32(9000))
+	f.Add([]byte{0, 0, 0, 0}, uint32(5))
+	d := NewDecompressor()
+	f.Fuzz(func(t *testing.T, src []byte, size uint32) {
+		size %= 70000
+		dst := make([]byte, size)
+		err := d.Decompress(dst, src)
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error not wrapping ErrCorrupt: %v", err)
+		}
+	})
+}
+
+func TestCorruptInputs(t *testing.T) {
+	d := NewDecompressor()
+	good := unhex(t, "1c 65 d0 8f 00 00 00 18 9e 86 55 63 62 61")
+	for _, c := range []struct {
+		name string
+		src  []byte
+		size int
+	}{
+		{"odd", good[:13], 100},
+		{"short", good[:2], 100},
+		{"empty", nil, 1},
+		{"too long output", good, 200}, // the data runs out and the streams cross
+		{"zeros", make([]byte, 64), 1000},
+	} {
+		err := d.Decompress(make([]byte, c.size), c.src)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", c.name, err)
+		}
+	}
+	// A good block still decodes after the failures (no state leaks).
+	got := make([]byte, 100)
+	if err := d.Decompress(got, good); err != nil || !bytes.Equal(got, vectorA()) {
+		t.Fatalf("after errors: %v", err)
+	}
+}

@@ -1,0 +1,78 @@
+package lzms
+
+import "encoding/binary"
+
+// x86Filter converts the relative targets of some x86 call, lea, mov and
+// lock-add instructions to absolute ones (encode) and back (decode), only
+// near places where a target was recently seen twice, i.e. in machine code.
+// seen is the caller's scratch (65536 entries), reset here.
+func x86Filter(buf []byte, seen *[65536]int32, encode bool) {
+	n := len(buf)
+	if n <= 17 {
+		return
+	}
+	for i := range seen {
+		seen[i] = -65536
+	}
+	anchor := int32(-1024)
+	for i := 1; i < n-16; {
+		var oplen int
+		var reach int32
+		switch buf[i] {
+		case 0xe8:
+			oplen, reach = 1, 511
+		case 0xe9:
+			i += 5
+			continue
+		case 0xff:
+			if buf[i+1] != 0x15 {
+				i++
+				continue
+			}
+			oplen, reach = 2, 1023
+		case 0xf0:
+			if buf[i+1] != 0x83 || buf[i+2] != 0x05 {
+				i++
+				continue
+			}
+			oplen, reach = 3, 1023
+		case 0x48:
+			if !(buf[i+1] == 0x8d && buf[i+2]&7 == 5) && !(buf[i+1] == 0x8b && (buf[i+2] == 0x05 || buf[i+2] == 0x0d)) {
+				i++
+				continue
+			}
+			oplen, reach = 3, 1023
+		case 0x4c:
+			if buf[i+1] != 0x8d || buf[i+2]&7 != 5 {
+				i++
+				continue
+			}
+			oplen, reach = 3, 1023
+		default:
+			i++
+			continue
+		}
+		j := i + oplen
+		v := binary.LittleEndian.Uint32(buf[j:])
+		translate := int32(i)-anchor <= reach
+		var key uint32
+		if encode {
+			key = (uint32(i) + v) & 0xffff
+			if translate {
+				binary.LittleEndian.PutUint32(buf[j:], v+uint32(i))
+			}
+		} else {
+			if translate {
+				v -= uint32(i)
+				binary.LittleEndian.PutUint32(buf[j:], v)
+			}
+			key = (uint32(i) + v) & 0xffff
+		}
+		last := int32(j + 3)
+		if last-seen[key] <= 65535 {
+			anchor = last
+		}
+		seen[key] = last
+		i = j + 4
+	}
+}
