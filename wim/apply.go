@@ -144,7 +144,9 @@ func planApply(img *Image) (*applyPlan, error) {
 
 // resolveLinks decides the on-disk text of every link, refusing those whose
 // target, followed through the image's own links, leaves the image root.
-func (p *applyPlan) resolveLinks(r *Reader, rpfix bool) error {
+// dec is the caller's decoders: link data read through the same chunk cache
+// as the files' data is not decoded again.
+func (p *applyPlan) resolveLinks(r *Reader, rpfix bool, dec *decoders) error {
 	if len(p.links) == 0 {
 		return nil
 	}
@@ -153,7 +155,6 @@ func (p *applyPlan) resolveLinks(r *Reader, rpfix bool) error {
 		byPath[l.Path()] = l
 	}
 	parsed := map[*File]LinkTarget{}
-	dec := newDecoders()
 	for _, l := range p.links {
 		data, err := r.readSmallStream(l.Reparse.Hash, dec)
 		if err != nil {
@@ -275,7 +276,7 @@ func (a *applier) hostPath(f *File) string {
 }
 
 func (a *applier) run(ctx context.Context) error {
-	if err := a.plan.resolveLinks(a.r, a.r.header.RPFix()); err != nil {
+	if err := a.plan.resolveLinks(a.r, a.r.header.RPFix(), a.dec); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(a.dest, 0o755); err != nil {

@@ -4,9 +4,8 @@
 // A Reader lists the images of a WIM, parses their directory trees, opens and
 // verifies their file data and applies an image to a directory. Capture
 // writes a directory tree as a new WIM or appends it as a new image.
-// Compression is delegated to the codec packages wim/xpress and wim/lzx
-// (there is no LZMS decoder: LZMS WIMs open, but reading their data reports
-// errors.ErrUnsupported); this package handles the container: header, blob
+// Compression is delegated to the codec packages wim/xpress, wim/lzx and
+// wim/lzms (LZMS is read, not yet written); this package handles the container: header, blob
 // table, chunked and solid resources, XML data, metadata resources, the
 // integrity table and split WIMs.
 //

@@ -56,7 +56,7 @@ func FuzzOpen(f *testing.F) {
 				continue
 			}
 			if plan, err := planApply(img); err == nil {
-				plan.resolveLinks(r, r.header.RPFix())
+				plan.resolveLinks(r, r.header.RPFix(), newDecoders())
 			}
 		}
 		r.Verify(ctx, nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 )
 
 // chunkedData is the uncompressed content of one resource, divided into
@@ -19,6 +20,10 @@ type chunkedData struct {
 	origSize  int64
 	comp      Compression
 	offs      []int64 // chunk i is at base+offs[i] .. base+offs[i+1]
+	// decoded counts the chunks decompressed from this resource, so that
+	// tests can check that reading a solid resource in order decodes each
+	// chunk once.
+	decoded atomic.Int64
 }
 
 func (c *chunkedData) numChunks() int { return len(c.offs) - 1 }
@@ -163,6 +168,8 @@ type chunkReader struct {
 	bufs    *chunkBufs
 	cur     []byte // the current chunk: bufs.raw or bufs.out
 	current int    // index of the chunk in cur, or -1
+	// cache, for solid resources, keeps decoded chunks across readers.
+	cache *chunkCache
 }
 
 // chunkBufs are the buffers of a chunkReader, kept by decoders so that
@@ -178,13 +185,21 @@ func newChunkReader(c *chunkedData, dec *decoders) *chunkReader {
 
 // chunk returns the uncompressed bytes of chunk i, valid until the next call.
 func (cr *chunkReader) chunk(i int) ([]byte, error) {
-	if i == cr.current {
+	// A cached chunk may have been evicted by another reader of the same
+	// cache since: ask the cache every time.
+	if i == cr.current && cr.cache == nil {
 		return cr.cur, nil
 	}
 	cr.current = -1
 	c := cr.data
 	if i < 0 || i >= c.numChunks() {
 		return nil, formatErr("resource at offset %d: chunk %d out of range", c.where, i)
+	}
+	if cr.cache != nil {
+		if b, ok := cr.cache.get(c, i); ok {
+			cr.cur, cr.current = b, i
+			return b, nil
+		}
 	}
 	stored := c.offs[i+1] - c.offs[i]
 	want := c.chunkLen(i)
@@ -202,15 +217,24 @@ func (cr *chunkReader) chunk(i int) ([]byte, error) {
 	if c.comp == CompressNone {
 		return nil, formatErr("resource at offset %d: chunk %d stored with %d bytes, want %d", c.where, i, stored, want)
 	}
-	if int64(cap(cr.bufs.out)) < want {
-		cr.bufs.out = make([]byte, want)
+	var out []byte
+	if cr.cache != nil {
+		out = cr.cache.alloc(want)
+	} else {
+		if int64(cap(cr.bufs.out)) < want {
+			cr.bufs.out = make([]byte, want)
+		}
+		out = cr.bufs.out[:want]
 	}
-	out := cr.bufs.out[:want]
+	c.decoded.Add(1)
 	if err := cr.dec.decompress(c.comp, out, raw, c.chunkSize); err != nil {
 		if errors.Is(err, errors.ErrUnsupported) {
 			return nil, fmt.Errorf("resource at offset %d: %w", c.where, err)
 		}
 		return nil, fmt.Errorf("%w: resource at offset %d: chunk %d (file offset %d): %v", ErrFormat, c.where, i, c.base+c.offs[i], err)
+	}
+	if cr.cache != nil {
+		cr.cache.put(c, i, out)
 	}
 	cr.cur, cr.current = out, i
 	return out, nil
