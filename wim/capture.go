@@ -57,6 +57,9 @@ type CaptureOptions struct {
 func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (err error) {
 	if opts.ChunkSize == 0 {
 		opts.ChunkSize = defaultChunkSize
+		if opts.Compression == CompressLZMS {
+			opts.ChunkSize = defaultLZMSChunkSize
+		}
 	}
 	if opts.Threads <= 0 {
 		opts.Threads = runtime.NumCPU()
@@ -434,6 +437,10 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 			hdr.Flags |= hdrFlagCompression | hdrFlagXPRESS
 		case CompressLZX:
 			hdr.Flags |= hdrFlagCompression | hdrFlagLZX
+		case CompressLZMS:
+			// LZMS exists only in version 3584 WIMs.
+			hdr.Version = versionSolid
+			hdr.Flags |= hdrFlagCompression | hdrFlagLZMS
 		}
 		if w.opts.Compression != CompressNone {
 			hdr.ChunkSize = uint32(w.opts.ChunkSize)

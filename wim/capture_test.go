@@ -29,6 +29,8 @@ func TestCaptureJudgedByWimlib(t *testing.T) {
 		{"xpress-8k", CaptureOptions{Compression: CompressXPRESS, ChunkSize: 8192, Check: true}},
 		{"lzx", CaptureOptions{Compression: CompressLZX, Threads: 2, Check: true}},
 		{"lzx-256k", CaptureOptions{Compression: CompressLZX, ChunkSize: 256 << 10}},
+		{"lzms", CaptureOptions{Compression: CompressLZMS, Threads: 2, Check: true}},
+		{"lzms-1m", CaptureOptions{Compression: CompressLZMS, ChunkSize: 1 << 20}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if !canCompress(c.opts.Compression, max(c.opts.ChunkSize, defaultChunkSize)) {

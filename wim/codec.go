@@ -126,9 +126,14 @@ func newChunkCompressor(c Compression, chunkSize int) (chunkCompressor, error) {
 		return xpress.NewCompressor(chunkSize)
 	case CompressLZX:
 		return lzx.NewCompressor(chunkSize)
+	case CompressLZMS:
+		return lzms.NewCompressor(chunkSize)
 	}
 	return nil, fmt.Errorf("%v compression is not available", c)
 }
+
+// minLZMSChunkSize is the smallest LZMS chunk size wimlib accepts.
+const minLZMSChunkSize = 1 << 15
 
 // canCompress reports whether this build can write c with chunks of chunkSize.
 func canCompress(c Compression, chunkSize int) bool {
@@ -139,6 +144,8 @@ func canCompress(c Compression, chunkSize int) bool {
 		return chunkSize <= xpress.MaxChunkSize
 	case CompressLZX:
 		return chunkSize >= lzx.MinChunkSize && chunkSize <= lzx.MaxChunkSize
+	case CompressLZMS:
+		return chunkSize >= minLZMSChunkSize && chunkSize <= lzms.MaxChunkSize
 	}
 	return false
 }

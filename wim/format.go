@@ -71,18 +71,20 @@ func lower(s string) string {
 
 // On-disk sizes and magic values.
 const (
-	headerSize        = 208
-	reshdrSize        = 24
-	blobEntrySize     = 50
-	versionDefault    = 0x10d00 // WIM version 1.13
-	versionSolid      = 0xe00   // WIMs that contain solid resources
-	defaultChunkSize  = 32 * 1024
-	integrityChunk    = 10 * 1024 * 1024
-	solidMagicSize    = 0x100000000 // the uncompressed size a solid resource header claims
-	maxChunkSize      = 1 << 26     // 64 MiB: the largest chunk we agree to decompress
-	maxMetadataSize   = 1 << 30     // a metadata resource larger than this is refused
-	maxXMLSize        = 64 << 20
-	maxBlobTableBytes = 1 << 30
+	headerSize       = 208
+	reshdrSize       = 24
+	blobEntrySize    = 50
+	versionDefault   = 0x10d00 // WIM version 1.13
+	versionSolid     = 0xe00   // WIMs that contain solid resources
+	defaultChunkSize = 32 * 1024
+	// defaultLZMSChunkSize is wimlib's (and DISM's) for non-solid LZMS.
+	defaultLZMSChunkSize = 128 * 1024
+	integrityChunk       = 10 * 1024 * 1024
+	solidMagicSize       = 0x100000000 // the uncompressed size a solid resource header claims
+	maxChunkSize         = 1 << 26     // 64 MiB: the largest chunk we agree to decompress
+	maxMetadataSize      = 1 << 30     // a metadata resource larger than this is refused
+	maxXMLSize           = 64 << 20
+	maxBlobTableBytes    = 1 << 30
 )
 
 var wimMagic = [8]byte{'M', 'S', 'W', 'I', 'M', 0, 0, 0}

@@ -50,3 +50,36 @@ func TestCorruptInputs(t *testing.T) {
 		t.Fatalf("after errors: %v", err)
 	}
 }
+
+// FuzzRoundTrip compresses arbitrary data at both levels and checks that it
+// decodes back.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add(vectorA(), false)
+	f.Add(vectorB(), true)
+	f.Add(vectorE(), false)
+	f.Add(bytes.Repeat(unhex(f, "90 e8 ff 0f 00 00 48 8d 05 10 20 00 00"), 40), true)
+	fast, _ := NewCompressorLevel(1<<16, LevelFast)
+	def, _ := NewCompressorLevel(1<<16, LevelDefault)
+	d := NewDecompressor()
+	f.Fuzz(func(t *testing.T, src []byte, useFast bool) {
+		if len(src) > 1<<16 || len(src) < MinCompressSize {
+			return
+		}
+		c := def
+		if useFast {
+			c = fast
+		}
+		dst := make([]byte, len(src)*2+64)
+		n := c.compress(dst, src)
+		if n == 0 {
+			t.Fatalf("%d bytes did not fit in %d", len(src), len(dst))
+		}
+		got := make([]byte, len(src))
+		if err := d.Decompress(got, dst[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, src) {
+			t.Fatal("round trip differs")
+		}
+	})
+}

@@ -1,0 +1,381 @@
+package lzms
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+)
+
+// Compression levels.
+const (
+	// LevelFast finds matches with short hash chains and codes them greedily.
+	LevelFast = 1
+	// LevelDefault searches deeper and looks one byte ahead before
+	// committing to a match.
+	LevelDefault = 2
+)
+
+// Compressor compresses WIM chunks with LZMS. It is not safe for concurrent
+// use; make one per goroutine. Its memory is about 5 bytes per byte of
+// maxChunk (the filtered copy of the chunk and the match finder's chains).
+type Compressor struct {
+	maxChunk int
+	depth    int  // hash chain candidates examined per position
+	niceLen  int  // a match this long ends the search
+	lazy     bool // look one position ahead before taking a match
+	data     []byte
+	head     []int32
+	prev     []int32
+	back     []byte // the backward stream, written from its end
+	seen     [65536]int32
+	st       encoderState
+}
+
+const (
+	hashBits = 16
+	minMatch = 3
+)
+
+// NewCompressor returns a compressor at LevelDefault for chunks of at most
+// maxChunk bytes (at most MaxChunkSize).
+func NewCompressor(maxChunk int) (*Compressor, error) {
+	return NewCompressorLevel(maxChunk, LevelDefault)
+}
+
+// NewCompressorLevel is NewCompressor with a compression level (LevelFast
+// or LevelDefault).
+func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
+	if maxChunk <= 0 || maxChunk > MaxChunkSize {
+		return nil, fmt.Errorf("lzms: chunk size %d out of range 1..%d", maxChunk, MaxChunkSize)
+	}
+	c := &Compressor{maxChunk: maxChunk}
+	switch level {
+	case LevelFast:
+		c.depth, c.niceLen = 8, 32
+	case LevelDefault:
+		c.depth, c.niceLen, c.lazy = 48, 128, true
+	default:
+		return nil, fmt.Errorf("lzms: compression level %d out of range %d..%d", level, LevelFast, LevelDefault)
+	}
+	return c, nil
+}
+
+// Compress writes the compressed form of src into dst and returns its
+// length, or 0 when it does not fit in len(dst), is not smaller than src, or
+// src is shorter than MinCompressSize (the caller then stores the chunk
+// raw: in a WIM a chunk whose stored size equals its size is raw). len(src)
+// must not exceed the compressor's chunk size.
+func (c *Compressor) Compress(dst, src []byte) int {
+	n := c.compress(dst, src)
+	if n >= len(src) {
+		return 0
+	}
+	return n
+}
+
+func (c *Compressor) compress(dst, src []byte) int {
+	n := len(src)
+	if n < MinCompressSize || n > c.maxChunk || len(dst) < 8 {
+		return 0
+	}
+	if cap(c.data) < n {
+		c.data = make([]byte, n)
+		c.prev = make([]int32, n)
+	}
+	if c.head == nil {
+		c.head = make([]int32, 1<<hashBits)
+	}
+	if cap(c.back) < len(dst) {
+		c.back = make([]byte, len(dst))
+	}
+	data := c.data[:n]
+	copy(data, src)
+	x86Filter(data, &c.seen, true)
+
+	limit := len(dst) &^ 1
+	st := &c.st
+	st.init(dst[:limit], c.back[:limit], n)
+	c.parse(data)
+	st.re.flush()
+	st.bw.flush()
+	if st.re.overflow || st.bw.full {
+		return 0
+	}
+	fwd := st.re.pos
+	bwd := limit - st.bw.pos
+	if fwd+bwd > limit {
+		return 0
+	}
+	copy(dst[fwd:], c.back[st.bw.pos:limit])
+	return fwd + bwd
+}
+
+// encoderState mirrors every piece of adaptive state the decoder keeps.
+type encoderState struct {
+	re        rangeEncoder
+	bw        bitWriter
+	classes   [numClasses]decisionClass
+	literal   huffEncoder
+	offset    huffEncoder
+	length    huffEncoder
+	dOffset   huffEncoder
+	dPower    huffEncoder
+	lzq       [numRepeats + 1]uint32
+	lzPending uint32
+	dq        [numRepeats + 1]deltaItem
+	dPending  deltaItem
+	hasDPend  bool
+}
+
+func (st *encoderState) init(fwd, back []byte, usize int) {
+	st.re.init(fwd)
+	st.bw.init(back)
+	for i := range st.classes {
+		st.classes[i].reset(classCtxBits[i])
+	}
+	nslots := numOffsetSlots(usize)
+	st.literal.reset(numLiterals, literalPeriod)
+	st.offset.reset(nslots, offsetPeriod)
+	st.length.reset(numLengthSlots, lengthPeriod)
+	st.dOffset.reset(nslots, offsetPeriod)
+	st.dPower.reset(numDeltaPowers, powerPeriod)
+	st.lzq = [numRepeats + 1]uint32{1, 2, 3, 4}
+	st.lzPending = 0
+	st.dq = [numRepeats + 1]deltaItem{{0, 1}, {0, 2}, {0, 3}, {0, 4}}
+	st.hasDPend = false
+}
+
+func (st *encoderState) endItem(lzNew uint32, dNew deltaItem, hasDNew bool) {
+	if st.lzPending != 0 {
+		copy(st.lzq[1:], st.lzq[:numRepeats])
+		st.lzq[0] = st.lzPending
+	}
+	st.lzPending = lzNew
+	if st.hasDPend {
+		copy(st.dq[1:], st.dq[:numRepeats])
+		st.dq[0] = st.dPending
+	}
+	st.dPending, st.hasDPend = dNew, hasDNew
+}
+
+func (st *encoderState) encodeLiteral(b byte) {
+	st.classes[classMain].encode(&st.re, 0)
+	st.literal.encode(&st.bw, int(b))
+	st.endItem(0, deltaItem{}, false)
+}
+
+func (st *encoderState) encodeLength(l uint32) {
+	s := lengthSlot(l)
+	st.length.encode(&st.bw, s)
+	st.bw.write(l-lengthBase[s], uint(lengthExtra[s]))
+}
+
+// encodeLZ codes an LZ match: as a repeat when rep >= 0 (lzq[rep] must be
+// off), else with an explicit offset.
+func (st *encoderState) encodeLZ(off, length uint32, rep int) {
+	cl := &st.classes
+	cl[classMain].encode(&st.re, 1)
+	cl[classMatch].encode(&st.re, 0)
+	if rep < 0 {
+		cl[classLZ].encode(&st.re, 0)
+		s := offsetSlot(off)
+		st.offset.encode(&st.bw, s)
+		st.bw.write(off-offsetBase[s], uint(offsetExtra[s]))
+	} else {
+		cl[classLZ].encode(&st.re, 1)
+		if rep == 0 {
+			cl[classLZRep0].encode(&st.re, 0)
+		} else {
+			cl[classLZRep0].encode(&st.re, 1)
+			cl[classLZRep1].encode(&st.re, uint32(rep-1))
+		}
+		copy(st.lzq[rep:], st.lzq[rep+1:])
+	}
+	st.encodeLength(length)
+	st.endItem(off, deltaItem{}, false)
+}
+
+// bitCost[p] is the cost in 1/16 bit of coding a 0 with probability p/64.
+var bitCost [probDenominator]uint32
+
+func init() {
+	for p := 1; p < probDenominator; p++ {
+		bitCost[p] = uint32(math.Round(-math.Log2(float64(p)/probDenominator) * 16))
+	}
+}
+
+// decisionCost is the cost in 1/16 bit of coding bit in class c now.
+func (st *encoderState) decisionCost(c int, bit uint32) uint32 {
+	cl := &st.classes[c]
+	p := cl.entries[cl.ctx].prob()
+	if bit != 0 {
+		p = probDenominator - p
+	}
+	return bitCost[p]
+}
+
+// lengthCost is the cost in 1/16 bit of a match length.
+func (st *encoderState) lengthCost(l uint32) uint32 {
+	s := lengthSlot(l)
+	return (uint32(st.length.lens[s]) + uint32(lengthExtra[s])) * 16
+}
+
+// matchCost estimates an LZ match's cost in 1/16 bit.
+func (st *encoderState) matchCost(off, length uint32, rep int) uint32 {
+	c := st.decisionCost(classMain, 1) + st.decisionCost(classMatch, 0)
+	if rep < 0 {
+		s := offsetSlot(off)
+		c += st.decisionCost(classLZ, 0) + (uint32(st.offset.lens[s])+uint32(offsetExtra[s]))*16
+	} else {
+		c += st.decisionCost(classLZ, 1)
+		if rep == 0 {
+			c += st.decisionCost(classLZRep0, 0)
+		} else {
+			c += st.decisionCost(classLZRep0, 1) + 16 // the second decision, roughly
+		}
+	}
+	return c + st.lengthCost(length)
+}
+
+// literalsCost estimates the cost in 1/16 bit of coding b as literals.
+func (st *encoderState) literalsCost(b []byte) uint32 {
+	c := uint32(len(b)) * st.decisionCost(classMain, 0)
+	for _, x := range b {
+		c += uint32(st.literal.lens[x]) * 16
+	}
+	return c
+}
+
+func hash3(b []byte, i int) uint32 {
+	v := uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16
+	return (v * 0x9E3779B1) >> (32 - hashBits)
+}
+
+func matchLen(data []byte, a, b, limit int) int {
+	n := 0
+	for n+8 <= limit {
+		x := binary.LittleEndian.Uint64(data[a+n:]) ^ binary.LittleEndian.Uint64(data[b+n:])
+		if x != 0 {
+			return n + bits.TrailingZeros64(x)/8
+		}
+		n += 8
+	}
+	for n < limit && data[a+n] == data[b+n] {
+		n++
+	}
+	return n
+}
+
+// candidate is a possible item at a position.
+type candidate struct {
+	length uint32
+	off    uint32
+	rep    int // repeat slot, or -1 for an explicit offset
+	gain   int // bits saved over literals, in 1/16 bit
+}
+
+// insert adds position i to the hash chains.
+func (c *Compressor) insert(data []byte, i int) {
+	if i+minMatch > len(data) {
+		return
+	}
+	h := hash3(data, i)
+	c.prev[i] = c.head[h]
+	c.head[h] = int32(i)
+}
+
+// best finds the most profitable LZ match at i: the repeat offsets the
+// decoder will have at this item, then the hash chain.
+func (c *Compressor) best(data []byte, i int) candidate {
+	st := &c.st
+	n := len(data)
+	maxLen := n - i
+	var best candidate
+	consider := func(off uint32, length, rep int) {
+		if length < 1 {
+			return
+		}
+		gain := int(st.literalsCost(data[i:i+length])) - int(st.matchCost(off, uint32(length), rep))
+		if gain > best.gain {
+			best = candidate{length: uint32(length), off: off, rep: rep, gain: gain}
+		}
+	}
+	longest := 0
+	for k := 0; k < numRepeats; k++ {
+		off := st.lzq[k]
+		if int(off) > i {
+			continue
+		}
+		l := matchLen(data, i, i-int(off), maxLen)
+		if l >= 2 {
+			consider(off, l, k)
+			longest = max(longest, l)
+		}
+	}
+	if maxLen < minMatch || longest >= c.niceLen || longest >= maxLen {
+		return best
+	}
+	h := hash3(data, i)
+	cand := c.head[h]
+	for d := 0; d < c.depth && cand >= 0 && int(cand) < i; d++ {
+		j := int(cand)
+		if data[j+longest] == data[i+longest] {
+			l := matchLen(data, i, j, maxLen)
+			if l > longest && l >= minMatch {
+				longest = l
+				consider(uint32(i-j), l, -1)
+				if l >= c.niceLen || l == maxLen {
+					break
+				}
+			}
+		}
+		cand = c.prev[j]
+	}
+	return best
+}
+
+// parse chooses the items covering data and codes them.
+func (c *Compressor) parse(data []byte) {
+	for i := range c.head {
+		c.head[i] = -1
+	}
+	st := &c.st
+	n := len(data)
+	i := 0
+	for i < n {
+		m := c.best(data, i)
+		if m.gain <= 0 {
+			st.encodeLiteral(data[i])
+			c.insert(data, i)
+			i++
+			continue
+		}
+		if c.lazy && int(m.length) < c.niceLen && i+1 < n {
+			c.insert(data, i)
+			next := c.best(data, i+1)
+			// Taking a literal first costs its bits and saves nothing, so
+			// the next match must win by more than the literal's cost.
+			if next.gain > m.gain+int(st.literalsCost(data[i:i+1])) {
+				st.encodeLiteral(data[i])
+				i++
+				continue
+			}
+			c.encodeMatch(m)
+			for j := i + 1; j < i+int(m.length); j++ {
+				c.insert(data, j)
+			}
+			i += int(m.length)
+			continue
+		}
+		c.encodeMatch(m)
+		for j := i; j < i+int(m.length); j++ {
+			c.insert(data, j)
+		}
+		i += int(m.length)
+	}
+}
+
+func (c *Compressor) encodeMatch(m candidate) {
+	c.st.encodeLZ(m.off, m.length, m.rep)
+}
