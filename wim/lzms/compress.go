@@ -28,13 +28,24 @@ type Compressor struct {
 	head     []int32
 	prev     []int32
 	back     []byte // the backward stream, written from its end
-	seen     [65536]int32
-	st       encoderState
+	// deltaPowers is how many delta powers (spans 1, 2, 4, ...) are searched.
+	deltaPowers int
+	deltaHead   [][]int32 // per power: last position with a given delta hash
+	optimal     bool      // near-optimal parsing (else greedy or lazy)
+	nodes       []optNode
+	prices      *priceTable
+	matches     []lzMatch
+	path        []int32
+	longOff     uint32
+	seen        [65536]int32
+	st          encoderState
 }
 
 const (
-	hashBits = 16
-	minMatch = 3
+	hashBits      = 16
+	minMatch      = 3
+	deltaHashBits = 14
+	minDeltaMatch = 4
 )
 
 // NewCompressor returns a compressor at LevelDefault for chunks of at most
@@ -52,9 +63,9 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 	c := &Compressor{maxChunk: maxChunk}
 	switch level {
 	case LevelFast:
-		c.depth, c.niceLen = 8, 32
+		c.depth, c.niceLen, c.deltaPowers = 8, 32, 3
 	case LevelDefault:
-		c.depth, c.niceLen, c.lazy = 48, 128, true
+		c.depth, c.niceLen, c.optimal, c.deltaPowers = 32, 96, true, 6
 	default:
 		return nil, fmt.Errorf("lzms: compression level %d out of range %d..%d", level, LevelFast, LevelDefault)
 	}
@@ -85,6 +96,10 @@ func (c *Compressor) compress(dst, src []byte) int {
 	}
 	if c.head == nil {
 		c.head = make([]int32, 1<<hashBits)
+		c.deltaHead = make([][]int32, c.deltaPowers)
+		for p := range c.deltaHead {
+			c.deltaHead[p] = make([]int32, 1<<deltaHashBits)
+		}
 	}
 	if cap(c.back) < len(dst) {
 		c.back = make([]byte, len(dst))
@@ -96,7 +111,11 @@ func (c *Compressor) compress(dst, src []byte) int {
 	limit := len(dst) &^ 1
 	st := &c.st
 	st.init(dst[:limit], c.back[:limit], n)
-	c.parse(data)
+	if c.optimal {
+		c.parseOptimal(data)
+	} else {
+		c.parse(data)
+	}
 	st.re.flush()
 	st.bw.flush()
 	if st.re.overflow || st.bw.full {
@@ -196,6 +215,31 @@ func (st *encoderState) encodeLZ(off, length uint32, rep int) {
 	st.endItem(off, deltaItem{}, false)
 }
 
+// encodeDelta codes a delta match, as a repeat when rep >= 0.
+func (st *encoderState) encodeDelta(item deltaItem, length uint32, rep int) {
+	cl := &st.classes
+	cl[classMain].encode(&st.re, 1)
+	cl[classMatch].encode(&st.re, 1)
+	if rep < 0 {
+		cl[classDelta].encode(&st.re, 0)
+		st.dPower.encode(&st.bw, int(item.power))
+		s := offsetSlot(item.raw)
+		st.dOffset.encode(&st.bw, s)
+		st.bw.write(item.raw-offsetBase[s], uint(offsetExtra[s]))
+	} else {
+		cl[classDelta].encode(&st.re, 1)
+		if rep == 0 {
+			cl[classDeltaRep0].encode(&st.re, 0)
+		} else {
+			cl[classDeltaRep0].encode(&st.re, 1)
+			cl[classDeltaRep1].encode(&st.re, uint32(rep-1))
+		}
+		copy(st.dq[rep:], st.dq[rep+1:])
+	}
+	st.encodeLength(length)
+	st.endItem(0, item, true)
+}
+
 // bitCost[p] is the cost in 1/16 bit of coding a 0 with probability p/64.
 var bitCost [probDenominator]uint32
 
@@ -273,12 +317,17 @@ type candidate struct {
 	off    uint32
 	rep    int // repeat slot, or -1 for an explicit offset
 	gain   int // bits saved over literals, in 1/16 bit
+	delta  bool
+	item   deltaItem // for a delta match
 }
 
 // insert adds position i to the hash chains.
 func (c *Compressor) insert(data []byte, i int) {
 	if i+minMatch > len(data) {
 		return
+	}
+	if c.deltaPowers > 0 {
+		c.insertDelta(data, i)
 	}
 	h := hash3(data, i)
 	c.prev[i] = c.head[h]
@@ -313,6 +362,9 @@ func (c *Compressor) best(data []byte, i int) candidate {
 			longest = max(longest, l)
 		}
 	}
+	if c.deltaPowers > 0 {
+		best = c.bestDelta(data, i, best)
+	}
 	if maxLen < minMatch || longest >= c.niceLen || longest >= maxLen {
 		return best
 	}
@@ -339,6 +391,11 @@ func (c *Compressor) best(data []byte, i int) candidate {
 func (c *Compressor) parse(data []byte) {
 	for i := range c.head {
 		c.head[i] = -1
+	}
+	for _, t := range c.deltaHead {
+		for i := range t {
+			t[i] = -1
+		}
 	}
 	st := &c.st
 	n := len(data)
@@ -377,5 +434,110 @@ func (c *Compressor) parse(data []byte) {
 }
 
 func (c *Compressor) encodeMatch(m candidate) {
+	if m.delta {
+		c.st.encodeDelta(m.item, m.length, m.rep)
+		return
+	}
 	c.st.encodeLZ(m.off, m.length, m.rep)
+}
+
+// deltaHash hashes the three byte differences at span 1<<power starting at
+// i, and i's alignment within the span, so that a position found by it lies
+// a multiple of the span away.
+func deltaHash(data []byte, i int, power uint) uint32 {
+	span := 1 << power
+	d0 := data[i] - data[i-span]
+	d1 := data[i+1] - data[i+1-span]
+	d2 := data[i+2] - data[i+2-span]
+	v := uint32(d0) | uint32(d1)<<8 | uint32(d2)<<16 | uint32(i&(span-1))<<24
+	return (v * 0x9E3779B1) >> (32 - deltaHashBits)
+}
+
+// deltaLen is how many bytes from i have the same differences at span as
+// those off bytes earlier.
+func deltaLen(data []byte, i, off, span, limit int) int {
+	n := 0
+	for n < limit {
+		q := i + n
+		if data[q]-data[q-span] != data[q-off]-data[q-off-span] {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// insertDelta records position i in the delta tables.
+func (c *Compressor) insertDelta(data []byte, i int) {
+	if i+3 > len(data) {
+		return
+	}
+	for p := 0; p < c.deltaPowers; p++ {
+		if i < 1<<p {
+			break
+		}
+		c.deltaHead[p][deltaHash(data, i, uint(p))] = int32(i)
+	}
+}
+
+// deltaCost estimates a delta match's cost in 1/16 bit.
+func (st *encoderState) deltaCost(item deltaItem, length uint32, rep int) uint32 {
+	c := st.decisionCost(classMain, 1) + st.decisionCost(classMatch, 1)
+	if rep < 0 {
+		s := offsetSlot(item.raw)
+		c += st.decisionCost(classDelta, 0) + uint32(st.dPower.lens[item.power])*16 + (uint32(st.dOffset.lens[s])+uint32(offsetExtra[s]))*16
+	} else {
+		c += st.decisionCost(classDelta, 1)
+		if rep == 0 {
+			c += st.decisionCost(classDeltaRep0, 0)
+		} else {
+			c += st.decisionCost(classDeltaRep0, 1) + 16
+		}
+	}
+	return c + st.lengthCost(length)
+}
+
+// bestDelta improves best with delta matches at i: the repeat sources, then
+// one candidate per power from the delta tables.
+func (c *Compressor) bestDelta(data []byte, i int, best candidate) candidate {
+	st := &c.st
+	maxLen := len(data) - i
+	consider := func(item deltaItem, length, rep int) {
+		if length < 1 {
+			return
+		}
+		gain := int(st.literalsCost(data[i:i+length])) - int(st.deltaCost(item, uint32(length), rep))
+		if gain > best.gain {
+			best = candidate{length: uint32(length), rep: rep, gain: gain, delta: true, item: item}
+		}
+	}
+	for k := 0; k < numRepeats; k++ {
+		item := st.dq[k]
+		span := 1 << item.power
+		off := int(item.raw) << item.power
+		if off+span > i {
+			continue
+		}
+		if l := deltaLen(data, i, off, span, maxLen); l >= 2 {
+			consider(item, l, k)
+		}
+	}
+	if maxLen < 3 {
+		return best
+	}
+	for p := 0; p < c.deltaPowers; p++ {
+		span := 1 << p
+		if i < span {
+			break
+		}
+		j := int(c.deltaHead[p][deltaHash(data, i, uint(p))])
+		off := i - j
+		if j < 0 || off <= 0 || off%span != 0 || off+span > i {
+			continue
+		}
+		if l := deltaLen(data, i, off, span, maxLen); l >= minDeltaMatch {
+			consider(deltaItem{power: uint32(p), raw: uint32(off >> p)}, l, -1)
+		}
+	}
+	return best
 }

@@ -163,3 +163,41 @@ func lengthSlot(l uint32) int {
 	}
 	return s
 }
+
+// offsetSlotSmall maps offsets below 1<<16 to their slot; offsetSlotBig
+// maps offset>>11 to the slot of the bucket's first offset for offsets up
+// to MaxChunkSize (every slot from 0xE4A5 up spans at least 1<<11 values,
+// so the answer is that slot or the next).
+var (
+	offsetSlotSmall [1 << 16]uint16
+	offsetSlotBig   [MaxChunkSize>>11 + 1]uint16
+)
+
+// initOffsetSlotTables runs from lzms.go's init, after the base table.
+func initOffsetSlotTables() {
+	s := 0
+	for v := 1; v < len(offsetSlotSmall); v++ {
+		for offsetBase[s+1] <= uint32(v) {
+			s++
+		}
+		offsetSlotSmall[v] = uint16(s)
+	}
+	for b := range offsetSlotBig {
+		offsetSlotBig[b] = uint16(offsetSlotSearch(uint32(b) << 11))
+	}
+}
+
+// offsetSlot returns the slot of an offset v >= 1.
+func offsetSlot(v uint32) int {
+	if v < 1<<16 {
+		return int(offsetSlotSmall[v])
+	}
+	if b := v >> 11; b < uint32(len(offsetSlotBig)) {
+		s := int(offsetSlotBig[b])
+		if offsetBase[s+1] <= v {
+			s++
+		}
+		return s
+	}
+	return offsetSlotSearch(v)
+}

@@ -93,10 +93,11 @@ func init() {
 		}
 		lengthSlotSmall[l] = uint8(s)
 	}
+	initOffsetSlotTables()
 }
 
-// offsetSlot returns the slot of an offset v >= 1.
-func offsetSlot(v uint32) int {
+// offsetSlotSearch returns the slot of an offset v >= 1.
+func offsetSlotSearch(v uint32) int {
 	// Binary search: 799 slots, ten steps.
 	lo, hi := 0, maxOffsetSlots-1
 	for lo < hi {
@@ -117,5 +118,5 @@ func numOffsetSlots(usize int) int {
 	if usize < 3 {
 		return 2
 	}
-	return 1 + offsetSlot(uint32(usize-1))
+	return 1 + offsetSlotSearch(uint32(usize-1))
 }

@@ -209,3 +209,18 @@ func itoa(v int) string {
 	}
 	return string(rune('0' + v))
 }
+
+func TestOffsetSlot(t *testing.T) {
+	for v := uint32(1); v < 1<<27; v += 1 + v/1000 {
+		if a, b := offsetSlot(v), offsetSlotSearch(v); a != b {
+			t.Fatalf("offsetSlot(%d) = %d, want %d", v, a, b)
+		}
+	}
+	for s := 1; s < maxOffsetSlots; s++ {
+		for _, v := range []uint32{offsetBase[s] - 1, offsetBase[s]} {
+			if a, b := offsetSlot(v), offsetSlotSearch(v); a != b {
+				t.Fatalf("offsetSlot(%d) = %d, want %d", v, a, b)
+			}
+		}
+	}
+}

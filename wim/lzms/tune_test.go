@@ -1,0 +1,92 @@
+package lzms
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/reseal/reseal/wim/internal/wimtest"
+)
+
+// TestTune prints, per blob of the sample tree, wimlib's LZMS size and ours
+// (run with LZMS_TUNE=1; it judges nothing).
+func TestTune(t *testing.T) {
+	if os.Getenv("LZMS_TUNE") == "" {
+		t.Skip("set LZMS_TUNE=1")
+	}
+	dir := sampleTree(t, 1)
+	names := map[string]string{}
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			names[fmt.Sprint(info.Size())] = p[len(dir)+1:]
+		}
+		return nil
+	})
+	w := captureLZMS(t, dir, "--compress=LZMS")
+	for _, level := range []int{LevelFast, LevelDefault} {
+		c, _ := NewCompressorLevel(w.ChunkSize, level)
+		if level == LevelDefault {
+			if v, err := strconv.Atoi(os.Getenv("LZMS_DEPTH")); err == nil {
+				c.depth = v
+			}
+			if v, err := strconv.Atoi(os.Getenv("LZMS_NICE")); err == nil {
+				c.niceLen = v
+			}
+			if v, err := strconv.Atoi(os.Getenv("LZMS_DELTA")); err == nil {
+				c.deltaPowers = v
+			}
+		}
+		d := NewDecompressor()
+		buf := make([]byte, w.ChunkSize)
+		type row struct {
+			name         string
+			theirs, ours int
+		}
+		rows := map[int]*row{}
+		var totT, totO int
+		var spent time.Duration
+		for bi, b := range w.Blobs {
+			if !b.Res.Compressed() {
+				continue
+			}
+			r := &row{name: names[fmt.Sprint(b.Res.Orig)]}
+			rows[bi] = r
+			for _, ch := range w.Chunks(t, b.Res) {
+				plain := ch.Stored
+				if !ch.Raw() {
+					plain = make([]byte, ch.Size)
+					if err := d.Decompress(plain, ch.Stored); err != nil {
+						t.Fatal(err)
+					}
+				}
+				start := time.Now()
+				n := c.Compress(buf[:ch.Size-1], plain)
+				spent += time.Since(start)
+				if n == 0 {
+					n = ch.Size
+				}
+				r.theirs += len(ch.Stored)
+				r.ours += n
+			}
+			totT += r.theirs
+			totO += r.ours
+		}
+		keys := make([]int, 0, len(rows))
+		for k := range rows {
+			keys = append(keys, k)
+		}
+		sort.Ints(keys)
+		for _, k := range keys {
+			r := rows[k]
+			if r.theirs > 2000 && os.Getenv("LZMS_ROWS") != "" {
+				t.Logf("level %d %-20s wimlib %8d ours %8d  %.4f", level, r.name, r.theirs, r.ours, float64(r.ours)/float64(r.theirs))
+			}
+		}
+		t.Logf("level %d total wimlib %d ours %d %.4f (%v)", level, totT, totO, float64(totO)/float64(totT), spent)
+	}
+	_ = wimtest.ResSolid
+}
