@@ -3,6 +3,7 @@ package sysprep
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 
@@ -80,6 +81,7 @@ func (o *Options) notRunOffline(what string) {
 
 func setValue(ref winimage.KeyRef, name string, t hive.ValueType, data []byte, shown string) Action {
 	return Action{Kind: KindSetValue, Target: ref.String(), Detail: fmt.Sprintf("%s = %s %s", valueLabel(name), t, shown),
+		Value: valueLabel(name), Type: t.String(), Data: unquoted(shown),
 		op: operation{key: ref, value: name, vtype: t, data: data}}
 }
 
@@ -92,23 +94,43 @@ func setDWord(ref winimage.KeyRef, name string, n uint32) Action {
 }
 
 func deleteValue(ref winimage.KeyRef, name, why string) Action {
-	return Action{Kind: KindDeleteValue, Target: ref.String(), Detail: valueLabel(name) + why, op: operation{key: ref, value: name}}
+	return Action{Kind: KindDeleteValue, Target: ref.String(), Detail: valueLabel(name) + why, Value: valueLabel(name), Reason: reasonText(why), op: operation{key: ref, value: name}}
 }
 
 func deleteKey(ref winimage.KeyRef, why string) Action {
-	return Action{Kind: KindDeleteKey, Target: ref.String(), Detail: why, op: operation{key: ref}}
+	return Action{Kind: KindDeleteKey, Target: ref.String(), Detail: why, Reason: reasonText(why), op: operation{key: ref}}
 }
 
 func deleteFile(rel, why string) Action {
-	return Action{Kind: KindDeleteFile, Target: winPath(rel), Detail: why, op: operation{path: rel}}
+	return Action{Kind: KindDeleteFile, Target: winPath(rel), Detail: why, Reason: reasonText(why), op: operation{path: rel}}
 }
 
 func deleteDir(rel, why string) Action {
-	return Action{Kind: KindDeleteDir, Target: winPath(rel), Detail: why, op: operation{path: rel}}
+	return Action{Kind: KindDeleteDir, Target: winPath(rel), Detail: why, Reason: reasonText(why), op: operation{path: rel}}
 }
 
 func writeFile(rel string, content []byte, why string) Action {
-	return Action{Kind: KindWriteFile, Target: winPath(rel), Detail: why, op: operation{path: rel, content: content}}
+	return Action{Kind: KindWriteFile, Target: winPath(rel), Detail: why, Reason: reasonText(why), op: operation{path: rel, content: content}}
+}
+
+// unquoted is shown data as the Data field holds it: a string without the
+// quotes Detail puts around it.
+func unquoted(shown string) string {
+	if s, err := strconv.Unquote(shown); err == nil && strings.HasPrefix(shown, `"`) {
+		return s
+	}
+	return shown
+}
+
+// reasonText is a why as the Reason field holds it: without the
+// parentheses and separators it has inside Detail.
+func reasonText(why string) string {
+	why = strings.TrimSpace(why)
+	why = strings.TrimPrefix(why, "- ")
+	if strings.HasPrefix(why, "(") && strings.HasSuffix(why, ")") {
+		why = why[1 : len(why)-1]
+	}
+	return strings.TrimSpace(why)
 }
 
 func valueLabel(name string) string {

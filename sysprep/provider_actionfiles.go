@@ -101,6 +101,7 @@ func planActionFiles(v *winimage.Volume, o *Options) ([]Action, error) {
 				}
 				if a != nil {
 					a.Detail = strings.TrimSpace(a.Detail + " [" + label + "]")
+					a.Source = label
 					acts = append(acts, *a)
 				}
 			}
@@ -112,6 +113,7 @@ func planActionFiles(v *winimage.Volume, o *Options) ([]Action, error) {
 				}
 				for i := range fileActs {
 					fileActs[i].Detail = strings.TrimSpace(fileActs[i].Detail + " [" + label + "]")
+					fileActs[i].Source = label
 				}
 				acts = append(acts, fileActs...)
 			}

@@ -130,32 +130,56 @@ func (s *Severity) UnmarshalText(b []byte) error {
 
 // Finding is one result of a preflight check.
 type Finding struct {
-	ID       string   // stable identifier: "appx-not-provisioned", "pending-servicing", ...
-	Severity Severity //
-	Message  string   // what is wrong, in Sysprep's words where Sysprep has some
-	Where    string   // the file or registry key it was found in
-	Code     string   // Sysprep's error code, e.g. "0x80073cf2"
-	Fix      string   // what to do about it
+	ID       string   `json:"id"`       // stable identifier: "appx-not-provisioned", "pending-servicing", ...
+	Severity Severity `json:"severity"` // "error", "warning" or "info" in JSON
+	Message  string   `json:"message"`  // what is wrong, in Sysprep's words where Sysprep has some
+	Where    string   `json:"where"`    // the file or registry key it was found in ("" if none)
+	Code     string   `json:"code"`     // Sysprep's error code, e.g. "0x80073cf2" ("" if none)
+	Fix      string   `json:"fix"`      // what to do about it ("" if nothing to say)
 }
 
-// Action is one change of the plan: data, decided by a provider.
+// Action is one change of the plan: data, decided by a provider. Detail
+// says the change in one line for people (the text plan, the Panther log);
+// the other fields say it for programs (--json).
 type Action struct {
-	Provider string // "image-state", "identity", ...
-	Kind     string // "set-value", "delete-value", "delete-key", "delete-file", "delete-dir", "write-file"
-	Target   string // HKLM\SYSTEM\ControlSet001\... or a volume path (Windows\Temp\x)
-	Detail   string // value name and data, size, reason
+	Provider string `json:"provider"` // "image-state", "identity", ...
+	Kind     string `json:"kind"`     // "set-value", "delete-value", "delete-key", "delete-file", "delete-dir", "write-file"
+	Target   string `json:"target"`   // HKLM\SYSTEM\ControlSet001\... or a volume path (Windows\Temp\x)
+	Value    string `json:"value"`    // the value's name for set-value and delete-value ("(Default)" for the default value), else ""
+	Type     string `json:"type"`     // set-value: the value's type (REG_SZ, REG_DWORD, ...), else ""
+	Data     string `json:"data"`     // set-value: the data as people read it ("1", "\"text\""), else ""
+	Reason   string `json:"reason"`   // why the change is made ("" when the kind says it all)
+	Source   string `json:"source"`   // the image's Sysprep action file that asked for it, else ""
+	Detail   string `json:"-"`        // the above in one line: value name and data, size, reason
 
 	op operation
 }
 
-// Report is what a run found and did.
+// Report is what a run found and did. In JSON every list is [] when empty
+// (see JSONReady).
 type Report struct {
-	Target        string
-	Installation  winimage.Installation
-	Journal       string    // what the journal recovery at start did ("" if nothing)
-	Findings      []Finding //
-	Actions       []Action  // the plan; with DryRun nothing was done
-	NotRunOffline []string  // sysprepModules reported as not run
+	Target        string                `json:"target"`
+	Installation  winimage.Installation `json:"installation"`
+	Journal       string                `json:"journal"`         // what the journal recovery at start did ("" if nothing)
+	Findings      []Finding             `json:"findings"`        //
+	Actions       []Action              `json:"actions"`         // the plan; with DryRun nothing was done
+	NotRunOffline []string              `json:"not_run_offline"` // sysprepModules reported as not run
+}
+
+// JSONReady returns the report with its nil lists made empty, so that JSON
+// shows them as [] rather than null.
+func (r *Report) JSONReady() *Report {
+	c := *r
+	if c.Findings == nil {
+		c.Findings = []Finding{}
+	}
+	if c.Actions == nil {
+		c.Actions = []Action{}
+	}
+	if c.NotRunOffline == nil {
+		c.NotRunOffline = []string{}
+	}
+	return &c
 }
 
 // HasErrors reports whether any finding is an error.

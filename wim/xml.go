@@ -17,31 +17,31 @@ type ImageInfo struct {
 	Index                int          `json:"index"`
 	Name                 string       `json:"name"`
 	Description          string       `json:"description"`
-	DisplayName          string       `json:"display_name,omitempty"`
-	DisplayDescription   string       `json:"display_description,omitempty"`
+	DisplayName          string       `json:"display_name"`
+	DisplayDescription   string       `json:"display_description"`
 	DirCount             int64        `json:"dir_count"`
 	FileCount            int64        `json:"file_count"`
 	TotalBytes           int64        `json:"total_bytes"`
 	HardLinkBytes        int64        `json:"hard_link_bytes"`
 	CreationTime         time.Time    `json:"creation_time"`
 	LastModificationTime time.Time    `json:"last_modification_time"`
-	Flags                string       `json:"flags,omitempty"`
+	Flags                string       `json:"flags"`
 	Boot                 bool         `json:"boot"`
-	Windows              *WindowsInfo `json:"windows,omitempty"`
+	Windows              *WindowsInfo `json:"windows"`
 }
 
 // WindowsInfo is the <WINDOWS> element DISM writes for Windows images.
 type WindowsInfo struct {
-	Architecture     string   `json:"architecture,omitempty"`
-	ProductName      string   `json:"product_name,omitempty"`
-	EditionID        string   `json:"edition_id,omitempty"`
-	InstallationType string   `json:"installation_type,omitempty"`
-	ProductType      string   `json:"product_type,omitempty"`
-	ProductSuite     string   `json:"product_suite,omitempty"`
-	Languages        []string `json:"languages,omitempty"`
-	DefaultLanguage  string   `json:"default_language,omitempty"`
-	Version          string   `json:"version,omitempty"`
-	SystemRoot       string   `json:"system_root,omitempty"`
+	Architecture     string   `json:"architecture"`
+	ProductName      string   `json:"product_name"`
+	EditionID        string   `json:"edition_id"`
+	InstallationType string   `json:"installation_type"`
+	ProductType      string   `json:"product_type"`
+	ProductSuite     string   `json:"product_suite"`
+	Languages        []string `json:"languages"`
+	DefaultLanguage  string   `json:"default_language"`
+	Version          string   `json:"version"`
+	SystemRoot       string   `json:"system_root"`
 }
 
 type xmlTime struct {

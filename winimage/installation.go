@@ -9,14 +9,14 @@ import (
 // Installation identifies the Windows installation of a volume, from its
 // hives.
 type Installation struct {
-	ProductName       string // "Windows 10 Pro"
-	EditionID         string // "Professional", "ServerStandard"
-	DisplayVersion    string // "22H2"
-	Build             int    // CurrentBuild: 19045
-	UBR               int    // update build revision
-	InstallationType  string // "Client" or "Server"
-	Architecture      string // "amd64", "x86", "arm64"
-	CurrentControlSet int    // from SYSTEM\Select\Current
+	ProductName       string `json:"product_name"`        // "Windows 10 Pro"
+	EditionID         string `json:"edition_id"`          // "Professional", "ServerStandard"
+	DisplayVersion    string `json:"display_version"`     // "22H2"
+	Build             int    `json:"build"`               // CurrentBuild: 19045
+	UBR               int    `json:"ubr"`                 // update build revision
+	InstallationType  string `json:"installation_type"`   // "Client" or "Server"
+	Architecture      string `json:"architecture"`        // "amd64", "x86", "arm64"
+	CurrentControlSet int    `json:"current_control_set"` // from SYSTEM\Select\Current
 }
 
 // Server reports whether the installation is a Windows Server.
