@@ -123,7 +123,12 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 	dir := filepath.Dir(wimPath)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(wimPath)+".reseal-*")
 	if err != nil {
-		return err
+		// Name the WIM asked for, not the temporary file beside it.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("create %s: %w", wimPath, err)
 	}
 	defer func() {
 		if err != nil {

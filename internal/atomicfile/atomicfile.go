@@ -22,7 +22,13 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".reseal-*")
 	if err != nil {
-		return fmt.Errorf("create temporary file beside %s: %w", path, err)
+		// Name the file asked for: the temporary name means nothing to the
+		// user, and the cause (no such directory, permission) is the same.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("create %s: %w", path, err)
 	}
 	tmpName := tmp.Name()
 	defer func() {
