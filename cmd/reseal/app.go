@@ -9,16 +9,34 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// Exit codes, the same for every command.
+// Exit codes, the same for every command (README "Command reference"):
+//
+//   - 0: success.
+//   - 1: the input was checked and refused; nothing was changed. A checker
+//     found a problem (preflight's errors; verify, reg check and unattend
+//     validate also when the file is not a WIM, hive or answer file); or
+//     the request is one the input does not allow: a key, value or image
+//     that does not exist, an image name already taken, a destination that
+//     is not empty or not a WIM, an image that would write outside its target.
+//   - 2: the command line cannot be understood: unknown command or flag,
+//     missing or extra arguments, a flag value out of its range.
+//   - 3: the command could not do its work: a missing or unreadable file,
+//     I/O, a lock held by another run, or a file that is corrupt or of the
+//     wrong format when a command other than a checker needs to read it
+//     (info, apply, reg query ...).
+//
+// Commands return errors made by usageError, refusedError or refused; any
+// other error is a failure (3). reportError prints every one the same way.
 const (
-	exitOK      = 0 // success
-	exitRefused = 1 // the input was refused (validation or preflight found errors); nothing was changed
-	exitUsage   = 2 // usage error
-	exitFailure = 3 // any other failure (I/O, corrupt input)
+	exitOK      = 0
+	exitRefused = 1
+	exitUsage   = 2
+	exitFailure = 3
 )
 
 // stdio is where a command reads and writes; tests substitute buffers.
@@ -57,6 +75,29 @@ func usageError(format string, args ...any) error {
 // changed (exit 1). Its message has usually been printed in detail already.
 func refusedError(format string, args ...any) error {
 	return &exitError{code: exitRefused, err: fmt.Errorf(format, args...)}
+}
+
+// refused marks an existing error as a refusal (exit 1), keeping its text:
+// a key that does not exist, an unsafe image. nil stays nil.
+func refused(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: exitRefused, err: err}
+}
+
+// wantArgs checks the number of positional arguments; synopsis names them
+// ("IMAGE.wim", "HIVE [KEY]") in the usage error.
+func wantArgs(rest []string, min, max int, synopsis string) error {
+	switch {
+	case len(rest) < min && len(rest) == 0:
+		return usageError("want %s", synopsis)
+	case len(rest) < min:
+		return usageError("want %s, got %d argument(s)", synopsis, len(rest))
+	case max >= 0 && len(rest) > max:
+		return usageError("want %s; unexpected argument %q", synopsis, rest[max])
+	}
+	return nil
 }
 
 // commands is the whole command tree, in the order `reseal help` lists it.
@@ -112,6 +153,10 @@ func runWith(ctx context.Context, root []*command, args []string, sio *stdio) (c
 	}
 	if cmd.Run == nil {
 		// A group named without a subcommand, or with an unknown one.
+		if len(rest) > 0 && isHelpFlag(rest[0]) {
+			printGroup(sio.Out, cmd, path)
+			return exitOK
+		}
 		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			fmt.Fprintf(sio.Err, "reseal: unknown command %q (see 'reseal help %s')\n", strings.Join(append(path, rest[0]), " "), strings.Join(path, " "))
 		} else {
@@ -123,7 +168,7 @@ func runWith(ctx context.Context, root []*command, args []string, sio *stdio) (c
 		if a == "--" {
 			break
 		}
-		if a == "-h" || a == "--help" || a == "-help" {
+		if isHelpFlag(a) {
 			fmt.Fprintln(sio.Out, cmd.Usage)
 			return exitOK
 		}
@@ -132,24 +177,67 @@ func runWith(ctx context.Context, root []*command, args []string, sio *stdio) (c
 	return reportError(sio.Err, path, err)
 }
 
+func isHelpFlag(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
+
+// reportError prints err as the single line every command's errors take,
+// "reseal CMD: message", and returns the exit code it maps to. A usage error
+// ends with where to read the usage, on the same line.
 func reportError(w io.Writer, path []string, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	code := exitFailure
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
+	code := exitCode(err)
+	msg := tidyMessage(err.Error())
+	name := strings.Join(path, " ")
+	if code == exitUsage {
+		msg += " " + helpPointer(name)
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	fmt.Fprintf(w, "reseal %s: %s\n", name, msg)
+	return code
+}
+
+// helpPointer ends a usage error: where to read the command's usage.
+func helpPointer(name string) string {
+	if name == "help" {
+		return "(see 'reseal help')"
+	}
+	return fmt.Sprintf("(see 'reseal help %s')", name)
+}
+
+// exitCode maps an error to its exit code (see the constants).
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, flag.ErrHelp):
 		return exitUsage
 	}
-	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
-	fmt.Fprintf(w, "reseal %s: %s\n", strings.Join(path, " "), msg)
-	if code == exitUsage {
-		fmt.Fprintf(w, "(see 'reseal help %s')\n", strings.Join(path, " "))
+	return exitFailure
+}
+
+// packageNames are the prefixes the library packages give their errors
+// ("hive: does not exist"); after the CLI's own "HIVE: key K:" context they
+// only repeat what the line already says.
+var packageNames = map[string]bool{"hive": true, "wim": true, "unattend": true, "sysprep": true, "winimage": true, "regfile": true, "sample": true}
+
+// tidyMessage makes an error's text one line and drops what repeats: a
+// bare package name between colons and a segment equal to the one before
+// it ("hive X: hive: malformed" reads "hive X: malformed").
+func tidyMessage(msg string) string {
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " ")
+	parts := strings.Split(msg, ": ")
+	out := parts[:0:0]
+	for i, p := range parts {
+		if packageNames[p] && i < len(parts)-1 {
+			continue
+		}
+		if len(out) > 0 && out[len(out)-1] == p {
+			continue
+		}
+		out = append(out, p)
 	}
-	return code
+	return strings.Join(out, ": ")
 }
 
 // resolve walks args down the command tree and returns the deepest command
@@ -184,14 +272,13 @@ func find(cs []*command, name string) *command {
 }
 
 func runHelp(sio *stdio, root []*command, args []string) int {
-	if len(args) == 0 {
+	if len(args) == 0 || slices.ContainsFunc(args, isHelpFlag) {
 		printOverview(sio.Out, root)
 		return exitOK
 	}
 	cmd, rest, path := resolve(root, args)
 	if cmd == nil || len(rest) > 0 {
-		fmt.Fprintf(sio.Err, "reseal help: no command %q\n", strings.Join(args, " "))
-		return exitUsage
+		return reportError(sio.Err, []string{"help"}, usageError("no command %q", strings.Join(args, " ")))
 	}
 	if cmd.Sub != nil {
 		printGroup(sio.Out, cmd, path)
@@ -204,14 +291,15 @@ func runHelp(sio *stdio, root []*command, args []string) int {
 func printOverview(w io.Writer, cs []*command) {
 	fmt.Fprint(w, `reseal prepares Windows images offline, from Linux or Windows.
 
-Usage: reseal COMMAND [ARGUMENTS] [--json]
+Usage: reseal COMMAND [ARGUMENTS]
 
 Commands:
 `)
 	listCommands(w, cs, "")
 	fmt.Fprint(w, `
 Exit codes: 0 success; 1 input refused (nothing changed); 2 usage error; 3 other failure.
-Run 'reseal help COMMAND' for the details of one command.
+Every command takes --help; those whose usage shows [--json] print their result as JSON
+(see docs/json.md). Run 'reseal help COMMAND' for the details of one command.
 `)
 }
 
@@ -233,7 +321,8 @@ func listCommands(w io.Writer, cs []*command, prefix string) {
 
 // parseFlags parses flags that may appear before, between or after the
 // positional arguments (`reseal reg query HIVE KEY -r`), which the standard
-// flag package alone does not allow. "--" ends the flags.
+// flag package alone does not allow. "--" ends the flags. Its errors are
+// usage errors that name flags as the user typed them (--bogus, -o).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var positional []string
@@ -242,7 +331,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, usageError("%s", fs.Name())
 			}
-			return nil, usageError("%v", err)
+			return nil, usageError("%s", flagErrorText(err))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -254,6 +343,41 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// flagName writes a flag's name the way the usage shows it: -o, --json.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// flagErrorText rewords the flag package's errors, which name every flag
+// with one dash, for reseal's users, who type two.
+func flagErrorText(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag " + flagName(name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return flagName(name) + " needs a value"
+	}
+	// invalid value "x" for flag -name: reason / invalid boolean value "x" for -name: reason
+	for _, marker := range []string{" for flag -", " for -"} {
+		if i := strings.Index(msg, marker); i >= 0 && strings.HasPrefix(msg, "invalid ") {
+			value := strings.TrimPrefix(strings.TrimPrefix(msg[:i], "invalid boolean value "), "invalid value ")
+			name, reason, _ := strings.Cut(msg[i+len(marker):], ": ")
+			if j := strings.LastIndex(reason, ": "); j >= 0 {
+				reason = reason[j+2:] // strconv.ParseInt: parsing "x": invalid syntax
+			}
+			if reason == "parse error" {
+				reason = "not a number"
+			}
+			return fmt.Sprintf("%s %s: %s", flagName(name), value, reason)
+		}
+	}
+	return msg
 }
 
 // newFlagSet returns a flag set that reports errors instead of exiting.
@@ -268,6 +392,9 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // writeJSON renders v as indented JSON, the form every --json output takes.
+// Keys are snake_case, lists are [] when empty, never null, and each
+// command's shape is written down in docs/json.md (TestJSONSchemas checks
+// the output against it).
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -284,8 +411,8 @@ func runVersion(_ context.Context, sio *stdio, args []string) error {
 	asJSON := fs.Bool("json", false, "print as JSON")
 	if rest, err := parseFlags(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usageError("unexpected argument %q", rest[0])
+	} else if err := wantArgs(rest, 0, 0, "no arguments"); err != nil {
+		return err
 	}
 	info := versionInfo()
 	if *asJSON {

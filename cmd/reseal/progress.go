@@ -7,12 +7,15 @@ import (
 	"time"
 )
 
-// progressMeter draws "label: done of total (pct) rate, ETA" on one line of
-// a terminal, at most ten times a second. It is only created when a person
-// watches stderr; otherwise commands pass a nil callback.
+// progressMeter times a long operation and, when a person watches stderr
+// and --quiet was not given, draws "label: done of total (pct) rate, ETA" on
+// one line of the terminal, at most ten times a second. The summary line a
+// command prints on success uses its elapsed time, with or without a
+// terminal.
 type progressMeter struct {
 	mu    sync.Mutex
 	w     io.Writer
+	draw  bool
 	label string
 	start time.Time
 	last  time.Time
@@ -20,19 +23,28 @@ type progressMeter struct {
 }
 
 func newProgress(sio *stdio, quiet bool, label string) *progressMeter {
-	if quiet || !sio.ErrIsTerminal {
-		return nil
-	}
-	return &progressMeter{w: sio.Err, label: label, start: time.Now()}
+	return &progressMeter{w: sio.Err, draw: !quiet && sio.ErrIsTerminal, label: label, start: time.Now()}
 }
 
-// callback returns the function to hand to the library, or nil.
+// callback returns the function to hand to the library, or nil when
+// nothing is drawn.
 func (p *progressMeter) callback() func(done, total int64) {
-	if p == nil {
+	if p == nil || !p.draw {
 		return nil
 	}
 	return p.update
 }
+
+// elapsed is the time since the meter was made.
+func (p *progressMeter) elapsed() time.Duration { return time.Since(p.start) }
+
+// An ETA is shown only once the rate means something: after etaAfter, and
+// once etaMinShare of the work is done (the first blobs of a capture are
+// often tiny files, read far slower per byte than the rest).
+const (
+	etaAfter    = 2 * time.Second
+	etaMinShare = 0.02
+)
 
 func (p *progressMeter) update(done, total int64) {
 	p.mu.Lock()
@@ -42,21 +54,26 @@ func (p *progressMeter) update(done, total int64) {
 		return
 	}
 	p.last = now
-	elapsed := now.Sub(p.start).Seconds()
-	line := fmt.Sprintf("%s: %s of %s", p.label, humanBytes(done), humanBytes(total))
+	fmt.Fprintf(p.w, "\r\x1b[K%s", progressLine(p.label, done, total, now.Sub(p.start)))
+	p.drawn = true
+}
+
+// progressLine is one frame of the meter.
+func progressLine(label string, done, total int64, elapsed time.Duration) string {
+	line := fmt.Sprintf("%s: %s of %s", label, humanBytes(done), humanBytes(total))
 	if total > 0 {
 		line += fmt.Sprintf(" (%d%%)", done*100/total)
 	}
-	if elapsed > 0.2 && done > 0 {
-		rate := float64(done) / elapsed
-		line += fmt.Sprintf(", %s/s", humanBytes(int64(rate)))
-		if total > done {
-			eta := time.Duration(float64(total-done)/rate) * time.Second
-			line += fmt.Sprintf(", %s left", eta.Round(time.Second))
-		}
+	if elapsed < 200*time.Millisecond || done <= 0 {
+		return line
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
-	p.drawn = true
+	rate := float64(done) / elapsed.Seconds()
+	line += fmt.Sprintf(", %s/s", humanBytes(int64(rate)))
+	if total > done && elapsed >= etaAfter && float64(done) >= etaMinShare*float64(total) {
+		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
+		line += fmt.Sprintf(", %s left", eta.Round(time.Second))
+	}
+	return line
 }
 
 // finish ends the progress line so that later messages start on a new one.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/reseal/reseal/hive"
 )
@@ -15,7 +17,8 @@ Check the whole structure of a hive (after recovering a dirty one from its
 logs in memory): every reachable cell well-formed, subkey lists sorted with
 the right hashes, security descriptors' reference counts and list, no
 overlapping cells. Prints each defect with its file offset and exits 1 if
-there is any; exits 3 if the file cannot be read as a hive at all.`
+there is any, or if the file is not a hive at all (the check's verdict on
+it, with --json too); exits 3 if the file cannot be read.`
 
 const regRecoverUsage = `reseal reg recover HIVE -o OUT [--json]
 
@@ -31,11 +34,21 @@ func runRegCheck(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError("want HIVE")
+	if err := wantArgs(pos, 1, 1, "HIVE"); err != nil {
+		return err
 	}
 	path := pos[0]
 	h, err := openHive(path, true)
+	if errors.Is(err, hive.ErrFormat) {
+		// Not a hive at all: that is the check's verdict on the file.
+		if *asJSON {
+			if err := writeJSON(sio.Out, regCheckJSON{Hive: path, OK: false, Recovery: recoveryJSON(hive.Recovery{}),
+				Problems: []regProblemJSON{{Offset: formatErrorOffset(err), Message: tidyMessage(err.Error())}}}); err != nil {
+				return err
+			}
+		}
+		return refused(err)
+	}
 	if err != nil {
 		return err
 	}
@@ -45,11 +58,11 @@ func runRegCheck(ctx context.Context, sio *stdio, args []string) error {
 	}
 	problems := h.Check()
 	if *asJSON {
-		list := make([]map[string]any, 0, len(problems))
+		list := make([]regProblemJSON, 0, len(problems))
 		for _, p := range problems {
-			list = append(list, map[string]any{"offset": p.Offset, "message": p.Message})
+			list = append(list, regProblemJSON{Offset: p.Offset, Message: p.Message})
 		}
-		if err := writeJSON(sio.Out, map[string]any{"hive": path, "ok": len(problems) == 0, "recovery": recoveryJSON(h.Recovery()), "problems": list}); err != nil {
+		if err := writeJSON(sio.Out, regCheckJSON{Hive: path, OK: len(problems) == 0, Recovery: recoveryJSON(h.Recovery()), Problems: list}); err != nil {
 			return err
 		}
 	} else {
@@ -66,6 +79,32 @@ func runRegCheck(ctx context.Context, sio *stdio, args []string) error {
 	return nil
 }
 
+// regCheckJSON is reg check's --json output.
+type regCheckJSON struct {
+	Hive     string           `json:"hive"`
+	OK       bool             `json:"ok"`
+	Recovery recoveryInfo     `json:"recovery"`
+	Problems []regProblemJSON `json:"problems"`
+}
+
+type regProblemJSON struct {
+	Offset  int64  `json:"offset"`
+	Message string `json:"message"`
+}
+
+// formatErrorOffset is the file offset a hive format error names ("at
+// offset 0x1000"), or -1 as for a Problem without one.
+func formatErrorOffset(err error) int64 {
+	msg := err.Error()
+	i := strings.Index(msg, "at offset 0x")
+	if i < 0 {
+		return -1
+	}
+	var off int64
+	fmt.Sscanf(msg[i+len("at offset "):], "0x%x", &off)
+	return off
+}
+
 func runRegRecover(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("reg recover")
 	out := fs.String("o", "", "write the clean copy to this file")
@@ -74,8 +113,8 @@ func runRegRecover(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError("want HIVE -o OUT")
+	if err := wantArgs(pos, 1, 1, "HIVE -o OUT"); err != nil {
+		return err
 	}
 	path := pos[0]
 	if *out == "" {
@@ -99,18 +138,31 @@ func runRegRecover(ctx context.Context, sio *stdio, args []string) error {
 	}
 	rec := h.Recovery()
 	if *asJSON {
-		return writeJSON(sio.Out, map[string]any{"hive": path, "output": *out, "recovery": recoveryJSON(rec)})
+		return writeJSON(sio.Out, struct {
+			Hive     string       `json:"hive"`
+			Output   string       `json:"output"`
+			Recovery recoveryInfo `json:"recovery"`
+		}{path, *out, recoveryJSON(rec)})
 	}
 	fmt.Fprintf(sio.Out, "%s -> %s%s\n", path, *out, recoveryNote(rec))
 	return nil
 }
 
-func recoveryJSON(r hive.Recovery) map[string]any {
+// recoveryInfo is what log recovery did, in --json output.
+type recoveryInfo struct {
+	Dirty      bool     `json:"dirty"`
+	Applied    bool     `json:"applied"`
+	Format     string   `json:"format"`
+	DirtyPages int      `json:"dirty_pages"`
+	Logs       []string `json:"logs"`
+}
+
+func recoveryJSON(r hive.Recovery) recoveryInfo {
 	logs := r.Logs
 	if logs == nil {
 		logs = []string{}
 	}
-	return map[string]any{"dirty": r.Dirty, "applied": r.Applied, "format": r.Format, "dirty_pages": r.DirtyPages, "logs": logs}
+	return recoveryInfo{Dirty: r.Dirty, Applied: r.Applied, Format: r.Format, DirtyPages: r.DirtyPages, Logs: logs}
 }
 
 // recoveryNote says in words what log recovery did.

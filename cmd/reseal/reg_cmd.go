@@ -25,8 +25,13 @@ func regCommands() []*command {
 Works on hive files (SYSTEM, SOFTWARE, SAM, NTUSER.DAT, ...) offline. A hive
 left dirty by Windows is recovered in memory from its .LOG1/.LOG2 beside it;
 commands that change a hive write it back atomically and clean, and only
-then. KEY is a path below the hive's root (ControlSet001\Control), without
-HKEY_LOCAL_MACHINE\SYSTEM.`,
+then. KEY is a path below the hive's root as reg.exe and regedit users type
+it: ControlSet001\Control, HKLM\SYSTEM\ControlSet001\Control or
+HKEY_LOCAL_MACHINE\SYSTEM\..., HKCU\... for NTUSER.DAT, with backslashes or
+forward slashes; CurrentControlSet is the control set SYSTEM\Select\Current
+names. A key or value that does not exist is refused (exit 1); a file that is
+not a hive is an error (exit 3), except for 'reg check', whose verdict it is
+(exit 1).`,
 		Sub: []*command{
 			{Name: "query", Summary: "show a key's values and subkeys", Usage: regQueryUsage, Run: runRegQuery},
 			{Name: "set", Summary: "set a value (creating the key if needed)", Usage: regSetUsage, Run: runRegSet},
@@ -62,24 +67,104 @@ func openHive(path string, readOnly bool) (*hive.Hive, error) {
 }
 
 // cleanKeyPath accepts a key path as people type it: with or without a
-// leading or trailing backslash; "" and "\" are the root.
+// leading or trailing backslash, forward slashes for backslashes; "" and
+// "\" are the root. See hiveKeyPath for root names and CurrentControlSet.
 func cleanKeyPath(key string) string {
-	return strings.Trim(key, `\`)
+	return strings.Trim(strings.ReplaceAll(key, "/", `\`), `\`)
+}
+
+// machineRoots and userRoots are the names reg.exe and regedit give the
+// roots a hive file is loaded under.
+var (
+	machineRoots = []string{"HKLM", "HKEY_LOCAL_MACHINE"}
+	userRoots    = []string{"HKCU", "HKEY_CURRENT_USER"}
+	usersRoots   = []string{"HKU", "HKEY_USERS"}
+	hiveNames    = []string{"SYSTEM", "SOFTWARE", "SAM", "SECURITY", "COMPONENTS", "DRIVERS", "BCD00000000"}
+)
+
+// hiveKeyPath turns KEY as a reg.exe or regedit user types it into a path
+// below the root of the hive file at hivePath: HKLM\SYSTEM\X,
+// HKEY_LOCAL_MACHINE\SYSTEM\X, HKCU\X, HKU\SID\X and plain X all name X,
+// with / or \ between the parts; a leading CurrentControlSet is the
+// control set SYSTEM\Select\Current names. A machine root naming another
+// hive than hivePath's file name (HKLM\SOFTWARE\... on a file called
+// SYSTEM) is refused rather than reported as a key not found.
+func hiveKeyPath(h *hive.Hive, hivePath, key string) (string, error) {
+	parts := strings.FieldsFunc(strings.ReplaceAll(key, "/", `\`), func(r rune) bool { return r == '\\' })
+	isOneOf := func(s string, names []string) bool {
+		for _, n := range names {
+			if strings.EqualFold(s, n) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case len(parts) > 0 && isOneOf(parts[0], machineRoots):
+		if len(parts) < 2 {
+			return "", usageError("key %s: name the hive after %s (%s\\SYSTEM\\...)", key, parts[0], parts[0])
+		}
+		base := filepath.Base(hivePath)
+		if !strings.EqualFold(parts[1], base) && isOneOf(base, hiveNames) {
+			return "", refusedError("key %s is in the %s hive, but %s is the %s hive", key, strings.ToUpper(parts[1]), hivePath, strings.ToUpper(base))
+		}
+		parts = parts[2:]
+	case len(parts) > 0 && isOneOf(parts[0], userRoots):
+		parts = parts[1:]
+	case len(parts) > 1 && isOneOf(parts[0], usersRoots):
+		parts = parts[2:]
+	}
+	if len(parts) > 0 && strings.EqualFold(parts[0], "CurrentControlSet") {
+		set, err := currentControlSet(h)
+		if err != nil {
+			return "", refused(fmt.Errorf("%s: key %s: %w", hivePath, key, err))
+		}
+		parts[0] = fmt.Sprintf("ControlSet%03d", set)
+	}
+	return strings.Join(parts, `\`), nil
+}
+
+// currentControlSet reads SYSTEM's Select\Current, as Windows does at boot
+// to choose the set CurrentControlSet links to.
+func currentControlSet(h *hive.Hive) (uint64, error) {
+	k, err := h.Root().OpenKey("Select")
+	if err != nil {
+		return 0, fmt.Errorf("CurrentControlSet needs Select\\Current (a SYSTEM hive): %w", err)
+	}
+	v, err := k.Value("Current")
+	if err != nil {
+		return 0, fmt.Errorf("CurrentControlSet needs Select\\Current (a SYSTEM hive): %w", err)
+	}
+	n, err := v.Uint64()
+	if err != nil || n == 0 || n > 999 {
+		return 0, fmt.Errorf("Select\\Current is not a control set number")
+	}
+	return n, nil
 }
 
 // openHiveKey opens a hive file and a key in it, given as people type it
-// (see cleanKeyPath); the caller closes the hive.
-func openHiveKey(path, key string, readOnly bool) (*hive.Hive, *hive.Key, error) {
+// (see hiveKeyPath); the caller closes the hive. It returns the key's
+// path below the root. A key that does not exist is refused (exit 1).
+func openHiveKey(path, key string, readOnly bool) (*hive.Hive, *hive.Key, string, error) {
 	h, err := openHive(path, readOnly)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	k, err := h.Root().OpenKey(cleanKeyPath(key))
+	rel, err := hiveKeyPath(h, path, key)
 	if err != nil {
 		h.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err) // the error names the key
+		return nil, nil, "", err
 	}
-	return h, k, nil
+	k, err := h.Root().OpenKey(rel)
+	if err != nil {
+		h.Close()
+		err = fmt.Errorf("%s: %w", path, err) // the error names the key
+		if errNotExist(err) {
+			err = refused(err)
+		}
+		return nil, nil, "", err
+	}
+	return h, k, rel, nil
 }
 
 // hiveKeyArgs takes the HIVE [KEY] arguments of the commands that read a

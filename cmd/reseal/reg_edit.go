@@ -43,7 +43,7 @@ func runRegSet(ctx context.Context, sio *stdio, args []string) error {
 	if len(pos) != 3 {
 		return usageError("want HIVE KEY NAME")
 	}
-	path, key, name := pos[0], cleanKeyPath(pos[1]), pos[2]
+	path, name := pos[0], pos[2]
 	t, ok := parseValueType(*typeName)
 	if !ok {
 		return usageError("unknown --type %q", *typeName)
@@ -57,6 +57,10 @@ func runRegSet(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	defer h.Close()
+	key, err := hiveKeyPath(h, path, pos[1])
+	if err != nil {
+		return err
+	}
 	k, err := h.Root().OpenKey(key)
 	switch {
 	case errNotExist(err):
@@ -103,19 +107,26 @@ func runRegDelete(ctx context.Context, sio *stdio, args []string) error {
 	if len(value) > 1 {
 		return usageError("--value given more than once")
 	}
-	path, key := pos[0], cleanKeyPath(pos[1])
-	if key == "" && len(value) == 0 {
+	path := pos[0]
+	if cleanKeyPath(pos[1]) == "" && len(value) == 0 {
 		return usageError("refusing to delete the root key of the hive")
 	}
-	h, k, err := openHiveKey(path, key, false)
+	h, k, key, err := openHiveKey(path, pos[1], false)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
+	if key == "" && len(value) == 0 {
+		return usageError("refusing to delete the root key of the hive")
+	}
 	if len(value) == 1 {
 		name := value[0]
 		if err := k.DeleteValue(name); err != nil {
-			return fmt.Errorf("%s: delete: %w", path, err) // the error names the value and key
+			err = fmt.Errorf("%s: delete: %w", path, err) // the error names the value and key
+			if errNotExist(err) {
+				err = refused(err)
+			}
+			return err
 		}
 		fmt.Fprintf(sio.Out, "%s value %s\n", verb(*wf.dryRun, "delete"), valuePath(key, name))
 	} else {

@@ -32,7 +32,7 @@ func runRegQuery(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, k, err := openHiveKey(path, key, true)
+	h, k, _, err := openHiveKey(path, key, true)
 	if err != nil {
 		return err
 	}

@@ -486,14 +486,8 @@ func printChanges(w io.Writer, r *sysprep.Report) {
 // actionLabel names what an action changes in a word or two: the value's
 // name for value changes, else the last element of the key or file path.
 func actionLabel(a sysprep.Action) string {
-	if strings.HasSuffix(a.Kind, "-value") {
-		name := a.Detail
-		for _, sep := range []string{" = ", " (", " ["} {
-			name, _, _ = strings.Cut(name, sep)
-		}
-		if name != "" {
-			return name
-		}
+	if a.Value != "" {
+		return a.Value
 	}
 	parts := strings.FieldsFunc(a.Target, func(r rune) bool { return r == '\\' || r == '/' })
 	if len(parts) == 0 {

@@ -21,7 +21,7 @@ func sysprepCommands() []*command {
 	}
 }
 
-const preflightUsage = `reseal preflight TARGET [--unattend FILE] [--json]
+const preflightUsage = `reseal preflight TARGET [--unattend FILE] [--json] [--quiet]
 
 Runs every check Sysprep's generalize would fail on, on the offline Windows
 volume at TARGET (the directory holding Windows\System32\config), and changes
@@ -36,9 +36,14 @@ and the output says which. One reseal command at a time works on TARGET: it
 holds TARGET/reseal.lock while it runs, and a second one stops with exit
 status 3, naming the lock's holder.
 
+  --unattend F  answer file to validate with the volume
+  --json        print the report as JSON (docs/json.md)
+  --quiet       print nothing when no check finds an error; otherwise only
+                the findings, on standard error
+
 Exit status 1 when a check finds an error.`
 
-const generalizeUsage = `reseal generalize TARGET [--oobe|--audit] [--mode vm] [--unattend FILE] [--dry-run] [--json]
+const generalizeUsage = `reseal generalize TARGET [--oobe|--audit] [--mode vm] [--unattend FILE] [--dry-run] [--json] [--quiet]
 
 Runs preflight and, when it finds no error, generalizes the offline Windows
 volume at TARGET: image state and next-boot setup (specialize, then OOBE or
@@ -60,7 +65,8 @@ another host is kept, and the error says how to remove it.
   --mode vm     keep device installs (image redeployed on the same virtual hardware)
   --unattend F  answer file: validated, generalize pass applied, cached for the next boot
   --dry-run     print every key, value and file the run would change; change nothing
-  --json        print the report as JSON
+  --json        print the report as JSON (docs/json.md)
+  --quiet       print only errors (as sysprep's /quiet)
 
 Exit status 1 when preflight finds an error (nothing is changed).`
 
@@ -78,6 +84,7 @@ nothing to act on offline. /quiet prints only errors.`
 type volumeFlags struct {
 	unattend string
 	asJSON   bool
+	quiet    bool
 }
 
 func runPreflight(ctx context.Context, sio *stdio, args []string) error {
@@ -85,31 +92,40 @@ func runPreflight(ctx context.Context, sio *stdio, args []string) error {
 	var vf volumeFlags
 	fs.StringVar(&vf.unattend, "unattend", "", "answer file to validate")
 	fs.BoolVar(&vf.asJSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&vf.quiet, "quiet", false, "print only errors")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return usageError("want one TARGET, got %d arguments", len(rest))
+	if err := wantArgs(rest, 1, 1, "one TARGET"); err != nil {
+		return err
 	}
 	target := rest[0]
+	if err := checkTarget(target); err != nil {
+		return err
+	}
 	r, err := sysprep.Preflight(ctx, target, sysprep.Options{UnattendPath: vf.unattend})
-	noteRecovery(sio, r, false)
+	noteRecovery(sio, r, vf.quiet)
 	if err != nil {
 		return err
 	}
-	if vf.asJSON {
-		if err := writeJSON(sio.Out, r); err != nil {
+	switch {
+	case vf.asJSON:
+		if err := writeJSON(sio.Out, r.JSONReady()); err != nil {
 			return err
 		}
-	} else {
+	case vf.quiet:
+		if r.HasErrors() {
+			printFindings(sio.Err, r.Findings)
+		}
+	default:
 		printHeader(sio.Out, r)
 		printFindings(sio.Out, r.Findings)
 	}
 	if r.HasErrors() {
 		return refusedError("preflight found %s; nothing was changed", countFindings(r.Findings))
 	}
-	if !vf.asJSON {
+	if !vf.asJSON && !vf.quiet {
 		fmt.Fprintf(sio.Out, "preflight passed: %s\n", countFindings(r.Findings))
 	}
 	return nil
@@ -132,17 +148,18 @@ func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
 	unattendPath := fs.String("unattend", "", "answer file")
 	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	quiet := fs.Bool("quiet", false, "print only errors")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return usageError("want one TARGET, got %d arguments", len(rest))
+	if err := wantArgs(rest, 1, 1, "one TARGET"); err != nil {
+		return err
 	}
 	if *oobe && *audit {
 		return usageError("--oobe and --audit exclude each other")
 	}
-	req := generalizeRequest{target: rest[0], asJSON: *asJSON}
+	req := generalizeRequest{target: rest[0], asJSON: *asJSON, quiet: *quiet}
 	switch strings.ToLower(*mode) {
 	case "":
 	case "vm":
@@ -190,6 +207,11 @@ func parseSysprepSwitches(args []string) (generalizeRequest, error) {
 	var req generalizeRequest
 	seen := map[string]bool{}
 	var shutdown []string
+	// On Unix the TARGET may start with a slash like a switch: an argument
+	// that is neither a known switch nor an existing path is the TARGET when
+	// no other argument is, so that a missing volume is reported as missing
+	// ("/nonexistent: no such file or directory"), not as an unknown switch.
+	var unknown []string
 	for _, a := range args {
 		if !isSysprepSwitch(a) {
 			if req.target != "" {
@@ -219,12 +241,23 @@ func parseSysprepSwitches(args []string) (generalizeRequest, error) {
 			}
 			req.opts.UnattendPath = value
 		default:
-			return req, usageError("unknown switch %s", a)
+			if hasValue || !strings.HasPrefix(a, "/") {
+				return req, usageError("unknown switch %s", a)
+			}
+			delete(seen, name)
+			unknown = append(unknown, a)
+			continue
 		}
 		switch name {
 		case "reboot", "shutdown", "quit":
 			shutdown = append(shutdown, "/"+name)
 		}
+	}
+	switch {
+	case req.target == "" && len(unknown) == 1:
+		req.target = unknown[0]
+	case len(unknown) > 0:
+		return req, usageError("unknown switch %s", unknown[0])
 	}
 	if req.target == "" {
 		return req, usageError("want a TARGET volume")
@@ -267,6 +300,9 @@ func runSysprep(ctx context.Context, sio *stdio, args []string) error {
 }
 
 func doGeneralize(ctx context.Context, sio *stdio, req generalizeRequest) error {
+	if err := checkTarget(req.target); err != nil {
+		return err
+	}
 	r, err := sysprep.Generalize(ctx, req.target, req.opts)
 	noteRecovery(sio, r, req.quiet)
 	refused := errors.Is(err, sysprep.ErrRefused)
@@ -275,11 +311,15 @@ func doGeneralize(ctx context.Context, sio *stdio, req generalizeRequest) error 
 	}
 	switch {
 	case req.asJSON:
+		notes := req.notes
+		if notes == nil {
+			notes = []string{}
+		}
 		if err := writeJSON(sio.Out, struct {
 			*sysprep.Report
-			DryRun bool     `json:"DryRun"`
-			Notes  []string `json:"Notes,omitempty"`
-		}{r, req.opts.DryRun, req.notes}); err != nil {
+			DryRun bool     `json:"dry_run"`
+			Notes  []string `json:"notes"`
+		}{r.JSONReady(), req.opts.DryRun, notes}); err != nil {
 			return err
 		}
 	case req.quiet:
@@ -305,6 +345,20 @@ func doGeneralize(ctx context.Context, sio *stdio, req generalizeRequest) error 
 		} else {
 			fmt.Fprintf(sio.Out, "generalized: %d actions carried out; next boot: specialize, then %s\n", len(r.Actions), modeName(req.opts.Mode))
 		}
+	}
+	return nil
+}
+
+// checkTarget fails naming the TARGET the user gave when it is missing or
+// not a directory, before anything inside it (the lock, the hives) is
+// opened and named in the error instead.
+func checkTarget(target string) error {
+	st, err := os.Stat(target)
+	if err != nil {
+		return fmt.Errorf("%s: %w", target, unwrapPathError(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s: not a directory (want the offline Windows volume, the directory holding Windows\\System32\\config)", target)
 	}
 	return nil
 }

@@ -101,7 +101,7 @@ func TestGeneralizeAndSysprepCommands(t *testing.T) {
 	code, out, _ := runReseal(t, "generalize", vol, "--dry-run", "--json")
 	var dry struct {
 		sysprep.Report
-		DryRun bool
+		DryRun bool `json:"dry_run"`
 	}
 	if code != exitOK || json.Unmarshal([]byte(out), &dry) != nil || !dry.DryRun || len(dry.Actions) == 0 {
 		t.Fatalf("dry run: code %d, output:\n%.400s", code, out)

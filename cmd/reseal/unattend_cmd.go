@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,9 +40,11 @@ them, enumerated values, list items (wcm:action, wcm:keyValue), hidden
 passwords and ComputerName. Findings are printed as
 FILE:LINE:COLUMN: SEVERITY: MESSAGE [ID].
 
-Exit 0 when no file has an error (warnings are printed), 1 when any has.
+Exit 0 when no file has an error (warnings are printed), 1 when any has
+(a file that is not XML or not an answer file is an error finding), 3 when a
+file cannot be read. With several files a last line sums them up.
 
-  --json   print the findings as JSON`
+  --json   print the findings as JSON (docs/json.md)`
 
 const unattendShowUsage = `reseal unattend show FILE [--pass PASS] [--arch ARCH] [--secrets] [--json]
 
@@ -63,11 +64,14 @@ Hidden passwords (<PlainText>false</PlainText>) are base64 of the UTF-16LE
 password followed by the name of the element holding it. VALUE "-" reads one
 line from standard input, keeping the password out of the shell history.
 
-  --element NAME   the element holding the password: Password (default) for
-                   LocalAccount and AutoLogon, AdministratorPassword for the
-                   built-in Administrator
+  --element NAME   the element holding the password: Password for LocalAccount
+                   and AutoLogon, AdministratorPassword for the built-in
+                   Administrator. encode: default Password. decode: default
+                   whichever of the two the value was encoded with (the
+                   longer name is tried first, so an AdministratorPassword
+                   value never decodes as a Password one)
 
-decode exits 1 when VALUE is not a hidden password for that element.`
+decode exits 1 when VALUE is not a hidden password (for that element).`
 
 const unattendNewUsage = `reseal unattend new [flags] [-o FILE]
 
@@ -98,7 +102,7 @@ type fileFindingsJSON struct {
 	File     string        `json:"file"`
 	Errors   int           `json:"errors"`
 	Warnings int           `json:"warnings"`
-	Failure  string        `json:"failure,omitempty"` // the file could not be read
+	Failure  string        `json:"failure"` // why the file could not be read ("" when it was)
 	Findings []findingJSON `json:"findings"`
 }
 
@@ -114,7 +118,7 @@ func runUnattendValidate(_ context.Context, sio *stdio, args []string) error {
 	}
 	var results []fileFindingsJSON
 	var failures []error
-	errorFiles := 0
+	errorFiles, warningFiles := 0, 0
 	for _, path := range files {
 		r := fileFindingsJSON{File: path, Findings: []findingJSON{}}
 		var findings []unattend.Finding
@@ -126,9 +130,11 @@ func runUnattendValidate(_ context.Context, sio *stdio, args []string) error {
 		}
 		if err != nil {
 			failures = append(failures, err)
-			r.Failure = err.Error()
-			if !*asJSON {
-				fmt.Fprintf(sio.Err, "reseal unattend validate: %v\n", err)
+			r.Failure = tidyMessage(err.Error())
+			// With several files each unreadable one gets its line here and
+			// the run goes on; a single file's error is the command's error.
+			if !*asJSON && len(files) > 1 {
+				fmt.Fprintf(sio.Err, "reseal unattend validate: %s\n", r.Failure)
 			}
 		}
 		for _, f := range findings {
@@ -142,8 +148,11 @@ func runUnattendValidate(_ context.Context, sio *stdio, args []string) error {
 				fmt.Fprintf(sio.Out, "%s:%d:%d: %s: %s [%s]\n", path, f.Line, f.Column, f.Severity, f.Message, f.ID)
 			}
 		}
-		if r.Errors > 0 {
+		switch {
+		case r.Errors > 0:
 			errorFiles++
+		case r.Warnings > 0:
+			warningFiles++
 		}
 		results = append(results, r)
 	}
@@ -151,10 +160,16 @@ func runUnattendValidate(_ context.Context, sio *stdio, args []string) error {
 		if err := writeJSON(sio.Out, results); err != nil {
 			return err
 		}
+	} else if len(files) > 1 {
+		clean := len(files) - errorFiles - warningFiles - len(failures)
+		fmt.Fprintf(sio.Out, "%d files: %d with errors, %d with warnings only, %d clean, %d unreadable\n",
+			len(files), errorFiles, warningFiles, clean, len(failures))
 	}
 	switch {
+	case len(failures) == 1 && len(files) == 1:
+		return failures[0]
 	case len(failures) > 0:
-		return fmt.Errorf("%d of %d files could not be read: %w", len(failures), len(files), errors.Join(failures...))
+		return fmt.Errorf("%d of %d files could not be read (each is named above)", len(failures), len(files))
 	case errorFiles > 0:
 		return refusedError("%d of %d files have errors", errorFiles, len(files))
 	}
@@ -193,7 +208,7 @@ func runUnattendShow(_ context.Context, sio *stdio, args []string) error {
 		return usageError("want one answer file, got %d arguments", len(rest))
 	}
 	if *pass != "" && !knownPass(*pass) {
-		return usageError("unknown pass %q", *pass)
+		return usageError("--pass %s: want one of %s", *pass, strings.Join(passNames, ", "))
 	}
 	f, err := unattend.ParseFile(rest[0])
 	if err != nil {
@@ -223,8 +238,11 @@ func runUnattendShow(_ context.Context, sio *stdio, args []string) error {
 	return w.Flush()
 }
 
+// passNames are the configuration passes, in the order Windows runs them.
+var passNames = []string{"windowsPE", "offlineServicing", "generalize", "specialize", "auditSystem", "auditUser", "oobeSystem"}
+
 func knownPass(p string) bool {
-	for _, k := range []string{"windowsPE", "offlineServicing", "generalize", "specialize", "auditSystem", "auditUser", "oobeSystem"} {
+	for _, k := range passNames {
 		if p == k {
 			return true
 		}
@@ -277,8 +295,8 @@ type showComponentJSON struct {
 type showSettingJSON struct {
 	Path     string `json:"path"`
 	Value    string `json:"value"`
-	Action   string `json:"action,omitempty"`
-	KeyValue string `json:"keyValue,omitempty"`
+	Action   string `json:"action"`
+	KeyValue string `json:"key_value"`
 	Line     int    `json:"line"`
 }
 
@@ -300,13 +318,13 @@ func showJSON(f *unattend.File, passes []string, arch string, secrets bool) []sh
 
 func runUnattendPassword(_ context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("unattend password")
-	element := fs.String("element", "Password", "element holding the password")
+	element := fs.String("element", "", "element holding the password")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 2 {
-		return usageError("want encode|decode VALUE")
+	if err := wantArgs(rest, 2, 2, "encode|decode VALUE"); err != nil {
+		return err
 	}
 	value := rest[1]
 	if value == "-" {
@@ -316,17 +334,47 @@ func runUnattendPassword(_ context.Context, sio *stdio, args []string) error {
 	}
 	switch rest[0] {
 	case "encode":
-		fmt.Fprintln(sio.Out, unattend.EncodePassword(value, *element))
+		el := *element
+		if el == "" {
+			el = "Password"
+		}
+		fmt.Fprintln(sio.Out, unattend.EncodePassword(value, el))
 	case "decode":
-		pw, err := unattend.DecodePassword(value, *element)
+		if *element != "" {
+			pw, err := unattend.DecodePassword(value, *element)
+			if err != nil {
+				return refusedError("not a hidden password for element %s: %v", *element, err)
+			}
+			fmt.Fprintln(sio.Out, pw)
+			return nil
+		}
+		pw, err := decodeAnyPassword(value)
 		if err != nil {
-			return refusedError("not a hidden password for element %s: %v", *element, err)
+			return refused(err)
 		}
 		fmt.Fprintln(sio.Out, pw)
 	default:
 		return usageError("unknown action %q: want encode or decode", rest[0])
 	}
 	return nil
+}
+
+// passwordElements are the elements Windows hides passwords in, longest
+// first: "AdministratorPassword" also ends in "Password", and taking the
+// shorter suffix would print "secretAdministrator" for "secret".
+var passwordElements = []string{"AdministratorPassword", "Password"}
+
+// decodeAnyPassword decodes a hidden password whose element is not given.
+func decodeAnyPassword(value string) (string, error) {
+	if _, err := unattend.DecodePassword(value, ""); err != nil {
+		return "", fmt.Errorf("not a hidden password: %w", err)
+	}
+	for _, el := range passwordElements {
+		if pw, err := unattend.DecodePassword(value, el); err == nil {
+			return pw, nil
+		}
+	}
+	return "", fmt.Errorf("not a hidden password: the decoded text ends in none of %s (give --element NAME)", strings.Join(passwordElements, ", "))
 }
 
 // readLine reads the first line of r, without its line end.

@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/reseal/reseal/sysprep"
 	"github.com/reseal/reseal/wim"
@@ -25,7 +29,7 @@ func wimCommands() []*command {
 
 const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [--compress none|xpress|lzx]
                [--chunk-size BYTES] [--threads N] [--check] [--append] [--config FILE]
-               [--exclude GLOB]... [--flags EDITION] [--boot] [--quiet]
+               [--exclude GLOB]... [--flags EDITION] [--boot] [--force] [--quiet]
 
 Capture the directory tree SRC as an image of DEST.wim: a new WIM, or with
 --append a new image at the end of an existing one (keeping its compression).
@@ -38,7 +42,19 @@ parallel (--threads, default all cores). --check adds an integrity table.
 System Volume Information, $Recycle.Bin and Windows\CSC are left out.
 Symbolic links become reparse points; absolute targets inside SRC are stored
 relative to the image root (wimlib's --rpfix). The WIM is written to a
-temporary file and renamed into place when complete.`
+temporary file and renamed into place when complete. An existing DEST that is
+not a WIM is refused (exit 1) unless --force is given. With --append the new
+image keeps the WIM's compression and chunk size: a --compress or --chunk-size
+that differs is refused. On success a one-line summary (files, sizes, ratio,
+time) is printed to standard error; --quiet prints neither it nor progress.
+
+  --chunk-size BYTES  a power of two from 4096 (XPRESS: up to 65536; LZX: up
+                      to 2097152); default 32768
+  --exclude GLOB      leave out paths matching GLOB (repeatable), as a line of
+                      WimScript.ini's [ExclusionList]: \Windows\Prefetch is
+                      rooted at SRC, Windows\Prefetch or *.tmp match at any
+                      depth; a pattern that matched nothing is warned about
+  --force             replace an existing DEST that is not a WIM`
 
 const applyUsage = `reseal apply IMAGE.wim [INDEX|NAME] DEST [--quiet]
 
@@ -47,18 +63,24 @@ image) into the directory DEST, which is created if needed: files, directories,
 hard links, symbolic links and junctions, timestamps. The image is checked
 before anything is written: names with '..', '/', '\', NUL or a drive, links
 leading out of DEST and inconsistent metadata are refused (exit 1). File data is
-written under a temporary name and renamed only once its SHA-1 matches.`
+written under a temporary name and renamed only once its SHA-1 matches. An
+image that is not in the WIM is refused (exit 1). If the WIM turns out to be
+corrupt part-way (exit 3), the error says that DEST holds a partial tree. On
+success a one-line summary is printed to standard error unless --quiet.`
 
 const infoUsage = `reseal info IMAGE.wim [--json]
 
 Show the WIM's header (GUID, version, compression, chunk size, boot index,
 integrity table) and each image's name, description, counts, sizes and times.
---json prints an object with a top-level "images" array.`
+--json prints an object with a top-level "images" array (docs/json.md). A file
+that is not a WIM is an error (exit 3); 'reseal verify' judges a file (exit 1).`
 
 const verifyUsage = `reseal verify IMAGE.wim [--json] [--quiet]
 
 Check the integrity table (if present), every metadata resource and every blob
-(decompression and SHA-1). Exit 1 and list the problems when anything is wrong.`
+(decompression and SHA-1). Exit 1 and list the problems when anything is wrong,
+including when the file is not a WIM at all (verify's verdict on the file);
+exit 3 when it cannot be read. --quiet prints only the problems.`
 
 func openWIM(path string) (*wim.Reader, error) {
 	r, err := wim.Open(path)
@@ -82,20 +104,30 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	config := fs.String("config", "", "WimScript.ini exclusion file")
 	var excludes stringList
 	fs.Var(&excludes, "exclude", "exclusion glob (repeatable)")
-	quiet := fs.Bool("quiet", false, "no progress")
+	quiet := fs.Bool("quiet", false, "no progress, no summary")
+	force := fs.Bool("force", false, "replace an existing DEST that is not a WIM")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 2 {
-		return usageError("want SRC DEST.wim")
+	if err := wantArgs(rest, 2, 2, "SRC DEST.wim"); err != nil {
+		return err
 	}
 	comp, err := wim.ParseCompression(*compress)
 	if err != nil || comp == wim.CompressLZMS {
-		return usageError("--compress: want none, xpress or lzx, not %q", *compress)
+		return usageError("--compress %s: want none, xpress or lzx", *compress)
 	}
 	if *threads < 0 {
-		return usageError("--threads: want a positive number")
+		return usageError("--threads %d: want a positive number", *threads)
+	}
+	if err := checkChunkSize(*chunkSize, comp); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	src, dest := rest[0], rest[1]
+	if err := checkCaptureDest(dest, *appendImage, *force, given, comp, *chunkSize, *name, src); err != nil {
+		return err
 	}
 	opts := wim.CaptureOptions{
 		Name: *name, Description: *desc, Compression: comp, ChunkSize: *chunkSize, Threads: *threads,
@@ -116,12 +148,15 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	// A Windows volume is held while it is read: no reseal run may change
 	// it meanwhile, and one interrupted there is finished or rolled back
 	// first, so a half-generalized image is never captured.
-	res, err := sysprep.Reserve(rest[0])
+	if err := checkTarget(src); err != nil {
+		return err
+	}
+	res, err := sysprep.Reserve(src)
 	switch {
 	case err == nil:
 		defer res.Release()
 		if res.Journal != "" {
-			fmt.Fprintf(sio.Err, "reseal capture: %s: %s\n", rest[0], res.Journal)
+			fmt.Fprintf(sio.Err, "reseal capture: %s: %s\n", src, res.Journal)
 		}
 		describeWindows(&opts, res.Installation, *name == "", *flags == "")
 	case errors.Is(err, winimage.ErrNotWindows):
@@ -129,11 +164,131 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	default:
 		return err
 	}
+	sizeBefore := int64(0)
+	if *appendImage {
+		if st, err := os.Stat(dest); err == nil {
+			sizeBefore = st.Size()
+		}
+	}
 	pm := newProgress(sio, *quiet, "Capturing")
 	opts.Progress = pm.callback()
-	err = wim.Capture(ctx, rest[0], rest[1], opts)
+	err = wim.Capture(ctx, src, dest, opts)
 	pm.finish()
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintln(sio.Err, captureSummary(src, dest, sizeBefore, pm.elapsed()))
+	}
+	return nil
+}
+
+// checkChunkSize refuses a --chunk-size the compression cannot use, before
+// anything is read: it is a usage error, like any flag value out of range.
+func checkChunkSize(cs int, comp wim.Compression) error {
+	if cs == 0 {
+		return nil
+	}
+	if cs < 4096 || cs&(cs-1) != 0 {
+		return usageError("--chunk-size %d: want a power of two from 4096", cs)
+	}
+	limit := 1 << 21
+	switch comp {
+	case wim.CompressXPRESS:
+		limit = 1 << 16
+	case wim.CompressNone:
+		limit = 1 << 31
+	}
+	if cs > limit {
+		return usageError("--chunk-size %d: %v takes at most %d", cs, comp, limit)
+	}
+	return nil
+}
+
+// checkCaptureDest refuses, before the source is read, a capture that would
+// destroy a file that is not a WIM, append to something that is not one,
+// reuse an image name, or silently ignore --compress/--chunk-size.
+func checkCaptureDest(dest string, appendImage, force bool, given map[string]bool, comp wim.Compression, chunkSize int, name, src string) error {
+	st, statErr := os.Stat(dest)
+	if statErr != nil {
+		if !errors.Is(statErr, os.ErrNotExist) {
+			return statErr
+		}
+		if appendImage {
+			return fmt.Errorf("%s: --append needs an existing WIM: %w", dest, os.ErrNotExist)
+		}
+		if _, err := os.Stat(filepath.Dir(dest)); err != nil {
+			return fmt.Errorf("%s: the directory %s: %w", dest, filepath.Dir(dest), unwrapPathError(err))
+		}
+		return nil
+	}
+	if st.IsDir() {
+		return refusedError("%s is a directory; give the WIM file's name", dest)
+	}
+	r, err := wim.Open(dest)
+	if err != nil {
+		if !errors.Is(err, wim.ErrFormat) {
+			return err
+		}
+		if appendImage {
+			return refusedError("%s is not a WIM: cannot --append to it (%v)", dest, err)
+		}
+		if !force {
+			return refusedError("%s exists and is not a WIM; nothing was written (--force replaces it)", dest)
+		}
+		return nil
+	}
+	defer r.Close()
+	if !appendImage {
+		return nil
+	}
+	h := r.Header()
+	if given["compress"] && h.Compression() != comp {
+		return refusedError("--compress %v: %s is %v-compressed and an appended image keeps the WIM's compression; capture to a new WIM (or 'wimlib-imagex export --compress') to change it", comp, dest, h.Compression())
+	}
+	if given["chunk-size"] && int(h.ChunkSize) != chunkSize && h.Compression() != wim.CompressNone {
+		return refusedError("--chunk-size %d: %s has %d-byte chunks and an appended image keeps them", chunkSize, dest, h.ChunkSize)
+	}
+	if name == "" {
+		abs, _ := filepath.Abs(src)
+		name = filepath.Base(abs)
+	}
+	for _, im := range r.Images() {
+		if im.Name == name {
+			return refusedError("%s already has an image named %q (image %d); give another --name", dest, name, im.Index)
+		}
+	}
+	return nil
+}
+
+// unwrapPathError drops an *fs.PathError's own path and operation, for a
+// message that names the path itself.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
 	return err
+}
+
+// captureSummary is the line printed after a capture: what went where, how
+// much, the ratio and the time.
+func captureSummary(src, dest string, sizeBefore int64, took time.Duration) string {
+	r, err := wim.Open(dest)
+	if err != nil {
+		return fmt.Sprintf("captured %s -> %s in %s", src, dest, took.Round(time.Millisecond))
+	}
+	defer r.Close()
+	ims := r.Images()
+	im := ims[len(ims)-1]
+	written := r.Size() - sizeBefore
+	ratio := ""
+	if im.TotalBytes > 0 {
+		ratio = fmt.Sprintf(" (%.0f%%)", 100*float64(written)/float64(im.TotalBytes))
+	}
+	return fmt.Sprintf("captured %s -> %s image %d %q: %d files, %d directories, %s -> %s%s, %v, in %s",
+		src, dest, im.Index, im.Name, im.FileCount, im.DirCount, humanBytes(im.TotalBytes), humanBytes(written), ratio,
+		hdrCompression(r), took.Round(time.Millisecond))
 }
 
 // describeWindows fills in what DISM records of a captured Windows
@@ -168,19 +323,19 @@ func describeWindows(opts *wim.CaptureOptions, inst winimage.Installation, setNa
 
 func runApply(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("apply")
-	quiet := fs.Bool("quiet", false, "no progress")
+	quiet := fs.Bool("quiet", false, "no progress, no summary")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if err := wantArgs(rest, 2, 3, "IMAGE.wim [INDEX|NAME] DEST"); err != nil {
+		return err
+	}
 	var wimPath, image, dest string
-	switch len(rest) {
-	case 2:
+	if len(rest) == 2 {
 		wimPath, dest = rest[0], rest[1]
-	case 3:
+	} else {
 		wimPath, image, dest = rest[0], rest[1], rest[2]
-	default:
-		return usageError("want IMAGE.wim [INDEX|NAME] DEST")
 	}
 	r, err := openWIM(wimPath)
 	if err != nil {
@@ -189,8 +344,9 @@ func runApply(ctx context.Context, sio *stdio, args []string) error {
 	defer r.Close()
 	index, err := r.ImageIndex(image)
 	if err != nil {
-		return usageError("%s: %v", wimPath, err)
+		return refusedError("%s: %v", wimPath, err)
 	}
+	hadEntries := dirHasEntries(dest)
 	pm := newProgress(sio, *quiet, "Applying")
 	err = r.Apply(ctx, index, dest, wim.ApplyOptions{
 		Progress: pm.callback(),
@@ -201,9 +357,28 @@ func runApply(ctx context.Context, sio *stdio, args []string) error {
 		return refusedError("%s: %v", wimPath, err)
 	}
 	if err != nil {
+		if !hadEntries && dirHasEntries(dest) {
+			return fmt.Errorf("%s: %w; %s holds a partial tree (what was written before the error): remove it before applying again", wimPath, err, dest)
+		}
 		return fmt.Errorf("%s: %w", wimPath, err)
 	}
+	if !*quiet {
+		im := r.Images()[index-1]
+		fmt.Fprintf(sio.Err, "applied %s image %d %q -> %s: %d files, %d directories, %s, in %s\n",
+			wimPath, im.Index, im.Name, dest, im.FileCount, im.DirCount, humanBytes(im.TotalBytes), pm.elapsed().Round(time.Millisecond))
+	}
 	return nil
+}
+
+// dirHasEntries reports whether dir exists and holds anything.
+func dirHasEntries(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) > 0
 }
 
 type wimInfoJSON struct {
@@ -229,8 +404,8 @@ func runInfo(_ context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return usageError("want IMAGE.wim")
+	if err := wantArgs(rest, 1, 1, "IMAGE.wim"); err != nil {
+		return err
 	}
 	r, err := openWIM(rest[0])
 	if err != nil {
@@ -245,6 +420,11 @@ func runInfo(_ context.Context, sio *stdio, args []string) error {
 	}
 	if info.Compression == "none" {
 		info.Compression = "None"
+	}
+	for i := range info.Images {
+		if wi := info.Images[i].Windows; wi != nil && wi.Languages == nil {
+			wi.Languages = []string{}
+		}
 	}
 	if *asJSON {
 		return writeJSON(sio.Out, info)
@@ -294,22 +474,24 @@ func fmtTime(t interface{ Format(string) string }) string {
 
 func runVerify(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("verify")
-	quiet := fs.Bool("quiet", false, "no progress")
+	quiet := fs.Bool("quiet", false, "no progress, no summary")
 	asJSON := fs.Bool("json", false, "print the problems as JSON")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return usageError("want IMAGE.wim")
+	if err := wantArgs(rest, 1, 1, "IMAGE.wim"); err != nil {
+		return err
 	}
 	r, err := wim.Open(rest[0])
 	if err != nil {
 		if errors.Is(err, wim.ErrFormat) {
 			if *asJSON {
-				writeJSON(sio.Out, map[string]any{"path": rest[0], "ok": false, "problems": []wim.Problem{{What: "WIM", Message: err.Error()}}})
+				if err := writeJSON(sio.Out, verifyJSON{Path: rest[0], OK: false, Images: 0, Problems: []wim.Problem{{What: "WIM", Message: err.Error()}}}); err != nil {
+					return err
+				}
 			}
-			return refusedError("%v", err)
+			return refused(err)
 		}
 		return err
 	}
@@ -324,7 +506,7 @@ func runVerify(ctx context.Context, sio *stdio, args []string) error {
 		if problems == nil {
 			problems = []wim.Problem{}
 		}
-		if err := writeJSON(sio.Out, map[string]any{"path": rest[0], "ok": len(problems) == 0, "problems": problems}); err != nil {
+		if err := writeJSON(sio.Out, verifyJSON{Path: rest[0], OK: len(problems) == 0, Images: len(r.Images()), Problems: problems}); err != nil {
 			return err
 		}
 	} else {
@@ -335,8 +517,21 @@ func runVerify(ctx context.Context, sio *stdio, args []string) error {
 	if len(problems) > 0 {
 		return refusedError("%s: %d problem(s) found", rest[0], len(problems))
 	}
-	if !*asJSON {
-		fmt.Fprintf(sio.Out, "%s: OK (%d images)\n", rest[0], len(r.Images()))
+	if !*asJSON && !*quiet {
+		fmt.Fprintf(sio.Out, "%s: OK (%d images, %s, in %s)\n", rest[0], len(r.Images()), humanBytes(r.Size()), pm.elapsed().Round(time.Millisecond))
 	}
 	return nil
+}
+
+// verifyJSON is verify's --json output.
+type verifyJSON struct {
+	Path     string        `json:"path"`
+	OK       bool          `json:"ok"`
+	Images   int           `json:"images"`
+	Problems []wim.Problem `json:"problems"`
+}
+
+func hdrCompression(r *wim.Reader) wim.Compression {
+	h := r.Header()
+	return h.Compression()
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWIMCommands(t *testing.T) {
@@ -60,8 +61,8 @@ func TestWIMCommands(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dest, "a.txt")); err != nil || len(b) != 25000 {
 		t.Fatalf("applied a.txt: %d bytes, %v", len(b), err)
 	}
-	if code, _, _ := runCLI(t, "apply", wimPath, "3", filepath.Join(t.TempDir(), "d")); code != exitUsage {
-		t.Errorf("apply of a missing image: exit %d, want %d", code, exitUsage)
+	if code, _, _ := runCLI(t, "apply", wimPath, "3", filepath.Join(t.TempDir(), "d")); code != exitRefused {
+		t.Errorf("apply of a missing image: exit %d, want %d", code, exitRefused)
 	}
 	if code, _, _ := runCLI(t, "capture", src); code != exitUsage {
 		t.Errorf("capture without DEST: exit %d", code)
@@ -104,8 +105,31 @@ func TestWIMProgressOnlyOnTerminal(t *testing.T) {
 		if got := strings.Contains(errb.String(), "Capturing:"); got != c.want {
 			t.Errorf("terminal=%v quiet=%v: progress drawn = %v (%q)", c.terminal, c.quiet, got, errb.String())
 		}
+		if got := strings.Count(errb.String(), "captured "); got != map[bool]int{true: 0, false: 1}[c.quiet] {
+			t.Errorf("terminal=%v quiet=%v: %d summary lines (%q)", c.terminal, c.quiet, got, errb.String())
+		}
 		if out.Len() != 0 {
 			t.Errorf("capture wrote to stdout: %q", out.String())
+		}
+	}
+}
+
+// TestProgressETA: the first frames show no ETA (a rate from the first
+// small files would promise hours); once the rate means something, they do.
+func TestProgressETA(t *testing.T) {
+	for _, c := range []struct {
+		done, total int64
+		elapsed     time.Duration
+		eta         bool
+	}{
+		{1 << 10, 10 << 30, 300 * time.Millisecond, false},
+		{1 << 20, 10 << 30, 5 * time.Second, false}, // under 2% done
+		{1 << 30, 10 << 30, 5 * time.Second, true},
+		{10 << 30, 10 << 30, 50 * time.Second, false}, // done
+	} {
+		line := progressLine("Capturing", c.done, c.total, c.elapsed)
+		if got := strings.Contains(line, "left"); got != c.eta {
+			t.Errorf("%d of %d after %v: %q", c.done, c.total, c.elapsed, line)
 		}
 	}
 }
