@@ -102,6 +102,17 @@ func wantArgs(rest []string, min, max int, synopsis string) error {
 
 // commands is the whole command tree, in the order `reseal help` lists it.
 // Each area keeps its commands in its own file.
+//
+// Adding a command: put it in its area's list with a one-line Summary and
+// a Usage whose first line is the synopsis ("reseal NAME ARGS [--json]");
+// parse with newFlagSet and parseFlags, check arguments with wantArgs,
+// return usageError (2), refusedError or refused (1) or any other error (3)
+// and let reportError print it; render --json with writeJSON and give its
+// schema in docs/json.md; add a row to contractRows in contract_test.go
+// (good input, missing file, wrong-format file, bad flag value). The
+// contract test then checks the rest: --help, unknown flags, one-line
+// errors naming the user's path, --json and --quiet exactly as the usage
+// says, and the JSON against its schema.
 func commands() []*command {
 	var cs []*command
 	cs = append(cs, sysprepCommands()...)

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,9 +63,15 @@ the demo shows that the volume was left byte for byte unchanged.
 func blockerHelp() string {
 	var sb strings.Builder
 	for _, b := range sample.Blockers() {
-		fmt.Fprintf(&sb, "                   %-15s %s\n", b.Name, b.Finding+" ("+b.Severity+")")
+		server := ""
+		if b.NeedsServer {
+			server = ", server only"
+		}
+		fmt.Fprintf(&sb, "                   %-15s preflight finds %s (%s%s)\n", b.Name, b.Finding, b.Severity, server)
 	}
-	return strings.TrimRight(sb.String(), "\n")
+	return strings.TrimRight(sb.String(), "\n") + `
+                 NAME is the first column; the finding's ID is accepted too,
+                 in any letter case`
 }
 
 // sampleFlags are the flags sample and demo share.
@@ -77,20 +82,42 @@ type sampleFlags struct {
 	dirty    bool
 }
 
-func (sf *sampleFlags) options() (sample.Options, error) {
+// blockerByName finds a blocker by its name or by the ID of the finding it
+// causes, in any letter case: help lists both.
+func blockerByName(name string) (sample.Blocker, bool) {
+	for _, b := range sample.Blockers() {
+		if strings.EqualFold(b.Name, name) || strings.EqualFold(b.Finding, name) {
+			return b, true
+		}
+	}
+	return sample.Blocker{}, false
+}
+
+// options checks the flags and returns the sample's options, with a note
+// for what the user did not ask for but gets (a server for a server-only
+// blocker when no --windows was given).
+func (sf *sampleFlags) options() (sample.Options, string, error) {
 	if sf.windows != "" && !contains(sample.WindowsVersions(), sf.windows) {
-		return sample.Options{}, usageError("--windows %q: want one of %s", sf.windows, strings.Join(sample.WindowsVersions(), ", "))
+		return sample.Options{}, "", usageError("--windows %s: want one of %s", sf.windows, strings.Join(sample.WindowsVersions(), ", "))
 	}
+	var names []string
+	note := ""
 	for _, name := range sf.blockers {
-		i := slices.IndexFunc(sample.Blockers(), func(b sample.Blocker) bool { return b.Name == name })
-		if i < 0 {
-			return sample.Options{}, usageError("--blocker %q: want one of %s", name, strings.Join(sample.BlockerNames(), ", "))
+		b, ok := blockerByName(name)
+		if !ok {
+			return sample.Options{}, "", usageError("--blocker %s: want one of %s", name, strings.Join(sample.BlockerNames(), ", "))
 		}
-		if sample.Blockers()[i].NeedsServer && (sf.windows == "10" || sf.windows == "11") {
-			return sample.Options{}, usageError("--blocker %s needs --windows server2022", name)
+		if b.NeedsServer && (sf.windows == "10" || sf.windows == "11") {
+			return sample.Options{}, "", usageError("--blocker %s needs --windows server2022", name)
+		}
+		if b.NeedsServer && sf.windows == "" {
+			note = fmt.Sprintf("--blocker %s exists only on a server: writing Windows Server 2022 (--windows server2022 says so and silences this note)", b.Name)
+		}
+		if !contains(names, b.Name) {
+			names = append(names, b.Name)
 		}
 	}
-	return sample.Options{Windows: sf.windows, Blockers: sf.blockers, Seed: sf.seed, Dirty: sf.dirty}, nil
+	return sample.Options{Windows: sf.windows, Blockers: names, Seed: sf.seed, Dirty: sf.dirty}, note, nil
 }
 
 func contains(list []string, s string) bool {
@@ -116,9 +143,12 @@ func runSample(_ context.Context, sio *stdio, args []string) error {
 	if len(rest) != 1 {
 		return usageError("want one DIR, got %d arguments", len(rest))
 	}
-	opts, err := sf.options()
+	opts, note, err := sf.options()
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		fmt.Fprintf(sio.Err, "reseal sample: note: %s\n", note)
 	}
 	dir := rest[0]
 	if err := sample.Write(dir, opts); err != nil {
@@ -174,9 +204,12 @@ func runDemo(ctx context.Context, sio *stdio, args []string) error {
 	if len(rest) != 0 {
 		return usageError("unexpected argument %q", rest[0])
 	}
-	opts, err := sf.options()
+	opts, note, err := sf.options()
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		fmt.Fprintf(sio.Err, "reseal demo: note: %s\n", note)
 	}
 	base := keep
 	if keep == "" {

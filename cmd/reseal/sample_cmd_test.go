@@ -177,3 +177,28 @@ func TestDirtySampleGeneralizes(t *testing.T) {
 		t.Errorf("the generalized SYSTEM is still dirty or its log still applies: %+v", r)
 	}
 }
+
+// TestSampleBlockerNamesInHelpAreAccepted: every name `sample --help` lists
+// for --blocker (the blocker and the finding it causes) is accepted, and a
+// server-only blocker without --windows says that it makes a server.
+func TestSampleBlockerNamesInHelpAreAccepted(t *testing.T) {
+	_, help, _ := runCLI(t, "sample", "--help")
+	for _, b := range sample.Blockers() {
+		for _, name := range []string{b.Name, b.Finding, strings.ToUpper(b.Name)} {
+			if !strings.Contains(help, b.Name) || !strings.Contains(help, b.Finding) {
+				t.Errorf("help does not list %s / %s", b.Name, b.Finding)
+			}
+			sf := sampleFlags{blockers: stringList{name}}
+			if b.NeedsServer {
+				sf.windows = "server2022"
+			}
+			if opts, _, err := sf.options(); err != nil || len(opts.Blockers) != 1 || opts.Blockers[0] != b.Name {
+				t.Errorf("--blocker %s: %v, %v", name, opts.Blockers, err)
+			}
+		}
+	}
+	code, out, stderr := runCLI(t, "sample", filepath.Join(t.TempDir(), "v"), "--blocker", "role")
+	if code != exitOK || !strings.Contains(stderr, "note: --blocker role exists only on a server") || !strings.Contains(out, "Windows Server 2022") {
+		t.Errorf("--blocker role: exit %d, %q, %q", code, out, stderr)
+	}
+}
