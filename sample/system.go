@@ -164,6 +164,13 @@ func (v *volume) buildControl(t *regTree) {
 	t.sz(c+`\ProductOptions`, "ProductType", v.ed.productType)
 	t.multi(c+`\ProductOptions`, "ProductSuite", "Terminal Server")
 
+	// The installed language: Nls\Language's LCIDs (hex text) and the MUI
+	// UI language's key, which DISM and wimlib read for LANGUAGES.
+	t.sz(c+`\Nls\Language`, "Default", "0409")
+	t.sz(c+`\Nls\Language`, "InstallLanguage", "0409")
+	t.dword(c+`\MUI\UILanguages\en-US`, "LCID", 0x409)
+	t.dword(c+`\MUI\UILanguages\en-US`, "Type", 0x111)
+
 	sm := c + `\Session Manager`
 	t.multi(sm, "BootExecute", "autocheck autochk *")
 	t.dword(sm, "CriticalSectionTimeout", 2592000)

@@ -178,7 +178,13 @@ func parseXMLData(text string) (map[int]ImageInfo, map[int][]byte, error) {
 				wi.Architecture = w.Arch
 			}
 			if v := w.Version; v != nil {
-				wi.Version = fmt.Sprintf("%s.%s.%s.%s", v.Major, v.Minor, v.Build, v.SPBuild)
+				// MAJOR.MINOR.BUILD[.SPBUILD]: an image without SPBUILD
+				// has a three-part version, not one with a trailing dot.
+				parts := []string{v.Major, v.Minor, v.Build, v.SPBuild}
+				for len(parts) > 0 && strings.TrimSpace(parts[len(parts)-1]) == "" {
+					parts = parts[:len(parts)-1]
+				}
+				wi.Version = strings.Join(parts, ".")
 			}
 			info.Windows = wi
 		}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -159,6 +160,12 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 			fmt.Fprintf(sio.Err, "reseal capture: %s: %s\n", src, res.Journal)
 		}
 		describeWindows(&opts, res.Installation, *name == "", *flags == "")
+		if err := describeFromHives(opts.Windows, src); err != nil {
+			opts.Warning(fmt.Sprintf("%s: %v (the image's <WINDOWS> lacks it)", src, err))
+		}
+		if opts.DisplayDescription == "" && *desc == "" && opts.DisplayName != "" {
+			opts.DisplayDescription = opts.DisplayName
+		}
 	case errors.Is(err, winimage.ErrNotWindows):
 		// A plain directory tree.
 	default:
@@ -312,6 +319,7 @@ func describeWindows(opts *wim.CaptureOptions, inst winimage.Installation, setNa
 	if inst.Build >= 10240 { // the first build of Windows 10, version 10.0
 		opts.Windows.Version = fmt.Sprintf("10.0.%d.%d", inst.Build, inst.UBR)
 	}
+	opts.Windows.ProductName = inst.ProductName
 	if setName && inst.ProductName != "" {
 		opts.Name = inst.ProductName
 		opts.DisplayName = inst.ProductName
@@ -319,6 +327,60 @@ func describeWindows(opts *wim.CaptureOptions, inst winimage.Installation, setNa
 	if setFlags {
 		opts.Flags = inst.EditionID
 	}
+}
+
+// describeFromHives reads what DISM records of an installation beyond the
+// Installation's fields from the volume's SYSTEM hive: PRODUCTSUITE (the
+// first string of Control\ProductOptions' ProductSuite, as DISM and wimlib
+// write it) and LANGUAGES (the UI languages under Control\MUI\UILanguages;
+// the default is the one whose LCID is Nls\Language's InstallLanguage).
+func describeFromHives(wi *wim.WindowsInfo, volume string) error {
+	v, err := winimage.Open(volume)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	control := `HKLM\SYSTEM\CurrentControlSet\Control`
+	if k, err := v.Key(control + `\ProductOptions`); err == nil {
+		if val, err := k.Value("ProductSuite"); err == nil {
+			if suites, err := val.Strings(); err == nil && len(suites) > 0 {
+				wi.ProductSuite = suites[0]
+			}
+		}
+	}
+	langs, err := v.Key(control + `\MUI\UILanguages`)
+	if err != nil {
+		return fmt.Errorf("no UI languages: %w", err)
+	}
+	names, err := langs.SubKeyNames()
+	if err != nil {
+		return err
+	}
+	install := uint64(0) // the LCID, e.g. 0x409 from "0409"
+	if nls, err := v.Key(control + `\Nls\Language`); err == nil {
+		if val, err := nls.Value("InstallLanguage"); err == nil {
+			if text, err := val.String(); err == nil {
+				install, _ = strconv.ParseUint(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(text)), "0x"), 16, 32)
+			}
+		}
+	}
+	wi.Languages = nil
+	for _, n := range names {
+		wi.Languages = append(wi.Languages, n)
+		k, err := langs.OpenKey(n)
+		if err != nil {
+			continue
+		}
+		if val, err := k.Value("LCID"); err == nil {
+			if lcid, err := val.Uint64(); err == nil && install != 0 && lcid == install {
+				wi.DefaultLanguage = n
+			}
+		}
+	}
+	if wi.DefaultLanguage == "" && len(wi.Languages) == 1 {
+		wi.DefaultLanguage = wi.Languages[0]
+	}
+	return nil
 }
 
 func runApply(ctx context.Context, sio *stdio, args []string) error {
@@ -457,8 +519,13 @@ func runInfo(_ context.Context, sio *stdio, args []string) error {
 			im.DirCount, im.FileCount, im.TotalBytes, im.HardLinkBytes)
 		fmt.Fprintf(w, "Creation Time:          %s\nLast Modification Time: %s\n", fmtTime(im.CreationTime), fmtTime(im.LastModificationTime))
 		if wi := im.Windows; wi != nil {
-			fmt.Fprintf(w, "Architecture:           %s\nProduct Name:           %s\nEdition ID:             %s\nInstallation Type:      %s\nProduct Type:           %s\nLanguages:              %s\nDefault Language:       %s\nSystem Root:            %s\nVersion:                %s\n",
-				wi.Architecture, wi.ProductName, wi.EditionID, wi.InstallationType, wi.ProductType, strings.Join(wi.Languages, " "), wi.DefaultLanguage, wi.SystemRoot, wi.Version)
+			fmt.Fprintf(w, "Architecture:           %s\nProduct Name:           %s\nEdition ID:             %s\nInstallation Type:      %s\nProduct Type:           %s\n",
+				wi.Architecture, wi.ProductName, wi.EditionID, wi.InstallationType, wi.ProductType)
+			if wi.ProductSuite != "" {
+				fmt.Fprintf(w, "Product Suite:          %s\n", wi.ProductSuite)
+			}
+			fmt.Fprintf(w, "Languages:              %s\nDefault Language:       %s\nSystem Root:            %s\nVersion:                %s\n",
+				strings.Join(wi.Languages, " "), wi.DefaultLanguage, wi.SystemRoot, wi.Version)
 		}
 		if im.Flags != "" {
 			fmt.Fprintf(w, "Flags:                  %s\n", im.Flags)

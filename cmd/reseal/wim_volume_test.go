@@ -29,10 +29,17 @@ func TestCaptureWindowsVolume(t *testing.T) {
 		t.Fatalf("wimlib-imagex info: %v\n%s", err, out)
 	}
 	for _, want := range []string{"Name:                   Windows 10 Pro", "Edition ID:             Professional",
-		"Architecture:           x86_64", "Build:                  19045", "Flags:                  Professional", "Product Type:           WinNT"} {
+		"Architecture:           x86_64", "Build:                  19045", "Flags:                  Professional", "Product Type:           WinNT",
+		"Product Name:           Windows 10 Pro", "Product Suite:          Terminal Server", "Languages:              en-US",
+		"Default Language:       en-US", "Display Name:           Windows 10 Pro", "Display Description:    Windows 10 Pro"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("wimlib-imagex info lacks %q:\n%s", want, out)
 		}
+	}
+	// reseal's own info shows the version without a trailing dot, and
+	// its SPBUILD when there is one.
+	if _, info, _ := runCLI(t, "info", wimPath); !strings.Contains(info, "Version:                10.0.19045.5487\n") || !strings.Contains(info, "Product Suite:          Terminal Server") {
+		t.Errorf("reseal info:\n%s", info)
 	}
 	if _, err := os.Stat(filepath.Join(vol, sysprep.LockFile)); !os.IsNotExist(err) {
 		t.Errorf("capture left the volume lock behind (%v)", err)
