@@ -7,13 +7,16 @@ import (
 	"math/bits"
 )
 
-// Compression levels.
+// Compression levels. Every level parses near-optimally; they differ in
+// how hard they search for LZ and delta matches (figures in
+// docs/codec-lzms.md).
 const (
-	// LevelFast finds matches with short hash chains and codes them greedily.
+	// LevelFast: short hash chains, short "nice" matches.
 	LevelFast = 1
-	// LevelDefault searches deeper and looks one byte ahead before
-	// committing to a match.
+	// LevelDefault: close to wimlib's default LZMS size.
 	LevelDefault = 2
+	// LevelBest: deeper search, every delta power up to 128-byte spans.
+	LevelBest = 3
 )
 
 // Compressor compresses WIM chunks with LZMS. It is not safe for concurrent
@@ -21,9 +24,8 @@ const (
 // maxChunk (the filtered copy of the chunk and the match finder's chains).
 type Compressor struct {
 	maxChunk int
-	depth    int  // hash chain candidates examined per position
-	niceLen  int  // a match this long ends the search
-	lazy     bool // look one position ahead before taking a match
+	depth    int // hash chain candidates examined per position
+	niceLen  int // a match this long ends the search and is taken
 	data     []byte
 	head     []int32
 	prev     []int32
@@ -31,7 +33,6 @@ type Compressor struct {
 	// deltaPowers is how many delta powers (spans 1, 2, 4, ...) are searched.
 	deltaPowers int
 	deltaHead   [][]int32 // per power: last position with a given delta hash
-	optimal     bool      // near-optimal parsing (else greedy or lazy)
 	nodes       []optNode
 	prices      *priceTable
 	matches     []lzMatch
@@ -55,7 +56,7 @@ func NewCompressor(maxChunk int) (*Compressor, error) {
 }
 
 // NewCompressorLevel is NewCompressor with a compression level (LevelFast
-// or LevelDefault).
+// LevelDefault or LevelBest).
 func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 	if maxChunk <= 0 || maxChunk > MaxChunkSize {
 		return nil, fmt.Errorf("lzms: chunk size %d out of range 1..%d", maxChunk, MaxChunkSize)
@@ -63,11 +64,13 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 	c := &Compressor{maxChunk: maxChunk}
 	switch level {
 	case LevelFast:
-		c.depth, c.niceLen, c.deltaPowers = 8, 32, 3
+		c.depth, c.niceLen, c.deltaPowers = 6, 16, 6
 	case LevelDefault:
-		c.depth, c.niceLen, c.optimal, c.deltaPowers = 32, 96, true, 6
+		c.depth, c.niceLen, c.deltaPowers = 24, 64, 6
+	case LevelBest:
+		c.depth, c.niceLen, c.deltaPowers = 32, 96, numDeltaPowers
 	default:
-		return nil, fmt.Errorf("lzms: compression level %d out of range %d..%d", level, LevelFast, LevelDefault)
+		return nil, fmt.Errorf("lzms: compression level %d out of range %d..%d", level, LevelFast, LevelBest)
 	}
 	return c, nil
 }
@@ -111,11 +114,7 @@ func (c *Compressor) compress(dst, src []byte) int {
 	limit := len(dst) &^ 1
 	st := &c.st
 	st.init(dst[:limit], c.back[:limit], n)
-	if c.optimal {
-		c.parseOptimal(data)
-	} else {
-		c.parse(data)
-	}
+	c.parseOptimal(data)
 	st.re.flush()
 	st.bw.flush()
 	if st.re.overflow || st.bw.full {
@@ -259,38 +258,6 @@ func (st *encoderState) decisionCost(c int, bit uint32) uint32 {
 	return bitCost[p]
 }
 
-// lengthCost is the cost in 1/16 bit of a match length.
-func (st *encoderState) lengthCost(l uint32) uint32 {
-	s := lengthSlot(l)
-	return (uint32(st.length.lens[s]) + uint32(lengthExtra[s])) * 16
-}
-
-// matchCost estimates an LZ match's cost in 1/16 bit.
-func (st *encoderState) matchCost(off, length uint32, rep int) uint32 {
-	c := st.decisionCost(classMain, 1) + st.decisionCost(classMatch, 0)
-	if rep < 0 {
-		s := offsetSlot(off)
-		c += st.decisionCost(classLZ, 0) + (uint32(st.offset.lens[s])+uint32(offsetExtra[s]))*16
-	} else {
-		c += st.decisionCost(classLZ, 1)
-		if rep == 0 {
-			c += st.decisionCost(classLZRep0, 0)
-		} else {
-			c += st.decisionCost(classLZRep0, 1) + 16 // the second decision, roughly
-		}
-	}
-	return c + st.lengthCost(length)
-}
-
-// literalsCost estimates the cost in 1/16 bit of coding b as literals.
-func (st *encoderState) literalsCost(b []byte) uint32 {
-	c := uint32(len(b)) * st.decisionCost(classMain, 0)
-	for _, x := range b {
-		c += uint32(st.literal.lens[x]) * 16
-	}
-	return c
-}
-
 func hash3(b []byte, i int) uint32 {
 	v := uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16
 	return (v * 0x9E3779B1) >> (32 - hashBits)
@@ -311,17 +278,7 @@ func matchLen(data []byte, a, b, limit int) int {
 	return n
 }
 
-// candidate is a possible item at a position.
-type candidate struct {
-	length uint32
-	off    uint32
-	rep    int // repeat slot, or -1 for an explicit offset
-	gain   int // bits saved over literals, in 1/16 bit
-	delta  bool
-	item   deltaItem // for a delta match
-}
-
-// insert adds position i to the hash chains.
+// insert adds position i to the hash chains and the delta tables.
 func (c *Compressor) insert(data []byte, i int) {
 	if i+minMatch > len(data) {
 		return
@@ -329,116 +286,17 @@ func (c *Compressor) insert(data []byte, i int) {
 	if c.deltaPowers > 0 {
 		c.insertDelta(data, i)
 	}
+	c.insertLZ(data, i)
+}
+
+// insertLZ adds position i to the hash chains only.
+func (c *Compressor) insertLZ(data []byte, i int) {
+	if i+minMatch > len(data) {
+		return
+	}
 	h := hash3(data, i)
 	c.prev[i] = c.head[h]
 	c.head[h] = int32(i)
-}
-
-// best finds the most profitable LZ match at i: the repeat offsets the
-// decoder will have at this item, then the hash chain.
-func (c *Compressor) best(data []byte, i int) candidate {
-	st := &c.st
-	n := len(data)
-	maxLen := n - i
-	var best candidate
-	consider := func(off uint32, length, rep int) {
-		if length < 1 {
-			return
-		}
-		gain := int(st.literalsCost(data[i:i+length])) - int(st.matchCost(off, uint32(length), rep))
-		if gain > best.gain {
-			best = candidate{length: uint32(length), off: off, rep: rep, gain: gain}
-		}
-	}
-	longest := 0
-	for k := 0; k < numRepeats; k++ {
-		off := st.lzq[k]
-		if int(off) > i {
-			continue
-		}
-		l := matchLen(data, i, i-int(off), maxLen)
-		if l >= 2 {
-			consider(off, l, k)
-			longest = max(longest, l)
-		}
-	}
-	if c.deltaPowers > 0 {
-		best = c.bestDelta(data, i, best)
-	}
-	if maxLen < minMatch || longest >= c.niceLen || longest >= maxLen {
-		return best
-	}
-	h := hash3(data, i)
-	cand := c.head[h]
-	for d := 0; d < c.depth && cand >= 0 && int(cand) < i; d++ {
-		j := int(cand)
-		if data[j+longest] == data[i+longest] {
-			l := matchLen(data, i, j, maxLen)
-			if l > longest && l >= minMatch {
-				longest = l
-				consider(uint32(i-j), l, -1)
-				if l >= c.niceLen || l == maxLen {
-					break
-				}
-			}
-		}
-		cand = c.prev[j]
-	}
-	return best
-}
-
-// parse chooses the items covering data and codes them.
-func (c *Compressor) parse(data []byte) {
-	for i := range c.head {
-		c.head[i] = -1
-	}
-	for _, t := range c.deltaHead {
-		for i := range t {
-			t[i] = -1
-		}
-	}
-	st := &c.st
-	n := len(data)
-	i := 0
-	for i < n {
-		m := c.best(data, i)
-		if m.gain <= 0 {
-			st.encodeLiteral(data[i])
-			c.insert(data, i)
-			i++
-			continue
-		}
-		if c.lazy && int(m.length) < c.niceLen && i+1 < n {
-			c.insert(data, i)
-			next := c.best(data, i+1)
-			// Taking a literal first costs its bits and saves nothing, so
-			// the next match must win by more than the literal's cost.
-			if next.gain > m.gain+int(st.literalsCost(data[i:i+1])) {
-				st.encodeLiteral(data[i])
-				i++
-				continue
-			}
-			c.encodeMatch(m)
-			for j := i + 1; j < i+int(m.length); j++ {
-				c.insert(data, j)
-			}
-			i += int(m.length)
-			continue
-		}
-		c.encodeMatch(m)
-		for j := i; j < i+int(m.length); j++ {
-			c.insert(data, j)
-		}
-		i += int(m.length)
-	}
-}
-
-func (c *Compressor) encodeMatch(m candidate) {
-	if m.delta {
-		c.st.encodeDelta(m.item, m.length, m.rep)
-		return
-	}
-	c.st.encodeLZ(m.off, m.length, m.rep)
 }
 
 // deltaHash hashes the three byte differences at span 1<<power starting at
@@ -478,66 +336,4 @@ func (c *Compressor) insertDelta(data []byte, i int) {
 		}
 		c.deltaHead[p][deltaHash(data, i, uint(p))] = int32(i)
 	}
-}
-
-// deltaCost estimates a delta match's cost in 1/16 bit.
-func (st *encoderState) deltaCost(item deltaItem, length uint32, rep int) uint32 {
-	c := st.decisionCost(classMain, 1) + st.decisionCost(classMatch, 1)
-	if rep < 0 {
-		s := offsetSlot(item.raw)
-		c += st.decisionCost(classDelta, 0) + uint32(st.dPower.lens[item.power])*16 + (uint32(st.dOffset.lens[s])+uint32(offsetExtra[s]))*16
-	} else {
-		c += st.decisionCost(classDelta, 1)
-		if rep == 0 {
-			c += st.decisionCost(classDeltaRep0, 0)
-		} else {
-			c += st.decisionCost(classDeltaRep0, 1) + 16
-		}
-	}
-	return c + st.lengthCost(length)
-}
-
-// bestDelta improves best with delta matches at i: the repeat sources, then
-// one candidate per power from the delta tables.
-func (c *Compressor) bestDelta(data []byte, i int, best candidate) candidate {
-	st := &c.st
-	maxLen := len(data) - i
-	consider := func(item deltaItem, length, rep int) {
-		if length < 1 {
-			return
-		}
-		gain := int(st.literalsCost(data[i:i+length])) - int(st.deltaCost(item, uint32(length), rep))
-		if gain > best.gain {
-			best = candidate{length: uint32(length), rep: rep, gain: gain, delta: true, item: item}
-		}
-	}
-	for k := 0; k < numRepeats; k++ {
-		item := st.dq[k]
-		span := 1 << item.power
-		off := int(item.raw) << item.power
-		if off+span > i {
-			continue
-		}
-		if l := deltaLen(data, i, off, span, maxLen); l >= 2 {
-			consider(item, l, k)
-		}
-	}
-	if maxLen < 3 {
-		return best
-	}
-	for p := 0; p < c.deltaPowers; p++ {
-		span := 1 << p
-		if i < span {
-			break
-		}
-		j := int(c.deltaHead[p][deltaHash(data, i, uint(p))])
-		off := i - j
-		if j < 0 || off <= 0 || off%span != 0 || off+span > i {
-			continue
-		}
-		if l := deltaLen(data, i, off, span, maxLen); l >= minDeltaMatch {
-			consider(deltaItem{power: uint32(p), raw: uint32(off >> p)}, l, -1)
-		}
-	}
-	return best
 }

@@ -8,8 +8,11 @@ package lzms
 // coded for real, which decides repeat or explicit from the true queues.
 
 const (
-	optWindow = 1024
-	infCost   = 1 << 30
+	// deltaSearchBelow: delta matches are searched only where the longest
+	// LZ match is shorter.
+	deltaSearchBelow = 32
+	optWindow        = 1024
+	infCost          = 1 << 30
 )
 
 // itemKind of an arc in the parse graph.
@@ -275,10 +278,13 @@ func (c *Compressor) offerMatches(data []byte, pos, cur int, node *optNode, pt *
 		*reach = max(*reach, cur+l)
 	}
 	c.matches = c.findMatches(data, pos, c.matches)
+	c.insertLZ(data, pos)
 	if c.deltaPowers > 0 {
-		c.offerDelta(data, pos, cur, node, pt, reach)
+		// Delta matches rarely beat a long LZ match: skip the search then
+		// (the position is still recorded).
+		search := len(c.matches) == 0 || c.matches[len(c.matches)-1].length < deltaSearchBelow
+		c.offerDelta(data, pos, cur, node, pt, reach, search)
 	}
-	c.insert(data, pos)
 	prevLen := uint32(1)
 	for _, m := range c.matches {
 		if m.length >= uint32(c.niceLen) {
@@ -300,7 +306,8 @@ func (c *Compressor) offerMatches(data []byte, pos, cur int, node *optNode, pt *
 
 // offerDelta relaxes the delta matches at pos: the repeat sources of the
 // path, then one candidate per power from the delta tables.
-func (c *Compressor) offerDelta(data []byte, pos, cur int, node *optNode, pt *priceTable, reach *int) {
+// The delta tables are updated with pos whether or not search is set.
+func (c *Compressor) offerDelta(data []byte, pos, cur int, node *optNode, pt *priceTable, reach *int, search bool) {
 	limit := min(len(data)-pos, c.niceLen-1)
 	offer := func(item deltaItem, l int, base uint32, from int) {
 		for ln := from; ln <= l; ln++ {
@@ -308,7 +315,7 @@ func (c *Compressor) offerDelta(data []byte, pos, cur int, node *optNode, pt *pr
 		}
 		*reach = max(*reach, cur+l)
 	}
-	for k := 0; k < numRepeats; k++ {
+	for k := 0; k < numRepeats && search; k++ {
 		item := node.q.d[k]
 		span := 1 << item.power
 		off := int(item.raw) << item.power
@@ -317,7 +324,7 @@ func (c *Compressor) offerDelta(data []byte, pos, cur int, node *optNode, pt *pr
 		}
 		offer(item, deltaLen(data, pos, off, span, limit), node.cost+pt.dRep[k], 2)
 	}
-	if limit < 3 {
+	if len(data)-pos < 3 {
 		return
 	}
 	for p := 0; p < c.deltaPowers; p++ {
@@ -325,9 +332,14 @@ func (c *Compressor) offerDelta(data []byte, pos, cur int, node *optNode, pt *pr
 		if pos < span {
 			break
 		}
-		j := int(c.deltaHead[p][deltaHash(data, pos, uint(p))])
+		h := deltaHash(data, pos, uint(p))
+		j := int(c.deltaHead[p][h])
+		c.deltaHead[p][h] = int32(pos)
+		if !search {
+			continue
+		}
 		off := pos - j
-		if j < 0 || off <= 0 || off%span != 0 || off+span > pos {
+		if j < 0 || off&(span-1) != 0 || off+span > pos {
 			continue
 		}
 		l := deltaLen(data, pos, off, span, limit)

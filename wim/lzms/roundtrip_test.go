@@ -40,7 +40,7 @@ func TestRoundTrip(t *testing.T) {
 		"zeros":  make([]byte, 100_000),
 		"four":   []byte("abca"),
 	}
-	for _, level := range []int{LevelFast, LevelDefault} {
+	for _, level := range []int{LevelFast, LevelDefault, LevelBest} {
 		c, err := NewCompressorLevel(1<<20, level)
 		if err != nil {
 			t.Fatal(err)

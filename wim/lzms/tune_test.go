@@ -27,7 +27,7 @@ func TestTune(t *testing.T) {
 		return nil
 	})
 	w := captureLZMS(t, dir, "--compress=LZMS")
-	for _, level := range []int{LevelFast, LevelDefault} {
+	for _, level := range []int{LevelFast, LevelDefault, LevelBest} {
 		c, _ := NewCompressorLevel(w.ChunkSize, level)
 		if level == LevelDefault {
 			if v, err := strconv.Atoi(os.Getenv("LZMS_DEPTH")); err == nil {
