@@ -11,7 +11,7 @@ import (
 // how hard they search for LZ and delta matches (figures in
 // docs/codec-lzms.md).
 const (
-	// LevelFast: short hash chains, short "nice" matches.
+	// LevelFast: shallow match search, short "nice" matches.
 	LevelFast = 1
 	// LevelDefault: close to wimlib's default LZMS size.
 	LevelDefault = 2
@@ -20,15 +20,16 @@ const (
 )
 
 // Compressor compresses WIM chunks with LZMS. It is not safe for concurrent
-// use; make one per goroutine. Its memory is about 5 bytes per byte of
-// maxChunk (the filtered copy of the chunk and the match finder's chains).
+// use; make one per goroutine. Its memory is about 10 bytes per byte of
+// the largest chunk compressed (the filtered copy of the chunk, the binary
+// trees of the match finder and the backward stream).
 type Compressor struct {
 	maxChunk int
-	depth    int // hash chain candidates examined per position
+	depth    int // match finder nodes visited per position
 	niceLen  int // a match this long ends the search and is taken
 	data     []byte
-	head     []int32
-	prev     []int32
+	head     []int32 // per hash of three bytes: the newest position
+	son      []int32 // per position: the two subtrees of its binary tree node
 	back     []byte // the backward stream, written from its end
 	// deltaPowers is how many delta powers (spans 1, 2, 4, ...) are searched.
 	deltaPowers int
@@ -64,11 +65,11 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 	c := &Compressor{maxChunk: maxChunk}
 	switch level {
 	case LevelFast:
-		c.depth, c.niceLen, c.deltaPowers = 6, 16, 6
+		c.depth, c.niceLen, c.deltaPowers = 8, 32, 6
 	case LevelDefault:
-		c.depth, c.niceLen, c.deltaPowers = 24, 64, 6
+		c.depth, c.niceLen, c.deltaPowers = 32, 96, 6
 	case LevelBest:
-		c.depth, c.niceLen, c.deltaPowers = 32, 96, numDeltaPowers
+		c.depth, c.niceLen, c.deltaPowers = 48, 128, numDeltaPowers
 	default:
 		return nil, fmt.Errorf("lzms: compression level %d out of range %d..%d", level, LevelFast, LevelBest)
 	}
@@ -95,7 +96,7 @@ func (c *Compressor) compress(dst, src []byte) int {
 	}
 	if cap(c.data) < n {
 		c.data = make([]byte, n)
-		c.prev = make([]int32, n)
+		c.son = make([]int32, 2*n)
 	}
 	if c.head == nil {
 		c.head = make([]int32, 1<<hashBits)
@@ -278,7 +279,7 @@ func matchLen(data []byte, a, b, limit int) int {
 	return n
 }
 
-// insert adds position i to the hash chains and the delta tables.
+// insert adds position i to the match finder and the delta tables.
 func (c *Compressor) insert(data []byte, i int) {
 	if i+minMatch > len(data) {
 		return
@@ -289,14 +290,12 @@ func (c *Compressor) insert(data []byte, i int) {
 	c.insertLZ(data, i)
 }
 
-// insertLZ adds position i to the hash chains only.
+// insertLZ adds position i to the match finder only.
 func (c *Compressor) insertLZ(data []byte, i int) {
 	if i+minMatch > len(data) {
 		return
 	}
-	h := hash3(data, i)
-	c.prev[i] = c.head[h]
-	c.head[h] = int32(i)
+	c.btFind(data, i, nil, false)
 }
 
 // deltaHash hashes the three byte differences at span 1<<power starting at

@@ -142,33 +142,6 @@ type lzMatch struct {
 	off    uint32
 }
 
-// findMatches lists the hash chain's matches at i, each longer than the
-// last, and inserts i. It returns the list and the longest length.
-func (c *Compressor) findMatches(data []byte, i int, out []lzMatch) []lzMatch {
-	out = out[:0]
-	maxLen := len(data) - i
-	if maxLen < minMatch {
-		return out
-	}
-	longest := minMatch - 1
-	cand := c.head[hash3(data, i)]
-	for d := 0; d < c.depth && cand >= 0; d++ {
-		j := int(cand)
-		if data[j+longest] == data[i+longest] {
-			l := matchLen(data, i, j, maxLen)
-			if l > longest {
-				longest = l
-				out = append(out, lzMatch{length: uint32(l), off: uint32(i - j)})
-				if l >= c.niceLen || l == maxLen {
-					break
-				}
-			}
-		}
-		cand = c.prev[j]
-	}
-	return out
-}
-
 // parseOptimal codes data with near-optimal parsing.
 func (c *Compressor) parseOptimal(data []byte) {
 	for i := range c.head {
@@ -277,8 +250,7 @@ func (c *Compressor) offerMatches(data []byte, pos, cur int, node *optNode, pt *
 		}
 		*reach = max(*reach, cur+l)
 	}
-	c.matches = c.findMatches(data, pos, c.matches)
-	c.insertLZ(data, pos)
+	c.matches = c.btFind(data, pos, c.matches[:0], true)
 	if c.deltaPowers > 0 {
 		// Delta matches rarely beat a long LZ match: skip the search then
 		// (the position is still recorded).

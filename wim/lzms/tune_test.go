@@ -90,3 +90,37 @@ func TestTune(t *testing.T) {
 	}
 	_ = wimtest.ResSolid
 }
+
+// TestTuneSolid compares ours with wimlib on the sample tree as one solid
+// chunk (run with LZMS_TUNE=1; it judges nothing).
+func TestTuneSolid(t *testing.T) {
+	if os.Getenv("LZMS_TUNE") == "" {
+		t.Skip("set LZMS_TUNE=1")
+	}
+	w := captureLZMS(t, sampleTree(t, 1), "--solid")
+	d := NewDecompressor()
+	for _, b := range w.Blobs {
+		if !b.Res.IsSolidResource() {
+			continue
+		}
+		_, cs, chunks := w.SolidChunks(t, b.Res)
+		for _, level := range []int{LevelFast, LevelDefault, LevelBest} {
+			c, _ := NewCompressorLevel(cs, level)
+			var theirs, ours int
+			var spent time.Duration
+			for _, ch := range chunks {
+				plain := make([]byte, ch.Size)
+				if err := d.Decompress(plain, ch.Stored); err != nil {
+					t.Fatal(err)
+				}
+				buf := make([]byte, ch.Size)
+				start := time.Now()
+				n := c.Compress(buf, plain)
+				spent += time.Since(start)
+				theirs += len(ch.Stored)
+				ours += n
+			}
+			t.Logf("solid level %d: %d chunks, wimlib %d ours %d %.4f (%v)", level, len(chunks), theirs, ours, float64(ours)/float64(theirs), spent)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package lzms
+
+// A binary-tree match finder: for each hash of the next three bytes, the
+// earlier positions form a binary search tree ordered by the bytes that
+// follow them, so that walking it from the newest position finds the
+// longest matches at increasing distance without visiting every candidate
+// (the classic LZ77 technique). Inserting a position and searching from it
+// are one walk, which also re-roots the tree at the new position.
+
+// btFind inserts position i into the tree of its hash and, when out is not
+// nil, appends the matches found, each longer than the previous one. Walks
+// stop after depth nodes or at a match of niceLen bytes.
+func (c *Compressor) btFind(data []byte, i int, out []lzMatch, record bool) []lzMatch {
+	maxLen := len(data) - i
+	if maxLen < minMatch {
+		return out
+	}
+	nice := min(c.niceLen, maxLen)
+	h := hash3(data, i)
+	cur := c.head[h]
+	c.head[h] = int32(i)
+	son := c.son
+	// ptrLeft and ptrRight are where the next smaller and greater nodes
+	// are to be linked.
+	ptrLeft, ptrRight := 2*i, 2*i+1
+	lenLeft, lenRight := 0, 0
+	best := minMatch - 1
+	for d := c.depth; ; d-- {
+		if cur < 0 || d == 0 {
+			son[ptrLeft], son[ptrRight] = -1, -1
+			return out
+		}
+		j := int(cur)
+		l := min(lenLeft, lenRight)
+		l += matchLen(data, i+l, j+l, nice-l)
+		if l > best {
+			best = l
+			if record {
+				out = append(out, lzMatch{length: uint32(l), off: uint32(i - j)})
+			}
+			if l >= nice {
+				// The new node takes over both subtrees of the old one.
+				son[ptrLeft], son[ptrRight] = son[2*j], son[2*j+1]
+				return out
+			}
+		}
+		if data[j+l] < data[i+l] {
+			son[ptrLeft] = cur
+			ptrLeft = 2*j + 1
+			cur = son[ptrLeft]
+			lenLeft = l
+		} else {
+			son[ptrRight] = cur
+			ptrRight = 2 * j
+			cur = son[ptrRight]
+			lenRight = l
+		}
+	}
+}
