@@ -30,7 +30,7 @@ type Compressor struct {
 	data     []byte
 	head     []int32 // per hash of three bytes: the newest position
 	son      []int32 // per position: the two subtrees of its binary tree node
-	back     []byte // the backward stream, written from its end
+	back     []byte  // the backward stream, written from its end
 	// deltaPowers is how many delta powers (spans 1, 2, 4, ...) are searched.
 	deltaPowers int
 	deltaHead   [][]int32 // per power: last position with a given delta hash
