@@ -33,7 +33,12 @@ type CaptureOptions struct {
 	Append      bool // append as a new image to an existing WIM
 	Boot        bool // mark the new image bootable (the WIM's boot index, as for WinPE)
 	// Exclude adds exclusion globs (WimScript.ini semantics) to Config.
+	// Warning reports each of them, and each of a given Config's, that
+	// excluded nothing.
 	Exclude []string
+	// ExcludeQuietly adds exclusion globs that are not reported when they
+	// exclude nothing (a caller's own control files, usually absent).
+	ExcludeQuietly []string
 	// Config is the capture configuration; nil means DefaultCaptureConfig.
 	Config *CaptureConfig
 	// Progress, if set, is called with bytes of file data read so far and
@@ -107,7 +112,7 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 	if cfg == nil {
 		cfg = DefaultCaptureConfig()
 	}
-	scan := &scanner{root: srcDir, match: newMatcher(cfg, opts.Exclude), warn: opts.Warning, inodes: map[inodeKey]*linkGroup{}, data: map[*File]*blobSource{}, reparse: map[*File]*blobSource{}}
+	scan := &scanner{root: srcDir, match: newMatcher(cfg, opts.Exclude, opts.ExcludeQuietly, opts.Config != nil), warn: opts.Warning, inodes: map[inodeKey]*linkGroup{}, data: map[*File]*blobSource{}, reparse: map[*File]*blobSource{}}
 	if abs, err := filepath.Abs(srcDir); err == nil {
 		scan.absRoot = abs
 		scan.root = abs
@@ -118,6 +123,9 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 	root, err := scan.scan(ctx)
 	if err != nil {
 		return err
+	}
+	for _, g := range scan.match.unmatched() {
+		scan.warnf("exclusion %q matched nothing in %s", g, srcDir)
 	}
 
 	dir := filepath.Dir(wimPath)

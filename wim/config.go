@@ -15,10 +15,12 @@ import (
 // directories out, [ExclusionException] globs keep them in anyway. Other
 // sections are accepted and ignored.
 //
-// A glob starting with '\' or '/' is matched against the whole path from the
-// capture root; any other glob is matched against the name alone, in any
-// directory. '*' and '?' do not cross separators; matching ignores case, as
-// Windows does; drive letters are ignored.
+// A glob with a separator ('\' or '/') is matched against the whole path from
+// the capture root, whether or not it starts with one: "\Windows\Prefetch"
+// and "Windows\Prefetch" (as WimScript.ini users often write it) are the
+// same; a glob without one ("*.tmp", "Thumbs.db") is matched against the
+// name alone, in any directory. '*' and '?' do not cross separators;
+// matching ignores case, as Windows does; drive letters are ignored.
 type CaptureConfig struct {
 	Exclusions []string
 	Exceptions []string
@@ -102,49 +104,83 @@ func normalizeGlob(g string) string {
 	if len(g) > 1 {
 		g = strings.TrimSuffix(g, "/")
 	}
+	if strings.Contains(g, "/") && !strings.HasPrefix(g, "/") {
+		g = "/" + g // relative to the capture root
+	}
 	return strings.ToLower(g)
 }
 
-// matcher answers whether an image path is excluded.
+// matcher answers whether an image path is excluded, and counts what each
+// exclusion glob matched, so that a glob that matched nothing (a typo, a
+// path that is not there) can be reported.
 type matcher struct {
 	excl, exc []string
+	given     []string // the exclusion globs as written, for messages
+	hits      []int    // per exclusion glob: entries it excluded
+	user      []bool   // per exclusion glob: given by the user (not a default)
 }
 
-func newMatcher(c *CaptureConfig, extra []string) *matcher {
+func newMatcher(c *CaptureConfig, extra, quiet []string, configIsUser bool) *matcher {
 	m := &matcher{}
+	add := func(g string, user bool) {
+		m.excl = append(m.excl, normalizeGlob(g))
+		m.given = append(m.given, g)
+		m.hits = append(m.hits, 0)
+		m.user = append(m.user, user)
+	}
 	if c != nil {
 		for _, g := range c.Exclusions {
-			m.excl = append(m.excl, normalizeGlob(g))
+			add(g, configIsUser)
 		}
 		for _, g := range c.Exceptions {
 			m.exc = append(m.exc, normalizeGlob(g))
 		}
 	}
 	for _, g := range extra {
-		m.excl = append(m.excl, normalizeGlob(g))
+		add(g, true)
+	}
+	for _, g := range quiet {
+		add(g, false)
 	}
 	return m
 }
 
-func globMatches(globs []string, imagePath string) bool {
+// globMatch returns the index of the first glob matching imagePath, or -1.
+func globMatch(globs []string, imagePath string) int {
 	lp := strings.ToLower(imagePath)
 	name := lp[strings.LastIndexByte(lp, '/')+1:]
-	for _, g := range globs {
+	for i, g := range globs {
 		target := name
 		if strings.HasPrefix(g, "/") {
 			target = lp
 		}
 		if ok, _ := path.Match(g, target); ok {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // excluded reports whether the entry at imagePath ("/dir/name") is left out.
 func (m *matcher) excluded(imagePath string) bool {
-	if len(m.excl) == 0 || !globMatches(m.excl, imagePath) {
+	if len(m.excl) == 0 {
 		return false
 	}
-	return !globMatches(m.exc, imagePath)
+	i := globMatch(m.excl, imagePath)
+	if i < 0 || globMatch(m.exc, imagePath) >= 0 {
+		return false
+	}
+	m.hits[i]++
+	return true
+}
+
+// unmatched lists the user's exclusion globs that excluded nothing.
+func (m *matcher) unmatched() []string {
+	var out []string
+	for i, g := range m.given {
+		if m.user[i] && m.hits[i] == 0 {
+			out = append(out, g)
+		}
+	}
+	return out
 }

@@ -14,7 +14,7 @@ func TestCaptureConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := newMatcher(c, []string{"/extra"})
+			m := newMatcher(c, []string{"/extra", "Windows/Prefetch", `Users\*\AppData\Local\Temp`, "nothing-here"}, []string{"/quiet-one"}, true)
 			for path, want := range map[string]bool{
 				"/Windows/Temp":          true,
 				"/windows/temp":          true, // case-insensitive
@@ -27,10 +27,19 @@ func TestCaptureConfig(t *testing.T) {
 				"/sub/pagefile.sys":      false,
 				"/extra":                 true,
 				"/a.zip":                 false, // other sections do not exclude
+				// A glob with a separator is from the root, with or without
+				// the leading one, as WimScript.ini users write it.
+				"/Windows/Prefetch":                 true,
+				"/x/Windows/Prefetch":               false,
+				"/Users/bob/AppData/Local/Temp":     true,
+				"/Users/bob/AppData/Local/Temp/x/y": false, // the directory is excluded, so the scan never gets here
 			} {
 				if got := m.excluded(path); got != want {
 					t.Errorf("excluded(%q) = %v, want %v", path, got, want)
 				}
+			}
+			if got := m.unmatched(); strings.Join(got, "|") != "nothing-here" {
+				t.Errorf("unmatched globs %q, want only nothing-here", got)
 			}
 		})
 	}
@@ -39,7 +48,7 @@ func TestCaptureConfig(t *testing.T) {
 			t.Errorf("ParseCaptureConfig(%q) accepted", bad)
 		}
 	}
-	def := newMatcher(DefaultCaptureConfig(), nil)
+	def := newMatcher(DefaultCaptureConfig(), nil, nil, false)
 	for _, p := range []string{"/pagefile.sys", "/hiberfil.sys", "/swapfile.sys", "/System Volume Information", "/$Recycle.Bin", "/Windows/CSC"} {
 		if !def.excluded(p) {
 			t.Errorf("default configuration keeps %s", p)
@@ -47,5 +56,15 @@ func TestCaptureConfig(t *testing.T) {
 	}
 	if def.excluded("/Windows/System32") {
 		t.Error("default configuration excludes /Windows/System32")
+	}
+}
+
+// TestDefaultExclusionsAreNotReportedUnmatched: the defaults (pagefile.sys
+// and the like) usually match nothing in a tree, and that is no news.
+func TestDefaultExclusionsAreNotReportedUnmatched(t *testing.T) {
+	m := newMatcher(DefaultCaptureConfig(), nil, nil, false)
+	m.excluded("/Windows")
+	if u := m.unmatched(); len(u) != 0 {
+		t.Errorf("default globs reported: %q", u)
 	}
 }

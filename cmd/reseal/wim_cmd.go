@@ -52,9 +52,12 @@ time) is printed to standard error; --quiet prints neither it nor progress.
   --chunk-size BYTES  a power of two from 4096 (XPRESS: up to 65536; LZX: up
                       to 2097152); default 32768
   --exclude GLOB      leave out paths matching GLOB (repeatable), as a line of
-                      WimScript.ini's [ExclusionList]: \Windows\Prefetch is
-                      rooted at SRC, Windows\Prefetch or *.tmp match at any
-                      depth; a pattern that matched nothing is warned about
+                      WimScript.ini's [ExclusionList]: a GLOB with a \ or /
+                      is a path from SRC's root, with or without the leading
+                      one (\Windows\Prefetch = Windows/Prefetch); one without
+                      (*.tmp, Thumbs.db) matches a name at any depth. A GLOB
+                      (or a --config exclusion) that matched nothing is
+                      warned about
   --force             replace an existing DEST that is not a WIM`
 
 const applyUsage = `reseal apply IMAGE.wim [INDEX|NAME] DEST [--quiet]
@@ -304,7 +307,7 @@ func captureSummary(src, dest string, sizeBefore int64, took time.Duration) stri
 // (the edition) unless the user gave them. reseal's own lock and journal
 // are left out of the image.
 func describeWindows(opts *wim.CaptureOptions, inst winimage.Installation, setName, setFlags bool) {
-	opts.Exclude = append(opts.Exclude, sysprep.ControlFiles()...)
+	opts.ExcludeQuietly = append(opts.ExcludeQuietly, sysprep.ControlFiles()...)
 	productType := "WinNT"
 	if inst.Server() {
 		productType = "ServerNT"

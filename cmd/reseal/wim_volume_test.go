@@ -70,3 +70,33 @@ func TestCaptureRefusesLockedVolume(t *testing.T) {
 		t.Errorf("a WIM was written for a locked volume (%v)", err)
 	}
 }
+
+// TestCaptureExcludeAsWimScriptUsersWriteIt: --exclude Windows\Prefetch
+// (no leading separator, as in many WimScript.ini files) leaves the
+// directory out, judged by wimlib's listing, and a pattern that matched
+// nothing is warned about by name.
+func TestCaptureExcludeAsWimScriptUsersWriteIt(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	vol := sampleVolume(t)
+	if _, err := os.Stat(filepath.Join(vol, "Windows", "Prefetch")); err != nil {
+		t.Fatalf("the sample has no Windows/Prefetch to exclude: %v", err)
+	}
+	wimPath := filepath.Join(t.TempDir(), "x.wim")
+	code, _, stderr := runCLI(t, "capture", vol, wimPath, "--exclude", `Windows\Prefetch`, "--exclude", "Windows/NoSuchDir")
+	if code != exitOK {
+		t.Fatalf("capture: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, `warning: exclusion "Windows/NoSuchDir" matched nothing`) || strings.Contains(stderr, `"Windows\\Prefetch" matched nothing`) {
+		t.Errorf("warnings: %q", stderr)
+	}
+	listing, err := exec.Command(wimlib, "dir", wimPath, "1").CombinedOutput()
+	if err != nil {
+		t.Fatalf("wimlib-imagex dir: %v\n%s", err, listing)
+	}
+	if strings.Contains(strings.ToLower(string(listing)), "/windows/prefetch") {
+		t.Errorf("Windows/Prefetch was captured:\n%s", listing)
+	}
+	if !strings.Contains(string(listing), "/Windows/System32") {
+		t.Errorf("listing lacks /Windows/System32:\n%.500s", listing)
+	}
+}
