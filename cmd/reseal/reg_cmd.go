@@ -188,45 +188,81 @@ func displayPath(path string) string {
 }
 
 // commitHive writes the changed hive back: the backup first when asked,
-// then the hive's own atomic commit.
-func commitHive(h *hive.Hive, path string, backup bool) error {
+// then the hive's own atomic commit. It returns what the backup says of
+// itself ("" without one).
+func commitHive(h *hive.Hive, path string, backup bool) (string, error) {
+	note := ""
 	if backup {
-		if err := backupHive(path); err != nil {
-			return err
+		var err error
+		if note, err = backupHive(path); err != nil {
+			return "", err
 		}
 	}
 	if err := h.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", path, err)
+		return "", fmt.Errorf("%s: commit: %w", path, err)
 	}
-	return nil
+	return note, nil
 }
 
-// backupHive copies the hive and the transaction logs beside it to
-// NAME.bak, NAME.LOG1.bak, ... (atomically; an older backup is replaced).
-// Restoring is renaming them back.
-func backupHive(path string) error {
-	files := []string{path}
+// backupHive keeps the hive as it is before the change, in NAME.bak, and
+// returns a note saying what the backup holds. The backup is usable
+// alone: a dirty hive whose logs hold newer data is backed up as the state
+// Windows would read (the logs folded in, written clean, so no log is
+// needed and none can be replayed over it); stale NAME.LOG*.bak of an older
+// backup are removed so that they are not mistaken for its logs. A clean
+// hive (or a dirty one without a usable log) is copied byte for byte, with
+// its logs. Restoring is renaming NAME.bak back.
+func backupHive(path string) (string, error) {
+	h, err := hive.Open(path, &hive.OpenOptions{ReadOnly: true})
+	if err != nil {
+		return "", fmt.Errorf("%s: backup: %w", path, err)
+	}
+	defer h.Close()
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("%s: backup: %w", path, err)
+		return "", fmt.Errorf("%s: backup: %w", path, err)
 	}
+	var logs, staleBackups []string
 	for _, e := range entries {
 		for _, suffix := range []string{".LOG", ".LOG1", ".LOG2"} {
 			if strings.EqualFold(e.Name(), base+suffix) && e.Type().IsRegular() {
-				files = append(files, filepath.Join(dir, e.Name()))
+				logs = append(logs, filepath.Join(dir, e.Name()))
+			}
+			if strings.EqualFold(e.Name(), base+suffix+".bak") && e.Type().IsRegular() {
+				staleBackups = append(staleBackups, filepath.Join(dir, e.Name()))
 			}
 		}
 	}
-	for _, f := range files {
+	if rec := h.Recovery(); rec.Applied {
+		if err := h.SaveAs(path + ".bak"); err != nil {
+			return "", fmt.Errorf("%s: backup: %w", path, err)
+		}
+		for _, b := range staleBackups {
+			if err := os.Remove(b); err != nil {
+				return "", fmt.Errorf("%s: backup: remove the older %s: %w", path, b, err)
+			}
+		}
+		return fmt.Sprintf("%s.bak: the hive before this change, with %d page(s) recovered from %s folded in; usable alone", path, rec.DirtyPages, baseNames(rec.Logs)), nil
+	}
+	for _, f := range append([]string{path}, logs...) {
 		if err := copyFileAtomic(f, f+".bak"); err != nil {
-			return fmt.Errorf("%s: backup: %w", path, err)
+			return "", fmt.Errorf("%s: backup: %w", path, err)
 		}
 	}
-	return nil
+	return path + ".bak: the hive before this change", nil
+}
+
+// baseNames lists files by their base names: "SYSTEM.LOG1, SYSTEM.LOG2".
+func baseNames(paths []string) string {
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = filepath.Base(p)
+	}
+	return strings.Join(names, ", ")
 }
 
 func copyFileAtomic(src, dst string) error {
@@ -252,11 +288,16 @@ func finishWrite(sio *stdio, h *hive.Hive, path string, wf writeFlags, changed b
 		fmt.Fprintf(sio.Out, "dry run: %s not written\n", path)
 		return nil
 	}
-	if err := commitHive(h, path, *wf.backup); err != nil {
+	note, err := commitHive(h, path, *wf.backup)
+	if err != nil {
 		return err
 	}
-	if *wf.backup {
-		fmt.Fprintf(sio.Out, "backup: %s.bak\n", path)
+	if note != "" {
+		fmt.Fprintf(sio.Out, "backup: %s\n", note)
+	}
+	if rec := h.Recovery(); rec.Applied {
+		fmt.Fprintf(sio.Out, "%s: was dirty: %d page(s) recovered from %s are now in the hive itself, written clean (the logs are no longer needed)\n",
+			path, rec.DirtyPages, baseNames(rec.Logs))
 	}
 	return nil
 }

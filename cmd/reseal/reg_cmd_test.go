@@ -400,15 +400,43 @@ func TestRegSetOnDirtyHiveKeepsLoggedData(t *testing.T) {
 	if code, _, stderr := runCLI(t, "reg", "recover", sysb, "-o", recovered); code != exitOK {
 		t.Fatalf("recover: exit %d: %s", code, stderr)
 	}
+	before, err := exec.Command(hivex, "--export", recovered, `\`).Output()
+	if err != nil {
+		t.Fatalf("hivexregedit --export %s: %v", recovered, err)
+	}
+	// A stale log backup of an earlier --backup must not stay beside the
+	// new, self-contained one.
+	if err := os.WriteFile(sysb+".LOG1.bak", []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var setOut string
 	for _, h := range []string{recovered, sysb} {
-		if code, _, stderr := runCLI(t, "reg", "set", h, `ControlSet001\Control\ResealTest`, "Marker", "--type", "REG_DWORD", "--data", "7", "--backup"); code != exitOK {
+		code, out, stderr := runCLI(t, "reg", "set", h, `ControlSet001\Control\ResealTest`, "Marker", "--type", "REG_DWORD", "--data", "7", "--backup")
+		if code != exitOK {
 			t.Fatalf("set on %s: exit %d: %s", h, code, stderr)
 		}
+		setOut = out
 	}
-	for _, suffix := range []string{".bak", ".LOG1.bak", ".LOG2.bak"} {
-		if _, err := os.Stat(sysb + suffix); err != nil {
-			t.Errorf("--backup did not keep %s: %v", filepath.Base(sysb+suffix), err)
+	// The output says what was recovered, and the backup is usable alone:
+	// hivex, which ignores logs, reads it as the recovered state before
+	// the change.
+	if !strings.Contains(setOut, "recovered from SYSTEM_B.LOG1") || !strings.Contains(setOut, "usable alone") || !strings.Contains(setOut, "was dirty") {
+		t.Errorf("set on a dirty hive says:\n%s", setOut)
+	}
+	for _, suffix := range []string{".LOG1.bak", ".LOG2.bak"} {
+		if _, err := os.Stat(sysb + suffix); !os.IsNotExist(err) {
+			t.Errorf("%s beside a self-contained backup (%v)", filepath.Base(sysb+suffix), err)
 		}
+	}
+	bak, err := exec.Command(hivex, "--export", sysb+".bak", `\`).Output()
+	if err != nil {
+		t.Fatalf("hivexregedit --export %s.bak: %v", sysb, err)
+	}
+	if string(bak) != string(before) {
+		t.Error("hivex reads the backup of the dirty hive differently from its recovered state before the change")
+	}
+	if code, out, _ := runCLI(t, "reg", "check", sysb+".bak", "--json"); code != exitOK || !strings.Contains(out, `"dirty": false`) {
+		t.Errorf("backup check: exit %d\n%s", code, out)
 	}
 	var exports [2]string
 	for i, h := range []string{recovered, sysb} {
@@ -494,5 +522,41 @@ func TestRegImportStdinAndExportStdout(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "reg", "export", path, "Missing"); code != exitRefused || !strings.Contains(stderr, "Missing") {
 		t.Errorf("export of a missing key: exit %d %q", code, stderr)
+	}
+}
+
+// TestRegKeyFormsAsUsersTypeThem: reg.exe's and regedit's key forms name
+// the same key as the path below the hive's root; CurrentControlSet goes
+// through Select\Current; a root naming another hive is refused.
+func TestRegKeyFormsAsUsersTypeThem(t *testing.T) {
+	vol := sampleVolume(t)
+	sys := filepath.Join(vol, "Windows", "System32", "config", "SYSTEM")
+	_, want, _ := runCLI(t, "reg", "query", sys, `ControlSet001\Control\ProductOptions`, "--json")
+	for _, key := range []string{
+		`HKLM\SYSTEM\ControlSet001\Control\ProductOptions`,
+		`HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Control\ProductOptions`,
+		`hklm\system\CurrentControlSet\Control\ProductOptions`,
+		`CurrentControlSet\Control\ProductOptions`,
+		`HKLM/SYSTEM/CurrentControlSet/Control/ProductOptions`,
+		`\ControlSet001\Control\ProductOptions\`,
+	} {
+		code, got, stderr := runCLI(t, "reg", "query", sys, key, "--json")
+		if code != exitOK || got != want {
+			t.Errorf("reg query %s: exit %d %q\n%s", key, code, stderr, got)
+		}
+	}
+	code, _, stderr := runCLI(t, "reg", "query", sys, `HKLM\SOFTWARE\Microsoft`)
+	if code != exitRefused || !strings.Contains(stderr, "SOFTWARE hive") {
+		t.Errorf("a SOFTWARE key on SYSTEM: exit %d %q", code, stderr)
+	}
+	// set and delete take the same forms.
+	if code, _, stderr := runCLI(t, "reg", "set", sys, `HKLM\SYSTEM\CurrentControlSet\Control\ResealForms`, "V", "--data", "x"); code != exitOK {
+		t.Fatalf("set: exit %d %q", code, stderr)
+	}
+	if code, out, _ := runCLI(t, "reg", "query", sys, `ControlSet001\Control\ResealForms`); code != exitOK || !strings.Contains(out, "V    REG_SZ    x") {
+		t.Errorf("value not under ControlSet001: %q", out)
+	}
+	if code, _, stderr := runCLI(t, "reg", "delete", sys, `CurrentControlSet/Control/ResealForms`); code != exitOK {
+		t.Errorf("delete: exit %d %q", code, stderr)
 	}
 }
