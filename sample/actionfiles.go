@@ -45,13 +45,13 @@ func (v *volume) buildActionFiles() {
 		{component: "Microsoft-Windows-Security-SPP", order: 0x0c00, module: &module{"slc.dll", "SLpSysprepGeneralize"}},
 		{component: "Microsoft-Windows-TerminalServices-RDP-WinStationExtensions", order: 0x1100,
 			registry: []string{
-				`<deleteValue path="HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp" name="SSLCertificateSHA1Hash"/>`,
-				`<deleteKey path="HKLM\SOFTWARE\Microsoft\SystemCertificates\Remote Desktop\Certificates"/>`,
+				`<deleteValue path="HKEY_LOCAL_MACHINE\System\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp" name="SSLCertificateSHA1Hash"/>`,
+				`<deleteKey path="HKEY_LOCAL_MACHINE\Software\Microsoft\SystemCertificates\Remote Desktop\Certificates"/>`,
 			}},
 		{component: "Windows-SenseClient-Service", order: 0x1200,
 			registry: []string{
-				`<deleteValue path="HKLM\SOFTWARE\Microsoft\Windows Advanced Threat Protection" name="senseGuid"/>`,
-				`<setValue path="HKLM\SOFTWARE\Microsoft\Windows Advanced Threat Protection" name="SysprepGeneralized" type="REG_DWORD" data="1"/>`,
+				`<deleteValue path="HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows Advanced Threat Protection" name="senseGuid"/>`,
+				`<setValue path="HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows Advanced Threat Protection" name="SysprepGeneralized" type="REG_DWORD" value="0x1"/>`,
 			}},
 		{component: "Microsoft-Windows-AppX-Sysprep", order: 0x1a00,
 			validate: &module{"AppxSysprep.dll", "SysprepGeneralizeValidate"},

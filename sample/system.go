@@ -523,6 +523,6 @@ func (v *volume) buildSetup(t *regTree) {
 	t.dword(`Setup\Status\ChildCompletion`, "oobeldr.exe", 3)
 	t.dword(`Setup\Status\SysprepStatus`, "GeneralizationState", 7)
 	t.dword(`Setup\Status\SysprepStatus`, "CleanupState", 2)
-	t.dword(`Setup\Status\UnattendPasses`, "specialize", 3)
-	t.dword(`Setup\Status\UnattendPasses`, "oobeSystem", 3)
+	t.dword(`Setup\Status\UnattendPasses`, "specialize", 9)
+	t.dword(`Setup\Status\UnattendPasses`, "oobeSystem", 9)
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/reseal/reseal/hive"
 	"github.com/reseal/reseal/winimage"
@@ -194,41 +195,84 @@ func registryAction(v *winimage.Volume, ra winimage.RegistryAction) (*Action, er
 	return nil, fmt.Errorf("unknown registry action %q", ra.Op)
 }
 
-// encodeValue turns an action file's type and data attributes into a
-// registry value.
+// encodeValue turns an action file's type and value attributes into a
+// registry value. Numbers are decimal or 0x hexadecimal, as Windows' action
+// files write them (value="1", value="0x8002"); a leading zero is decimal,
+// never octal. Binary data (REG_BINARY, REG_NONE and the resource types) is
+// hex digits, optionally separated by commas or spaces; REG_MULTI_SZ
+// strings are separated by \0. Anything else is an error, which preflight
+// reports before the volume is touched.
 func encodeValue(typ, data string) (hive.ValueType, []byte, string, error) {
-	switch strings.ToUpper(typ) {
-	case "REG_SZ", "":
-		return hive.TypeString, utf16z(data), strconv.Quote(data), nil
-	case "REG_EXPAND_SZ":
-		return hive.TypeExpandString, utf16z(data), strconv.Quote(data), nil
-	case "REG_MULTI_SZ":
+	name := strings.ToUpper(strings.TrimSpace(typ))
+	if name == "" {
+		name = "REG_SZ"
+	}
+	t, ok := hive.ParseValueType(name)
+	if !ok || t > hive.TypeQWord {
+		return 0, nil, "", fmt.Errorf("unsupported value type %q", typ)
+	}
+	switch t {
+	case hive.TypeString, hive.TypeExpandString, hive.TypeLink:
+		if t == hive.TypeLink {
+			return t, utf16z(data)[:2*len(utf16.Encode([]rune(data)))], strconv.Quote(data), nil
+		}
+		return t, utf16z(data), strconv.Quote(data), nil
+	case hive.TypeMultiString:
 		var b []byte
 		for _, s := range strings.Split(data, `\0`) {
-			b = append(b, utf16z(s)...)
+			if s != "" {
+				b = append(b, utf16z(s)...)
+			}
 		}
-		return hive.TypeMultiString, append(b, 0, 0), strconv.Quote(data), nil
-	case "REG_DWORD":
-		n, err := strconv.ParseUint(strings.TrimSpace(data), 0, 32)
+		return t, append(b, 0, 0), strconv.Quote(data), nil
+	case hive.TypeDWord, hive.TypeDWordBigEndian:
+		n, err := parseActionNumber(data, 32)
 		if err != nil {
-			return 0, nil, "", fmt.Errorf("REG_DWORD data %q: %w", data, err)
+			return 0, nil, "", fmt.Errorf("%s data %q: %w", t, data, err)
 		}
-		return hive.TypeDWord, binary.LittleEndian.AppendUint32(nil, uint32(n)), strconv.FormatUint(n, 10), nil
-	case "REG_QWORD":
-		n, err := strconv.ParseUint(strings.TrimSpace(data), 0, 64)
+		if t == hive.TypeDWordBigEndian {
+			return t, binary.BigEndian.AppendUint32(nil, uint32(n)), strconv.FormatUint(n, 10), nil
+		}
+		return t, binary.LittleEndian.AppendUint32(nil, uint32(n)), strconv.FormatUint(n, 10), nil
+	case hive.TypeQWord:
+		n, err := parseActionNumber(data, 64)
 		if err != nil {
-			return 0, nil, "", fmt.Errorf("REG_QWORD data %q: %w", data, err)
+			return 0, nil, "", fmt.Errorf("%s data %q: %w", t, data, err)
 		}
-		return hive.TypeQWord, binary.LittleEndian.AppendUint64(nil, n), strconv.FormatUint(n, 10), nil
-	case "REG_BINARY":
-		clean := strings.NewReplacer(",", "", " ", "").Replace(data)
+		return t, binary.LittleEndian.AppendUint64(nil, n), strconv.FormatUint(n, 10), nil
+	default: // REG_NONE, REG_BINARY, resource lists
+		clean := strings.NewReplacer(",", "", " ", "", "\t", "").Replace(strings.TrimSpace(data))
+		clean = strings.TrimPrefix(strings.TrimPrefix(clean, "0x"), "0X")
 		b, err := hex.DecodeString(clean)
 		if err != nil {
-			return 0, nil, "", fmt.Errorf("REG_BINARY data %q: %w", data, err)
+			return 0, nil, "", fmt.Errorf("%s data %q: not hex digits", t, data)
 		}
-		return hive.TypeBinary, b, hex.EncodeToString(b), nil
+		return t, b, hex.EncodeToString(b), nil
 	}
-	return 0, nil, "", fmt.Errorf("unsupported value type %q", typ)
+}
+
+// parseActionNumber reads decimal or 0x-hexadecimal data of the given bit
+// size; a negative decimal is stored as its two's complement, as reg.exe
+// does.
+func parseActionNumber(s string, bits int) (uint64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("no data")
+	}
+	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") {
+		return strconv.ParseUint(s[2:], 16, bits)
+	}
+	if strings.HasPrefix(s, "-") {
+		n, err := strconv.ParseInt(s, 10, bits)
+		if err != nil {
+			return 0, err
+		}
+		if bits == 32 {
+			return uint64(uint32(int32(n))), nil
+		}
+		return uint64(n), nil
+	}
+	return strconv.ParseUint(s, 10, bits)
 }
 
 // fileAction expands a declarative file action; the last component may be

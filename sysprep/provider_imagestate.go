@@ -32,12 +32,23 @@ func planImageState(v *winimage.Volume, o *Options) ([]Action, error) {
 		acts = append(acts, setDWord(systemSetupKey, "OOBEInProgress", 1))
 		acts = append(acts, deleteIfPresent(v, systemSetupKey, "AuditInProgress", " (leaving audit mode)")...)
 	}
-	status := winimage.KeyRef{Hive: winimage.HiveSystem, Path: `Setup\Status\SysprepStatus`}
+	// What windeploy reads at the first boot (docs/fidelity.md): a
+	// generalization state of 4 and no setup.exe completion flag make it
+	// launch setup.exe for specialize; 7 is a finished, not generalized,
+	// installation. ImageServicingData\ImageState repeats the image state,
+	// as Windows' own images carry it.
 	acts = append(acts,
-		setDWord(status, "GeneralizationState", 7),
-		setDWord(status, "CleanupState", 2),
-		writeFile(succeededTagPath, nil, "Sysprep's success marker"),
+		setString(imageServicingKey, "ImageState", state),
+		setDWord(sysprepStatusKey, "GeneralizationState", generalizationStateGeneralized),
+		setDWord(sysprepStatusKey, "CleanupState", cleanupStateDone),
 	)
+	acts = append(acts, deleteIfPresent(v, childCompletionKey, "setup.exe", " (setup.exe completion flag: specialize has not run)")...)
+	// The passes the next boot runs must not be recorded as done: an image
+	// Windows builds itself has no record of them (docs/fidelity.md).
+	for _, pass := range nextBootPasses {
+		acts = append(acts, deleteIfPresent(v, unattendPassesKey, pass, " (pass the next boot runs again)")...)
+	}
+	acts = append(acts, writeFile(succeededTagPath, nil, "Sysprep's success marker"))
 	n, _ := v.Integer(resealKey, "GeneralizeCount")
 	acts = append(acts, setDWord(resealKey, "GeneralizeCount", uint32(n+1)))
 	return acts, nil

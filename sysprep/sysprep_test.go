@@ -1,6 +1,7 @@
 package sysprep
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -68,6 +69,21 @@ func TestGeneralizeEffects(t *testing.T) {
 	}
 	if got := str("SOFTWARE", `Microsoft\Windows\CurrentVersion\Setup\State`, "ImageState"); got != imageStateGeneralizeOOBE {
 		t.Errorf("ImageState = %q", got)
+	}
+	if got := str("SOFTWARE", `Microsoft\Windows\CurrentVersion\Setup\ImageServicingData`, "ImageState"); got != imageStateGeneralizeOOBE {
+		t.Errorf("ImageServicingData ImageState = %q", got)
+	}
+	if n, _ := v.Integer(winimage.KeyRef{Hive: "SYSTEM", Path: `Setup\Status\SysprepStatus`}, "GeneralizationState"); n != 4 {
+		t.Errorf("GeneralizationState = %d, want 4 (generalized)", n)
+	}
+	if has("SYSTEM", `Setup\Status\ChildCompletion`, "setup.exe") {
+		t.Error("setup.exe completion flag survived: windeploy would not launch specialize")
+	}
+	if !has("SYSTEM", `Setup\Status\ChildCompletion`, "oobeldr.exe") || !has("SYSTEM", `Setup\Status\UnattendPasses`, "offlineServicing") {
+		t.Error("a Setup\\Status value generalize has no reason to touch was removed")
+	}
+	if has("SYSTEM", `Setup\Status\UnattendPasses`, "specialize") || has("SYSTEM", `Setup\Status\UnattendPasses`, "oobeSystem") {
+		t.Error("the passes the next boot runs are still recorded as done")
 	}
 	if got := str("SYSTEM", `ControlSet001\Control\ComputerName\ComputerName`, "ComputerName"); got != placeholderComputerName {
 		t.Errorf("ComputerName = %q", got)
@@ -284,5 +300,40 @@ func TestActionFileOnUserHive(t *testing.T) {
 	}
 	if _, err := k.Value("Keep"); err != nil {
 		t.Error("Keep lost")
+	}
+}
+
+// TestEncodeValue checks setValue data as Windows' action files write it: a
+// value attribute, numbers decimal or 0x hexadecimal, every registry type.
+func TestEncodeValue(t *testing.T) {
+	for _, c := range []struct {
+		typ, data string
+		want      []byte
+		wantType  hive.ValueType
+	}{
+		{"REG_DWORD", "1", []byte{1, 0, 0, 0}, hive.TypeDWord},
+		{"REG_DWORD", "0x8002", []byte{2, 0x80, 0, 0}, hive.TypeDWord},
+		{"REG_DWORD", "010", []byte{10, 0, 0, 0}, hive.TypeDWord},
+		{"REG_DWORD", "-1", []byte{0xff, 0xff, 0xff, 0xff}, hive.TypeDWord},
+		{"reg_dword", "0XFFFFFFFF", []byte{0xff, 0xff, 0xff, 0xff}, hive.TypeDWord},
+		{"REG_DWORD_BIG_ENDIAN", "0x01020304", []byte{1, 2, 3, 4}, hive.TypeDWordBigEndian},
+		{"REG_QWORD", "0x1122334455667788", []byte{0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11}, hive.TypeQWord},
+		{"REG_QWORD", "300", []byte{0x2c, 1, 0, 0, 0, 0, 0, 0}, hive.TypeQWord},
+		{"REG_SZ", "ab", []byte{'a', 0, 'b', 0, 0, 0}, hive.TypeString},
+		{"", "", []byte{0, 0}, hive.TypeString},
+		{"REG_EXPAND_SZ", "%x%", []byte{'%', 0, 'x', 0, '%', 0, 0, 0}, hive.TypeExpandString},
+		{"REG_MULTI_SZ", `a\0b`, []byte{'a', 0, 0, 0, 'b', 0, 0, 0, 0, 0}, hive.TypeMultiString},
+		{"REG_BINARY", "01,ff 0a", []byte{1, 0xff, 0x0a}, hive.TypeBinary},
+		{"REG_NONE", "", []byte{}, hive.TypeNone},
+	} {
+		typ, data, _, err := encodeValue(c.typ, c.data)
+		if err != nil || typ != c.wantType || !bytes.Equal(data, c.want) {
+			t.Errorf("encodeValue(%q, %q) = %v % x %v, want %v % x", c.typ, c.data, typ, data, err, c.wantType, c.want)
+		}
+	}
+	for _, c := range [][2]string{{"REG_DWORD", ""}, {"REG_DWORD", "0x100000000"}, {"REG_DWORD", "1.5"}, {"REG_BINARY", "xyz"}, {"REG_FOO", "1"}, {"REG_0x20", "1"}} {
+		if _, _, _, err := encodeValue(c[0], c[1]); err == nil {
+			t.Errorf("encodeValue(%q, %q) accepted", c[0], c[1])
+		}
 	}
 }

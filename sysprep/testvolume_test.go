@@ -57,6 +57,14 @@ func newTestVolume(t testing.TB) *testVolume {
 	must(t, setup.SetDWord("SetupType", 0))
 	must(t, setup.SetString("CmdLine", ""))
 	must(t, setup.SetDWord("SystemSetupInProgress", 0))
+	// Setup\Status as a finished installation has it.
+	must(t, tv.key("SYSTEM", `Setup\Status\SysprepStatus`).SetDWord("GeneralizationState", 7))
+	must(t, tv.key("SYSTEM", `Setup\Status\SysprepStatus`).SetDWord("CleanupState", 2))
+	must(t, tv.key("SYSTEM", `Setup\Status\ChildCompletion`).SetDWord("setup.exe", 3))
+	must(t, tv.key("SYSTEM", `Setup\Status\ChildCompletion`).SetDWord("oobeldr.exe", 3))
+	must(t, tv.key("SYSTEM", `Setup\Status\UnattendPasses`).SetDWord("specialize", 9))
+	must(t, tv.key("SYSTEM", `Setup\Status\UnattendPasses`).SetDWord("oobeSystem", 9))
+	must(t, tv.key("SYSTEM", `Setup\Status\UnattendPasses`).SetDWord("offlineServicing", 9))
 
 	cv := tv.key("SOFTWARE", `Microsoft\Windows NT\CurrentVersion`)
 	must(t, cv.SetString("ProductName", "Windows 10 Pro"))
@@ -109,8 +117,8 @@ func newTestVolume(t testing.TB) *testVolume {
     <assemblyIdentity name="Contoso-Agent" version="1.0" processorArchitecture="amd64"/>
     <sysprepOrder order="0x0900"/>
     <registryActions>
-      <deleteValue path="HKLM\SOFTWARE\Contoso\Agent" name="AgentId"/>
-      <setValue path="HKLM\SYSTEM\CurrentControlSet\Services\ContosoAgent" name="Start" type="REG_DWORD" data="3"/>
+      <deleteValue path="HKEY_LOCAL_MACHINE\Software\Contoso\Agent" name="AgentId"/>
+      <setValue path="HKEY_LOCAL_MACHINE\System\CurrentControlSet\Services\ContosoAgent" name="Start" type="REG_DWORD" value="0x3"/>
     </registryActions>
     <fileActions>
       <deleteFile path="$(runtime.windows)\Logs\contoso.log"/>

@@ -46,8 +46,10 @@ type RegistryAction struct {
 	Path string
 	Name string
 	Type string
-	Data string
-	Line int
+	Data string // the value attribute (data= in older samples)
+	// HasData tells an empty value="" from a missing one.
+	HasData bool
+	Line    int
 }
 
 // FileAction is a declarative file action: deleteFile or deleteDirectory.
@@ -122,7 +124,14 @@ func ParseActionFile(r io.Reader) (*ActionFile, error) {
 			case "sysprepModule":
 				cur.Modules = append(cur.Modules, ModuleCall{Module: attr(t, "moduleName"), Method: attr(t, "methodName")})
 			case "deleteKey", "deleteValue", "setValue":
-				a := RegistryAction{Op: name, Path: attr(t, "path"), Name: attr(t, "name"), Type: attr(t, "type"), Data: attr(t, "data"), Line: line}
+				a := RegistryAction{Op: name, Path: attr(t, "path"), Name: attr(t, "name"), Type: attr(t, "type"), Line: line}
+				// Windows' own action files carry setValue's data in a
+				// value attribute (value="1", value="0x8002"); data= is
+				// accepted as the same thing.
+				a.Data, a.HasData = attrOK(t, "value")
+				if !a.HasData {
+					a.Data, a.HasData = attrOK(t, "data")
+				}
 				if a.Path == "" {
 					return nil, fmt.Errorf("action file line %d: <%s> without path", line, name)
 				}
@@ -145,6 +154,15 @@ func ParseActionFile(r io.Reader) (*ActionFile, error) {
 		return nil, fmt.Errorf("action file: no <sysprepInformation> element")
 	}
 	return af, nil
+}
+
+func attrOK(t xml.StartElement, name string) (string, bool) {
+	for _, a := range t.Attr {
+		if a.Name.Local == name {
+			return a.Value, true
+		}
+	}
+	return "", false
 }
 
 func attr(t xml.StartElement, name string) string {
