@@ -70,5 +70,6 @@ const (
 	IDPasswordEncoding  = "password.encoding"            // error: PlainText=false value is not base64 UTF-16LE ending in the element name
 	IDPasswordPlain     = "password.plaintext"           // warning: a password stored in plain text
 	IDComputerName      = "computer-name.invalid"        // error: ComputerName breaks the documented rules
+	IDTimeZone          = "time-zone.unknown"            // warning: TimeZone is not a Windows time zone ID
 	IDGeneralizeReseal  = "deployment.generalize-reseal" // warning: Generalize and Reseal in one pass: Reseal is ignored
 )

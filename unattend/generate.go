@@ -60,6 +60,11 @@ func Generate(o GenerateOptions) (*File, error) {
 	if strings.ContainsAny(o.TimeZone, "\r\n") || strings.TrimSpace(o.TimeZone) != o.TimeZone {
 		return nil, fmt.Errorf("unattend: time zone %q: unexpected white space", o.TimeZone)
 	}
+	if o.TimeZone != "" {
+		if err := CheckTimeZone(o.TimeZone); err != nil {
+			return nil, fmt.Errorf("unattend: time zone: %w", err)
+		}
+	}
 
 	f := New()
 	type setting struct{ pass, component, path, value string }

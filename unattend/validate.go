@@ -196,6 +196,11 @@ func (v *validator) children(c *Component, n *Node, path string, known, wrongPas
 				v.add(IDComputerName, SeverityError, e, "ComputerName %v", err)
 			}
 		}
+		if strings.EqualFold(c.Name, "Microsoft-Windows-Shell-Setup") && p == "TimeZone" && !e.HasElements() {
+			if err := CheckTimeZone(strings.TrimSpace(e.Content())); err != nil {
+				v.add(IDTimeZone, SeverityWarning, e, "TimeZone %v", err)
+			}
+		}
 		v.children(c, e, p, true, wrongPass)
 	}
 }

@@ -150,10 +150,12 @@ var contractRows = map[string]contractRow{
 		},
 	},
 	"unattend new": {
-		good: func(f *fixture) contractCase { return ok("unattend", "new", "-o", f.newPath("u.xml")) },
+		good: func(f *fixture) contractCase {
+			return ok("unattend", "new", "--time-zone", "UTC", "-o", f.newPath("u.xml"))
+		},
 		missing: func(f *fixture) contractCase {
 			p := filepath.Join(f.missing(), "u.xml")
-			return fails(3, p, "unattend", "new", "-o", p)
+			return fails(3, p, "unattend", "new", "--time-zone", "UTC", "-o", p)
 		},
 		badValue: func(f *fixture) contractCase { return fails(2, "sparc", "unattend", "new", "--arch", "sparc") },
 		notApplicable: map[string]string{

@@ -76,7 +76,8 @@ decode exits 1 when VALUE is not a hidden password (for that element).`
 const unattendNewUsage = `reseal unattend new [flags] [-o FILE]
 
 Writes a Sysprep answer file that validates cleanly, to FILE (replaced
-atomically) or to standard output.
+atomically) or to standard output. At least one setting is needed: a file
+without settings would change nothing (exit 2).
 
   --arch ARCH                  x86, amd64 (default) or arm64
   --generalize-mode MODE       OOBE or Audit: Microsoft-Windows-Deployment/
@@ -84,7 +85,9 @@ atomically) or to standard output.
   --persist-device-installs    keep drivers through generalize
   --skip-rearm                 keep the activation state (SkipRearm=1)
   --computer-name NAME         specialize; "*" for a random name
-  --time-zone NAME             specialize, e.g. "UTC", "W. Europe Standard Time"
+  --time-zone NAME             specialize: a Windows time zone ID as tzutil /l
+                               lists it, e.g. "UTC", "W. Europe Standard Time"
+                               (optionally with _dstoff); IANA names are refused
   --admin-password-stdin       read the Administrator password from the first
                                line of standard input; stored hidden
   -o FILE                      write to FILE instead of standard output`
@@ -410,6 +413,11 @@ func runUnattendNew(_ context.Context, sio *stdio, args []string) error {
 	if len(rest) > 0 {
 		return usageError("unexpected argument %q", rest[0])
 	}
+	if o.TimeZone != "" {
+		if err := unattend.CheckTimeZone(o.TimeZone); err != nil {
+			return usageError("--time-zone: %v", err)
+		}
+	}
 	if *pwStdin {
 		if o.AdministratorPassword, err = readLine(sio.In); err != nil {
 			return err
@@ -418,6 +426,11 @@ func runUnattendNew(_ context.Context, sio *stdio, args []string) error {
 	f, err := unattend.Generate(o)
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if !*pwStdin && o.GeneralizeMode == "" && !o.PersistAllDeviceInstalls && !o.SkipRearm && o.ComputerName == "" && o.TimeZone == "" {
+		// An answer file without settings is valid and does nothing: it
+		// is far more likely a forgotten option than a wish.
+		return usageError("no setting given: an answer file without settings changes nothing; give at least one of --generalize-mode, --persist-device-installs, --skip-rearm, --computer-name, --time-zone, --admin-password-stdin")
 	}
 	if *out == "" {
 		_, err := f.WriteTo(sio.Out)

@@ -171,9 +171,16 @@ func TestUnattendNew(t *testing.T) {
 	if code, out, _ := runUnattendCLI(t, "", "unattend", "validate", path); code != exitOK || out != "" {
 		t.Errorf("validate new file: exit %d\n%s", code, out)
 	}
-	code, out, _ := runUnattendCLI(t, "", "unattend", "new")
+	code, out, _ := runUnattendCLI(t, "", "unattend", "new", "--time-zone", "UTC")
 	if code != exitOK || !strings.Contains(out, "<unattend xmlns=\"urn:schemas-microsoft-com:unattend\">") {
 		t.Errorf("stdout: exit %d\n%s", code, out)
+	}
+	// No setting at all would write an answer file that does nothing.
+	if code, out, errs := runUnattendCLI(t, "", "unattend", "new"); code != exitUsage || out != "" || !strings.Contains(errs, "no setting given") {
+		t.Errorf("no options: exit %d %q %q", code, out, errs)
+	}
+	if code, _, errs := runUnattendCLI(t, "", "unattend", "new", "--time-zone", "Europe/Berlin"); code != exitUsage || !strings.Contains(errs, "not a Windows time zone") {
+		t.Errorf("IANA time zone: exit %d %q", code, errs)
 	}
 	if code, _, _ := runUnattendCLI(t, "", "unattend", "new", "--computer-name", "BAD NAME"); code != exitUsage {
 		t.Errorf("bad computer name: exit %d", code)
