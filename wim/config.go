@@ -184,3 +184,12 @@ func (m *matcher) unmatched() []string {
 	}
 	return out
 }
+
+// Excludes reports whether the configuration leaves out the entry at
+// imagePath ("/dir/name", or with backslashes) itself; an entry below an
+// excluded directory is left out with it, which callers walking a tree
+// see by stopping at the directory.
+func (c *CaptureConfig) Excludes(imagePath string) bool {
+	p := "/" + strings.Trim(strings.ReplaceAll(imagePath, `\`, "/"), "/")
+	return newMatcher(c, nil, nil, false).excluded(p)
+}

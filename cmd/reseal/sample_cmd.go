@@ -352,7 +352,13 @@ func (d *demo) run(ctx context.Context, opts sample.Options) error {
 			return "", err
 		}
 		wimSize = st.Size()
-		return fmt.Sprintf("%s, XPRESS, integrity table: %s", filepath.Base(d.wimPath), sampleSize(wimSize)), nil
+		line := fmt.Sprintf("%s, XPRESS, integrity table: %s", filepath.Base(d.wimPath), sampleSize(wimSize))
+		// The volume's file count above and the image's below differ by
+		// what capture leaves out as DISM does: say so here.
+		if n, names, err := defaultExcluded(d.volume); err == nil && n > 0 {
+			line += fmt.Sprintf("; %d file(s) left out by the default exclusions, as DISM leaves them out (%s)", n, strings.Join(names, ", "))
+		}
+		return line, nil
 	})
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
@@ -535,6 +541,38 @@ func actionLabel(a sysprep.Action) string {
 		label = label[:max-3] + "..."
 	}
 	return label
+}
+
+// defaultExcluded counts the files below root that capture's default
+// exclusions leave out, and names the excluded entries holding them.
+func defaultExcluded(root string) (int, []string, error) {
+	cfg := wim.DefaultCaptureConfig()
+	n := 0
+	var names []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if !cfg.Excludes(filepath.ToSlash(rel)) {
+			return nil
+		}
+		files := 1
+		if d.IsDir() {
+			if files, _, err = treeSize(p); err != nil {
+				return err
+			}
+		}
+		if files > 0 {
+			names = append(names, filepath.ToSlash(rel))
+			n += files
+		}
+		if d.IsDir() {
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return n, names, err
 }
 
 // treeDigest hashes every path, kind and file content below dir: equal

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,6 +95,26 @@ func TestDemoGeneralizesCapturesAndVerifies(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	// The file counts add up: the generalized volume's files, less those
+	// capture leaves out (said on the capture line), are the image's.
+	var after, leftOut, inImage int
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.Contains(l, "files ") && strings.Contains(l, " -> "):
+			fmt.Sscanf(l[strings.Index(l, " -> ")+4:], "%d", &after)
+		case strings.HasPrefix(l, "capture"):
+			if i := strings.Index(l, "; "); i >= 0 {
+				fmt.Sscanf(l[i+2:], "%d", &leftOut)
+			}
+		case strings.HasPrefix(l, "verify"):
+			if i := strings.Index(l, " dirs, "); i >= 0 {
+				fmt.Sscanf(l[i+len(" dirs, "):], "%d", &inImage)
+			}
+		}
+	}
+	if after == 0 || inImage == 0 || after-leftOut != inImage {
+		t.Errorf("files after generalize %d, left out %d, in the image %d: the demo does not account for them:\n%s", after, leftOut, inImage, out)
 	}
 	state, err := os.ReadFile(filepath.Join(keep, "volume", "Windows", "Setup", "State", "State.ini"))
 	if err != nil || !strings.Contains(string(state), "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE") {
