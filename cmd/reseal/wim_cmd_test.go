@@ -133,3 +133,81 @@ func TestProgressETA(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureRefusals: what capture refuses before reading the source
+// (exit 1, nothing written) and what it refuses as a usage error (exit 2).
+func TestCaptureRefusals(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "a.txt"), []byte(strings.Repeat("data ", 5000)), 0o644)
+	dir := t.TempDir()
+	lzx := filepath.Join(dir, "lzx.wim")
+	if code, _, stderr := runCLI(t, "capture", src, lzx, "--compress", "lzx", "--name", "One"); code != exitOK {
+		t.Fatalf("capture: exit %d %s", code, stderr)
+	}
+	before, _ := os.ReadFile(lzx)
+	notWIM := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notWIM, []byte("my notes, not a WIM"), 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"capture", src, lzx, "--append", "--name", "One"}, exitRefused, `already has an image named "One"`},
+		{[]string{"capture", src, lzx, "--append", "--name", "Two", "--compress", "none"}, exitRefused, "is LZX-compressed"},
+		{[]string{"capture", src, lzx, "--append", "--name", "Two", "--chunk-size", "65536"}, exitRefused, "32768-byte chunks"},
+		{[]string{"capture", src, notWIM}, exitRefused, "exists and is not a WIM"},
+		{[]string{"capture", src, notWIM, "--append"}, exitRefused, "is not a WIM"},
+		{[]string{"capture", src, filepath.Join(dir, "x.wim"), "--chunk-size", "1000"}, exitUsage, "--chunk-size 1000"},
+		{[]string{"capture", src, filepath.Join(dir, "x.wim"), "--compress", "xpress", "--chunk-size", "131072"}, exitUsage, "takes at most 65536"},
+		{[]string{"capture", src, filepath.Join(dir, "x.wim"), "--compress", "zip"}, exitUsage, "--compress zip"},
+	} {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d %q, want %d and %q", c.args[1:], code, stderr, c.code, c.want)
+		}
+	}
+	if after, _ := os.ReadFile(lzx); !bytes.Equal(before, after) {
+		t.Error("a refused --append changed the WIM")
+	}
+	if b, _ := os.ReadFile(notWIM); string(b) != "my notes, not a WIM" {
+		t.Error("a refused capture overwrote a file that is not a WIM")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.wim")); !os.IsNotExist(err) {
+		t.Errorf("a usage error wrote the WIM (%v)", err)
+	}
+	// --force replaces it; --append keeping the WIM's own compression works.
+	if code, _, stderr := runCLI(t, "capture", src, notWIM, "--force", "--quiet"); code != exitOK {
+		t.Errorf("--force: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "capture", src, lzx, "--append", "--name", "Two", "--compress", "lzx", "--quiet"); code != exitOK {
+		t.Errorf("--append --compress lzx on an LZX WIM: exit %d %s", code, stderr)
+	}
+}
+
+// TestApplyOfCorruptWIMSaysTheTreeIsPartial: a WIM whose file data is
+// damaged fails the apply part-way (exit 3), and the error says that DEST
+// holds a partial tree.
+func TestApplyOfCorruptWIMSaysTheTreeIsPartial(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(filepath.Join(src, "sub"), 0o755)
+	marker := strings.Repeat("THE-DAMAGED-FILE ", 200)
+	os.WriteFile(filepath.Join(src, "sub", "b.txt"), []byte(marker), 0o644)
+	os.WriteFile(filepath.Join(src, "a.txt"), []byte(strings.Repeat("intact ", 300)), 0o644)
+	wimPath := filepath.Join(t.TempDir(), "x.wim")
+	if code, _, stderr := runCLI(t, "capture", src, wimPath, "--compress", "none", "--quiet"); code != exitOK {
+		t.Fatalf("capture: exit %d %s", code, stderr)
+	}
+	data, _ := os.ReadFile(wimPath)
+	i := bytes.Index(data, []byte(marker))
+	if i < 0 {
+		t.Fatal("the file's data is not stored as is")
+	}
+	data[i+100] ^= 0xff
+	os.WriteFile(wimPath, data, 0o644)
+	dest := filepath.Join(t.TempDir(), "dest")
+	code, _, stderr := runCLI(t, "apply", wimPath, dest)
+	if code != exitFailure || !strings.Contains(stderr, dest+" holds a partial tree") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("apply of a corrupt WIM: exit %d %q", code, stderr)
+	}
+}
