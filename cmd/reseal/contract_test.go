@@ -789,3 +789,46 @@ func TestValidateSchemaCanFail(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeCommandTable: the README's command reference has a row for
+// every command, and the row shows every flag of the command's synopsis
+// (the usage's first lines), so that the table cannot fall behind.
+func TestReadmeCommandTable(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, l := range strings.Split(string(readme), "\n") {
+		if !strings.HasPrefix(l, "| `reseal ") {
+			continue
+		}
+		cell := strings.TrimPrefix(l, "| `reseal ")
+		words := strings.Fields(cell)
+		// The command is the leading lowercase words (reg query, unattend password ...).
+		var name []string
+		for _, w := range words {
+			if w != strings.ToLower(w) || strings.ContainsAny(w, "[|`-.") {
+				break
+			}
+			name = append(name, w)
+		}
+		for i := len(name); i > 0; i-- {
+			rows[strings.Join(name[:i], " ")] += l
+		}
+	}
+	flag := regexp.MustCompile(`(?:^|[\s\[|(])(--?[a-z][a-z0-9-]*)`)
+	leaves, _ := leafCommands()
+	for _, p := range leaves {
+		row, ok := rows[p]
+		if !ok {
+			t.Errorf("README's command table has no row for reseal %s", p)
+			continue
+		}
+		for _, m := range flag.FindAllStringSubmatch(firstLines(usageOf(t, p), 3), -1) {
+			if !strings.Contains(row, m[1]) {
+				t.Errorf("README's row for reseal %s lacks %s (its usage has it)", p, m[1])
+			}
+		}
+	}
+}
