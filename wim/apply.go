@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unicode/utf8"
 )
 
 // ApplyOptions tunes Apply.
@@ -45,24 +48,46 @@ func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOp
 	if err != nil {
 		return err
 	}
-	if opts.Warning != nil {
-		for _, w := range plan.warnings {
-			opts.Warning(w)
-		}
-	}
 	a := &applier{r: r, dest: absDest, plan: plan, opts: opts, dec: newDecoders(), buf: make([]byte, 128<<10)}
-	return a.run(ctx)
+	if err := a.run(ctx); err != nil {
+		if a.written.Load() > 0 || a.created.Load() > 0 {
+			return fmt.Errorf("%w (%s holds %d new or replaced files, %d of %d bytes of file data written; every file the error concerned was left as it was)",
+				err, a.dest, a.created.Load(), a.written.Load(), a.total)
+		}
+		return err
+	}
+	return nil
 }
 
 // applyPlan is the checked form of an image: what to create, in order.
 type applyPlan struct {
-	security [][]byte         // the image's security descriptors
-	dirs     []*File          // parents before children, root first
-	files    []*File          // regular files (not links), including hard-link members
-	links    []*File          // symbolic links and junctions
-	targets  map[*File]string // on-disk link text; absolute ones are relative to dest (prefix "/")
-	firstOf  map[uint64]*File // hard-link group -> first member (the one that gets the data)
-	warnings []string
+	security  [][]byte         // the image's security descriptors
+	dirs      []*File          // parents before children, root first
+	files     []*File          // regular files (not links), including hard-link members
+	links     []*File          // symbolic links and junctions
+	targets   map[*File]string // on-disk link text; absolute ones are relative to dest (prefix "/")
+	firstOf   map[uint64]*File // hard-link group -> first member (the one that gets the data)
+	skipped   map[*File]bool   // links not created (absolute, pointing outside the captured tree)
+	warnings  []string
+	nwarnings int
+}
+
+// maxWarnings bounds the warnings kept: an image of a million odd entries
+// gets the first ones and a count.
+const maxWarnings = 100
+
+// warn records a warning, made only if it is kept.
+func (p *applyPlan) warn(msg func() string) {
+	p.nwarnings++
+	switch {
+	case p.nwarnings <= maxWarnings:
+		p.warnings = append(p.warnings, msg())
+	case p.nwarnings == maxWarnings+1:
+		p.warnings = append(p.warnings, "") // replaced by the count
+	}
+	if p.nwarnings > maxWarnings {
+		p.warnings[maxWarnings] = fmt.Sprintf("... and %d more warnings", p.nwarnings-maxWarnings)
+	}
 }
 
 func checkName(f *File) error {
@@ -76,14 +101,19 @@ func checkName(f *File) error {
 		return fmt.Errorf("%w: name %q below %s contains a path separator or NUL", ErrUnsafe, n, f.Parent.Path())
 	case len(n) >= 2 && n[1] == ':' && isLetter(n[0]):
 		return fmt.Errorf("%w: name %q below %s has a drive form", ErrUnsafe, n, f.Parent.Path())
+	case !hostNameOK(n):
+		return fmt.Errorf("%w: name %q below %s cannot be created safely on this system", ErrUnsafe, n, f.Parent.Path())
 	}
 	return nil
 }
 
 func planApply(img *Image) (*applyPlan, error) {
 	p := &applyPlan{targets: map[*File]string{}, firstOf: map[uint64]*File{}, security: img.SecurityDescriptors}
-	byPath := map[string]*File{}
 	dirGroups := map[uint64]*File{}
+	// Names are checked per directory (as the host compares them: without
+	// case on Windows), never as whole paths, whose total length a deep tree
+	// makes quadratic.
+	names := map[string]bool{}
 	var walk func(f *File) error
 	walk = func(f *File) error {
 		if f.Parent != nil {
@@ -91,32 +121,37 @@ func planApply(img *Image) (*applyPlan, error) {
 				return err
 			}
 		}
-		path := f.Path()
-		if byPath[path] != nil {
-			return fmt.Errorf("%w: two entries named %s", ErrUnsafe, path)
+		clear(names)
+		for _, c := range f.Children {
+			k := hostNameKey(c.Name)
+			if names[k] {
+				return fmt.Errorf("%w: two entries named %s", ErrUnsafe, c.Path())
+			}
+			names[k] = true
 		}
-		byPath[path] = f
 		isLink := f.IsReparsePoint() && (f.ReparseTag == ReparseTagSymlink || f.ReparseTag == ReparseTagMountPoint)
 		switch {
 		case f.Parent == nil:
 			p.dirs = append(p.dirs, f)
 		case isLink:
 			if len(f.Children) > 0 {
-				return fmt.Errorf("%w: link %s also has entries below it", ErrUnsafe, path)
+				return fmt.Errorf("%w: link %s also has entries below it", ErrUnsafe, f.Path())
 			}
 			p.links = append(p.links, f)
 		case f.IsDir():
 			p.dirs = append(p.dirs, f)
 		default:
 			if f.IsReparsePoint() {
-				p.warnings = append(p.warnings, fmt.Sprintf("%s: reparse point with tag %#x applied as a plain file", path, f.ReparseTag))
+				p.warn(func() string {
+					return fmt.Sprintf("%s: reparse point with tag %#x applied as a plain file", f.Path(), f.ReparseTag)
+				})
 			}
 			p.files = append(p.files, f)
 			if g := f.HardLinkGroup; g != 0 {
 				if first := p.firstOf[g]; first == nil {
 					p.firstOf[g] = f
 				} else if first.Data.Hash != f.Data.Hash {
-					return fmt.Errorf("%w: hard-linked entries %s and %s have different contents", ErrUnsafe, first.Path(), path)
+					return fmt.Errorf("%w: hard-linked entries %s and %s have different contents", ErrUnsafe, first.Path(), f.Path())
 				}
 			}
 		}
@@ -142,85 +177,157 @@ func planApply(img *Image) (*applyPlan, error) {
 	return p, nil
 }
 
+// maxLinkSteps bounds the work of resolving an image's links (path
+// components walked, counted over every link and every link followed): a
+// crafted image of many links to long targets through each other is refused
+// rather than resolved for hours. Real images need a few thousand.
+const maxLinkSteps = 4 << 20
+
+// maxLinkHops is how many links one resolution may pass through (Linux's
+// limit is 40 too).
+const maxLinkHops = 40
+
+// linkPos is where a path leads in the image: a directory of the image,
+// then names that the image does not hold as directories (nonexistent, or
+// files), taken lexically.
+type linkPos struct {
+	dir   *File
+	extra []string
+}
+
 // resolveLinks decides the on-disk text of every link, refusing those whose
 // target, followed through the image's own links, leaves the image root.
+// A symbolic link whose target is absolute and that capture marked as
+// pointing outside the captured tree (rpfix) is not created: it is listed
+// in skipped, with a warning, as capture warned when it recorded it.
 // dec is the caller's decoders: link data read through the same chunk cache
 // as the files' data is not decoded again.
 func (p *applyPlan) resolveLinks(r *Reader, rpfix bool, dec *decoders) error {
 	if len(p.links) == 0 {
 		return nil
 	}
-	byPath := map[string]*File{}
+	isLink := map[*File]bool{}
 	for _, l := range p.links {
-		byPath[l.Path()] = l
+		isLink[l] = true
 	}
+	// Reparse data is read and decoded once per blob: many links sharing one
+	// long target cost one copy of it.
+	byHash := map[Hash]LinkTarget{}
 	parsed := map[*File]LinkTarget{}
+	rooted := map[*File]bool{}
+	p.skipped = map[*File]bool{}
 	for _, l := range p.links {
-		data, err := r.readSmallStream(l.Reparse.Hash, dec)
-		if err != nil {
-			return fmt.Errorf("%s: reparse data: %w", l.Path(), err)
-		}
-		lt, ok := parseLinkReparse(l.ReparseTag, data)
+		lt, ok := byHash[l.Reparse.Hash]
 		if !ok {
-			return fmt.Errorf("%w: %s: malformed link reparse data", ErrFormat, l.Path())
+			data, err := r.readSmallStream(l.Reparse.Hash, dec)
+			if err != nil {
+				return fmt.Errorf("%s: reparse data: %w", l.Path(), err)
+			}
+			if lt, ok = parseLinkReparse(l.ReparseTag, data); !ok {
+				return fmt.Errorf("%w: %s: malformed link reparse data", ErrFormat, l.Path())
+			}
+			byHash[l.Reparse.Hash] = lt
 		}
 		if !lt.Relative && rpfix && l.ReparseFlags&1 != 0 {
-			return fmt.Errorf("%w: link %s points outside the captured tree (%s%s)", ErrUnsafe, l.Path(), lt.Drive, lt.Path)
+			p.skipped[l] = true
+			p.warn(func() string {
+				return fmt.Sprintf("%s: symbolic link to %s%s not created: it points outside the captured tree (capture recorded it as not fixed)", l.Path(), lt.Drive, lt.Path)
+			})
+			continue
 		}
 		parsed[l] = lt
+		// A target with the relative flag that starts with '\' is relative to
+		// the root of the link's volume (Windows' reading), that is the image
+		// root; never the host's root.
+		rooted[l] = !lt.Relative || strings.HasPrefix(lt.Path, `\`)
 	}
+	children := map[*File]map[string]*File{}
+	lookup := func(dir *File, name string) *File {
+		m := children[dir]
+		if m == nil {
+			m = make(map[string]*File, len(dir.Children))
+			for _, c := range dir.Children {
+				m[hostNameKey(c.Name)] = c
+			}
+			children[dir] = m
+		}
+		return m[hostNameKey(name)]
+	}
+	root := p.dirs[0]
+	steps := 0
 	// Each link is resolved once (memo); a link met again while it is being
 	// resolved is a cycle.
-	memo := map[*File][]string{}
+	memo := map[*File]linkPos{}
 	busy := map[*File]bool{}
-	var follow func(l *File, depth int) ([]string, error)
-	follow = func(l *File, depth int) ([]string, error) {
+	var follow func(l *File, depth int) (linkPos, error)
+	follow = func(l *File, depth int) (linkPos, error) {
 		if r, ok := memo[l]; ok {
 			return r, nil
 		}
-		if busy[l] || depth > 40 {
-			return nil, fmt.Errorf("%w: link %s: too many levels of links (a cycle?)", ErrUnsafe, l.Path())
+		if busy[l] || depth > maxLinkHops {
+			return linkPos{}, fmt.Errorf("%w: link %s: too many levels of links (a cycle?)", ErrUnsafe, l.Path())
 		}
 		busy[l] = true
 		defer delete(busy, l)
 		lt := parsed[l]
-		var cur []string
-		if lt.Relative {
-			cur = splitImagePath(l.Parent.Path())
+		cur := linkPos{dir: l.Parent}
+		if rooted[l] {
+			cur.dir = root
 		}
 		for _, c := range strings.Split(lt.Path, `\`) {
+			if steps++; steps > maxLinkSteps {
+				return linkPos{}, fmt.Errorf("%w: the image's links need more than %d steps to resolve", ErrLimit, maxLinkSteps)
+			}
 			switch c {
 			case "", ".":
 				continue
 			case "..":
-				if len(cur) == 0 {
-					return nil, fmt.Errorf("%w: link %s leads outside the image (%s)", ErrUnsafe, l.Path(), lt.Path)
+				switch {
+				case len(cur.extra) > 0:
+					cur.extra = cur.extra[:len(cur.extra)-1]
+				case cur.dir.Parent == nil:
+					return linkPos{}, fmt.Errorf("%w: link %s leads outside the image (%s)", ErrUnsafe, l.Path(), lt.Path)
+				default:
+					cur.dir = cur.dir.Parent
 				}
-				cur = cur[:len(cur)-1]
 				continue
 			}
-			if strings.ContainsAny(c, "/\x00") {
-				return nil, fmt.Errorf("%w: link %s: target component %q", ErrUnsafe, l.Path(), c)
+			if strings.ContainsAny(c, "/\x00") || !hostNameOK(c) {
+				return linkPos{}, fmt.Errorf("%w: link %s: target component %q", ErrUnsafe, l.Path(), c)
 			}
-			cur = append(cur, c)
-			if next := byPath["/"+strings.Join(cur, "/")]; next != nil {
-				resolved, err := follow(next, depth+1)
+			if len(cur.extra) > 0 {
+				cur.extra = append(cur.extra, c)
+				continue
+			}
+			next := lookup(cur.dir, c)
+			switch {
+			case next == nil || p.skipped[next]:
+				cur.extra = []string{c}
+			case isLink[next]:
+				res, err := follow(next, depth+1)
 				if err != nil {
-					return nil, err
+					return linkPos{}, err
 				}
-				cur = append([]string(nil), resolved...)
+				cur = linkPos{dir: res.dir, extra: append([]string(nil), res.extra...)}
+			case next.IsDir():
+				cur.dir = next
+			default:
+				cur.extra = []string{c}
 			}
 		}
 		memo[l] = cur
 		return cur, nil
 	}
 	for _, l := range p.links {
+		if p.skipped[l] {
+			continue
+		}
 		if _, err := follow(l, 0); err != nil {
 			return err
 		}
 		lt := parsed[l]
 		text := strings.ReplaceAll(lt.Path, `\`, "/")
-		if !lt.Relative {
+		if rooted[l] {
 			text = "/" + strings.TrimLeft(text, "/")
 		}
 		p.targets[l] = text
@@ -228,14 +335,92 @@ func (p *applyPlan) resolveLinks(r *Reader, rpfix bool, dec *decoders) error {
 	return nil
 }
 
-func splitImagePath(p string) []string {
-	var out []string
-	for _, c := range strings.Split(p, "/") {
-		if c != "" {
-			out = append(out, c)
+// checkLinksOnDisk proves, before any link is created, that every link
+// will resolve inside root as the file system will resolve it once all of
+// them exist: each target is walked component by component over what is on
+// disk now (a link already in DEST is followed, whatever made it) with the
+// links about to be created laid over it; a name that does not exist is
+// taken lexically (as a directory that might be made later), so that a
+// dangling link is held to the same rule. Every position of the walk must
+// stay inside root: a ".." from root, or a link to an absolute path not
+// under root, is refused.
+func checkLinksOnDisk(root string, links map[string]string) error {
+	overlay := make(map[string]string, len(links))
+	for path, text := range links {
+		overlay[hostPathKey(path)] = text
+	}
+	steps := 0
+	for path, text := range links {
+		if err := resolveOnDisk(root, path, text, overlay, &steps); err != nil {
+			return fmt.Errorf("%w: symbolic link %s -> %s: %v", ErrUnsafe, path, text, err)
 		}
 	}
-	return out
+	return nil
+}
+
+func resolveOnDisk(root, linkPath, text string, overlay map[string]string, steps *int) error {
+	sep := string(filepath.Separator)
+	split := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == filepath.Separator })
+	}
+	start := func(dir, text string) (string, []string, error) {
+		if !hostRooted(text) {
+			return dir, split(text), nil
+		}
+		if !hostSamePath(text, root) && !hostHasPrefix(text, root+sep) {
+			return "", nil, fmt.Errorf("absolute target %s is not under %s", text, root)
+		}
+		return root, split(text[len(root):]), nil
+	}
+	cur, comps, err := start(filepath.Dir(linkPath), text)
+	if err != nil {
+		return err
+	}
+	hops := 0
+	for len(comps) > 0 {
+		c := comps[0]
+		comps = comps[1:]
+		if *steps++; *steps > maxLinkSteps {
+			return fmt.Errorf("%w: more than %d steps to resolve the links", ErrLimit, maxLinkSteps)
+		}
+		switch c {
+		case ".":
+			continue
+		case "..":
+			if hostSamePath(cur, root) {
+				return fmt.Errorf("it leads above %s", root)
+			}
+			cur = filepath.Dir(cur)
+			continue
+		}
+		next := cur + sep + c
+		if hostSamePath(cur, sep) {
+			next = cur + c
+		}
+		t, isLink := overlay[hostPathKey(next)]
+		if !isLink {
+			if st, err := os.Lstat(next); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+				if t, err = os.Readlink(next); err != nil {
+					return err
+				}
+				isLink = true
+			}
+		}
+		if !isLink {
+			cur = next
+			continue
+		}
+		if hops++; hops > maxLinkHops {
+			return fmt.Errorf("too many levels of links at %s", next)
+		}
+		dir, tc, err := start(cur, t)
+		if err != nil {
+			return fmt.Errorf("through %s: %v", next, err)
+		}
+		cur = dir
+		comps = append(tc, comps...)
+	}
+	return nil
 }
 
 // readSmallStream reads a whole stream of at most 64 KiB (reparse data).
@@ -266,6 +451,11 @@ type applier struct {
 	buf  []byte
 	done int64
 	ntfs bool // dest is on an NTFS-3G mount: write NTFS metadata through its xattrs
+	// What is in dest so far, for the error that ends an apply: files
+	// renamed into place, bytes of file data written (verified or not) and
+	// the total to write.
+	created, written atomic.Int64
+	total            int64
 }
 
 func (a *applier) hostPath(f *File) string {
@@ -279,9 +469,24 @@ func (a *applier) run(ctx context.Context) error {
 	if err := a.plan.resolveLinks(a.r, a.r.header.RPFix(), a.dec); err != nil {
 		return err
 	}
+	if a.opts.Warning != nil {
+		for _, w := range a.plan.warnings {
+			a.opts.Warning(w)
+		}
+	}
 	if err := os.MkdirAll(a.dest, 0o755); err != nil {
 		return err
 	}
+	// Links are proven to stay inside the destination as the file system
+	// resolves it: from its real path.
+	real, err := filepath.EvalSymlinks(a.dest)
+	if err != nil {
+		return err
+	}
+	if real, err = filepath.Abs(real); err != nil {
+		return err
+	}
+	a.dest = real
 	a.ntfs = isNTFS3G(a.dest)
 	for _, d := range a.plan.dirs[1:] {
 		path := a.hostPath(d)
@@ -304,14 +509,27 @@ func (a *applier) run(ctx context.Context) error {
 		}
 		return a.ntfsFinish()
 	}
+	texts := map[string]string{}
+	var created []*File
 	for _, l := range a.plan.links {
+		if a.plan.skipped[l] {
+			continue
+		}
 		text := a.plan.targets[l]
 		if strings.HasPrefix(text, "/") {
 			text = filepath.Join(a.dest, filepath.FromSlash(text[1:]))
 		} else {
 			text = filepath.FromSlash(text)
 		}
-		if err := createSymlink(text, a.hostPath(l), l.IsDir()); err != nil {
+		texts[a.hostPath(l)] = text
+		created = append(created, l)
+	}
+	if err := checkLinksOnDisk(a.dest, texts); err != nil {
+		return err
+	}
+	for _, l := range created {
+		path := a.hostPath(l)
+		if err := createSymlink(texts[path], path, l.IsDir()); err != nil {
 			return err
 		}
 	}
@@ -322,7 +540,7 @@ func (a *applier) run(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, l := range a.plan.links {
+	for _, l := range created {
 		if err := setTimes(a.hostPath(l), l, true); err != nil {
 			return err
 		}
@@ -363,6 +581,7 @@ func (a *applier) writeFiles(ctx context.Context) error {
 		byBlob[h] = append(byBlob[h], f)
 	}
 	sortBlobsByLocation(blobs)
+	a.total = total
 
 	// Blobs in plain resources are decoded, checked and written by a pool of
 	// workers (each with its own decoders; creating files is mostly waiting on
@@ -385,6 +604,7 @@ func (a *applier) writeFiles(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var progressMu sync.Mutex
 	progress := func(n int64) {
+		a.written.Add(n)
 		progressMu.Lock()
 		a.done += n
 		if a.opts.Progress != nil {
@@ -444,6 +664,7 @@ func (a *applier) writeFiles(ctx context.Context) error {
 			fail(fmt.Errorf("%s: %w", first, err))
 			break
 		}
+		a.created.Add(1)
 		if len(files) > 1 {
 			jobs <- fileJob{files: files[1:], copyFrom: first}
 		}
@@ -508,6 +729,7 @@ func (a *applier) runJob(w *applyWorker, j fileJob) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", first, err)
 		}
+		a.created.Add(1)
 		j = fileJob{files: j.files[1:], copyFrom: first}
 	}
 	for _, f := range j.files {
@@ -521,23 +743,26 @@ func (a *applier) runJob(w *applyWorker, j fileJob) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		a.created.Add(1)
 	}
 	return nil
 }
 
-// writeFileAtomic creates path (removing a file or link already there: a
-// name is never followed) and fills it from r. On any error, a hash
-// mismatch included, the file is removed again, so that no partial file is
-// left under its final name.
+// writeFileAtomic fills a new file from r and puts it at path. The data
+// goes to a temporary name beside path and is renamed over path only once r
+// has reached its end without an error (for blobs, that is once the SHA-1
+// matched), so that a file already at path stays as it was until its
+// replacement is complete and verified; a link at path is replaced, never
+// written through. On any error the temporary file is removed.
 func writeFileAtomic(path string, r io.Reader, buf []byte, progress func(int64)) (err error) {
-	f, err := createExclusive(path)
+	f, tmp, err := createTemp(path)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(path)
+			os.Remove(tmp)
 		}
 	}()
 	for {
@@ -557,7 +782,50 @@ func writeFileAtomic(path string, r io.Reader, buf []byte, progress func(int64))
 			return rerr
 		}
 	}
-	return f.Close()
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return renameInto(tmp, path)
+}
+
+// tempName returns a name beside path for a file being written: hidden,
+// marked as reseal's, unique, and short enough for any file system however
+// long the final name is.
+func tempName(path string) string {
+	dir, base := filepath.Split(path)
+	for len(base) > 180 {
+		_, n := utf8.DecodeLastRuneInString(base)
+		base = base[:len(base)-n]
+	}
+	return filepath.Join(dir, fmt.Sprintf(".%s.reseal-apply-%08x", base, rand.Uint32()))
+}
+
+// createTemp creates a new file beside path (see tempName).
+func createTemp(path string) (*os.File, string, error) {
+	for range 8 {
+		tmp := tempName(path)
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, tmp, err
+	}
+	return nil, "", fmt.Errorf("create a temporary file beside %s: names taken", path)
+}
+
+// renameInto renames the finished temporary file tmp to path, replacing a
+// file or link there; a directory in the way is an error (and tmp is
+// removed).
+func renameInto(tmp, path string) error {
+	if st, err := os.Lstat(path); err == nil && st.IsDir() {
+		os.Remove(tmp)
+		return fmt.Errorf("create %s: a directory is in the way", path)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // createExclusive creates a new file at path, replacing a file or link that

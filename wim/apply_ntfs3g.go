@@ -52,6 +52,9 @@ func (a *applier) ntfsExtras(f *File, path string) error {
 // carries the reparse data NTFS stores.
 func (a *applier) ntfsLinks() error {
 	for _, l := range a.plan.links {
+		if a.plan.skipped[l] {
+			continue
+		}
 		path := a.hostPath(l)
 		if l.IsDir() {
 			if err := os.Mkdir(path, 0o755); err != nil {
@@ -104,6 +107,9 @@ func (a *applier) ntfsFinish() error {
 		}
 	}
 	for _, l := range a.plan.links {
+		if a.plan.skipped[l] {
+			continue
+		}
 		if err := set(l); err != nil {
 			return err
 		}

@@ -404,6 +404,9 @@ func (s *scanner) addSymlink(f *File, hostPath, target string) error {
 				f.ReparseFlags = 0
 			}
 		}
+		if f.ReparseFlags != 0 {
+			s.warnf("%s: symbolic link to %s points outside the captured tree: recorded as it is and marked not fixed (as wimlib does); reseal apply skips such a link", hostPath, target)
+		}
 	}
 	text = strings.ReplaceAll(filepath.ToSlash(text), "/", `\`)
 	data := symlinkReparse(text, relative)

@@ -15,6 +15,13 @@ import (
 // ErrChecksum reports file data whose SHA-1 differs from the one recorded.
 var ErrChecksum = errors.New("SHA-1 mismatch")
 
+// ErrLimit is wrapped by errors that refuse a WIM because reading it would
+// take more memory or work than any real WIM needs (see docs/wim.md,
+// "Security"): a count or size the file claims that is not plausible for its
+// size, or beyond a fixed budget. It is not ErrFormat: the file may be
+// well formed, it is refused all the same.
+var ErrLimit = errors.New("beyond reseal's limits")
+
 // blob is one entry of the blob table, resolved to where its bytes are.
 type blob struct {
 	hash     Hash

@@ -61,7 +61,6 @@ func TestApplyRefusesUnsafeImages(t *testing.T) {
 		{"NUL in name", func(t *testing.T, d string) { os.WriteFile(filepath.Join(d, "a_b"), []byte("x"), 0o644) }, rename("a_b", "a\x00b")},
 		{"drive in name", func(t *testing.T, d string) { os.WriteFile(filepath.Join(d, "C_x"), []byte("x"), 0o644) }, rename("C_x", "C:x")},
 		{"relative link out", func(t *testing.T, d string) { os.Symlink("../../etc/passwd", filepath.Join(d, "l")) }, nil},
-		{"absolute link out", func(t *testing.T, d string) { os.Symlink("/etc/passwd", filepath.Join(d, "l")) }, nil},
 		{"link out through another link", func(t *testing.T, d string) {
 			os.Mkdir(filepath.Join(d, "a"), 0o755)
 			os.Symlink("..", filepath.Join(d, "a", "l"))

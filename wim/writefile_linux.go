@@ -9,27 +9,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeWholeFile creates path with data using plain system calls (the
-// os package would register each file with the poller). A file or link
-// already at path is unlinked, never written through; on an error the new
-// file is removed.
+// writeWholeFile puts a new file with data at path using plain system calls
+// (the os package would register each file with the poller): written under
+// a temporary name beside path, then renamed over it, so that a file
+// already at path is replaced only by a complete one and a link there is
+// replaced, never written through. On an error the temporary file is
+// removed and path is left as it was.
 func writeWholeFile(path string, data []byte) (err error) {
 	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Open(path, flags, 0o644)
-	if errors.Is(err, unix.EEXIST) {
-		var st unix.Stat_t
-		if unix.Lstat(path, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			return fmt.Errorf("create %s: a directory is in the way", path)
+	var tmp string
+	fd := -1
+	for range 8 {
+		tmp = tempName(path)
+		fd, err = unix.Open(tmp, flags, 0o644)
+		if !errors.Is(err, unix.EEXIST) {
+			break
 		}
-		unix.Unlink(path)
-		fd, err = unix.Open(path, flags, 0o644)
 	}
 	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return fmt.Errorf("create %s: %w", tmp, err)
 	}
 	defer func() {
 		if err != nil {
-			unix.Unlink(path)
+			unix.Unlink(tmp)
 		}
 	}()
 	for len(data) > 0 {
@@ -39,12 +41,19 @@ func writeWholeFile(path string, data []byte) (err error) {
 		}
 		if werr != nil {
 			unix.Close(fd)
-			return fmt.Errorf("write %s: %w", path, werr)
+			return fmt.Errorf("write %s: %w", tmp, werr)
 		}
 		data = data[n:]
 	}
 	if err := unix.Close(fd); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	var st unix.Stat_t
+	if unix.Lstat(path, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return fmt.Errorf("create %s: a directory is in the way", path)
+	}
+	if err := unix.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
 	}
 	return nil
 }
