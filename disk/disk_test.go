@@ -236,7 +236,6 @@ func TestMBRLogicalPartitions(t *testing.T) {
 	}
 }
 
-
 // TestQcow2Backing follows a backing file beside the overlay and refuses
 // one elsewhere, and a chain that loops.
 func TestQcow2Backing(t *testing.T) {
