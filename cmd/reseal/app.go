@@ -170,10 +170,13 @@ func runWith(ctx context.Context, root []*command, args []string, sio *stdio) (c
 		}
 		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			fmt.Fprintf(sio.Err, "reseal: unknown command %q (see 'reseal help %s')\n", strings.Join(append(path, rest[0]), " "), strings.Join(path, " "))
-		} else {
-			printGroup(sio.Err, cmd, path)
+			return exitUsage
 		}
-		return exitUsage
+		names := make([]string, len(cmd.Sub))
+		for i, s := range cmd.Sub {
+			names[i] = s.Name
+		}
+		return reportError(sio.Err, path, usageError("want a subcommand: %s", strings.Join(names, ", ")))
 	}
 	for _, a := range rest {
 		if a == "--" {

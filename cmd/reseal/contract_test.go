@@ -432,9 +432,11 @@ func TestContract(t *testing.T) {
 				t.Errorf("reseal %s %v: exit %d, stderr %q; want the group's usage on stdout, exit 0", g, args, code, stderr)
 			}
 		}
-		code, _, stderr := runCLI(t, append(strings.Fields(g), "frobnicate")...)
-		if code != exitUsage || strings.Count(stderr, "\n") != 1 {
-			t.Errorf("reseal %s frobnicate: exit %d, stderr %q", g, code, stderr)
+		for _, args := range [][]string{{"frobnicate"}, {}, {"--bogus-flag"}} {
+			code, stdout, stderr := runCLI(t, append(strings.Fields(g), args...)...)
+			if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "(see 'reseal help "+g+"')") {
+				t.Errorf("reseal %s %v: exit %d, stderr %q; want one usage line", g, args, code, stderr)
+			}
 		}
 	}
 	// The overview promises no flag that some commands refuse.
