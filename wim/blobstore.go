@@ -14,8 +14,11 @@ import (
 
 // blobSource is one stream to store: a file read from disk or bytes in memory.
 type blobSource struct {
-	path     string // file to read when data is nil
-	data     []byte
+	path string // file to read when data and open are nil
+	data []byte
+	// open, when set, gives the bytes instead: a blob of another WIM being
+	// recompressed (see rawcopy.go).
+	open     func() (io.Reader, error)
 	size     int64
 	metadata bool // a metadata resource: flagged as such, never deduplicated
 	refs     uint32
@@ -221,6 +224,12 @@ func (s *blobStore) produce(ctx context.Context, src *blobSource, ordered, work 
 	var r io.Reader
 	if src.data != nil {
 		r = bytes.NewReader(src.data)
+	} else if src.open != nil {
+		rd, err := src.open()
+		if err != nil {
+			return fail(err)
+		}
+		r = rd
 	} else {
 		f, err := os.Open(src.path)
 		if err != nil {
@@ -245,6 +254,9 @@ func (s *blobStore) produce(ctx context.Context, src *blobSource, ordered, work 
 			job.data = (*bp)[:n]
 			job.releaseData = true
 			if _, err := io.ReadFull(r, job.data); err != nil {
+				if src.open != nil {
+					return fail(err)
+				}
 				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 					err = fmt.Errorf("file shrank while it was captured (expected %d bytes)", src.size)
 				}

@@ -1,0 +1,212 @@
+//go:build linux
+
+package wim
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/reseal/reseal/internal/testenv"
+)
+
+// wimlibInfo returns wimlib-imagex info's text for the WIM.
+func wimlibInfo(t *testing.T, wimlib, path string) string {
+	t.Helper()
+	return runPeer(t, wimlib, "info", path)
+}
+
+// wimlibApplies checks that wimlib verifies the WIM and applies each image
+// i to the tree trees[i].
+func wimlibApplies(t *testing.T, wimlib, path string, trees ...string) {
+	t.Helper()
+	runPeer(t, wimlib, "verify", path)
+	for i, want := range trees {
+		dest := filepath.Join(t.TempDir(), "dest")
+		runPeer(t, wimlib, "apply", path, itoa(i+1), dest)
+		compareTrees(t, want, dest)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// twoImageTrees makes the source trees of a two-image WIM sharing data.
+func twoImageTrees(t *testing.T) (string, string) {
+	src := filepath.Join(t.TempDir(), "src")
+	makeTree(t, src)
+	return src, filepath.Join(src, "Ünïcødé 目录")
+}
+
+func wimlibTwoImages(t *testing.T, wimlib string, args ...string) (path, src, second string) {
+	src, second = twoImageTrees(t)
+	path = filepath.Join(t.TempDir(), "in.wim")
+	runPeer(t, wimlib, append([]string{"capture", src, path, "first"}, args...)...)
+	var appendArgs []string
+	for _, a := range args {
+		if a == "--solid" {
+			appendArgs = append(appendArgs, a)
+		}
+	}
+	runPeer(t, wimlib, append([]string{"append", second, path, "second"}, appendArgs...)...)
+	return path, src, second
+}
+
+// TestExportESDToWIMAndBack: wimlib's solid LZMS two-image WIM (an ESD in
+// all but name) becomes an LZX WIM that wimlib verifies and applies, and
+// that becomes a solid WIM again (LZMS, and XPRESS/LZX solid).
+func TestExportESDToWIMAndBack(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	ctx := context.Background()
+	esd, src, second := wimlibTwoImages(t, wimlib, "--solid")
+	r, err := Open(esd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lzxPath := filepath.Join(t.TempDir(), "out.wim")
+	if err := Export(ctx, r, []int{1, 2}, lzxPath, ExportOptions{Compression: CompressLZX, CompressionSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	info := wimlibInfo(t, wimlib, lzxPath)
+	if !strings.Contains(info, "Compression:    LZX") || !strings.Contains(info, "Image Count:    2") {
+		t.Fatalf("wimlib info:\n%s", info)
+	}
+	wimlibApplies(t, wimlib, lzxPath, src, second)
+
+	back, err := Open(lzxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	for _, c := range []struct {
+		name  string
+		comp  Compression
+		solid Compression
+	}{{"lzms", CompressLZMS, CompressLZMS}, {"lzx", CompressLZX, CompressLZX}, {"xpress", CompressXPRESS, CompressXPRESS}} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "back.esd")
+			if err := Export(ctx, back, []int{1, 2}, out, ExportOptions{Compression: c.comp, CompressionSet: true, Solid: true, SolidCompression: c.solid}); err != nil {
+				t.Fatal(err)
+			}
+			rr, err := Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rr.Close()
+			if len(rr.solids) != 1 || rr.Header().Version != versionSolid {
+				t.Fatalf("%d solid groups, version %#x", len(rr.solids), rr.Header().Version)
+			}
+			wimlibApplies(t, wimlib, out, src, second)
+		})
+	}
+}
+
+// TestExportAppendDeduplicates: exporting into an existing WIM adds the
+// image without storing its data again, copies same-compression resources
+// as they are, and refuses a name already there.
+func TestExportAppendDeduplicates(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	ctx := context.Background()
+	in, src, second := wimlibTwoImages(t, wimlib, "--compress=lzx")
+	r, err := Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dest := filepath.Join(t.TempDir(), "dest.wim")
+	if err := Export(ctx, r, []int{1}, dest, ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st1, _ := os.Stat(dest)
+	if err := Export(ctx, r, []int{2}, dest, ExportOptions{Name: "again", Description: "sub tree"}); err != nil {
+		t.Fatal(err)
+	}
+	st2, _ := os.Stat(dest)
+	if grew := st2.Size() - st1.Size(); grew > 4096 {
+		t.Errorf("the second image's data (all in the first) grew the file by %d bytes", grew)
+	}
+	info := wimlibInfo(t, wimlib, dest)
+	if !strings.Contains(info, "Name:                   again") || !strings.Contains(info, "Description:            sub tree") {
+		t.Fatalf("wimlib info:\n%s", info)
+	}
+	wimlibApplies(t, wimlib, dest, src, second)
+	if err := Export(ctx, r, []int{1}, dest, ExportOptions{}); err == nil {
+		t.Fatal("exporting a name already in DEST succeeded")
+	}
+	if err := Export(ctx, r, []int{1}, dest, ExportOptions{Name: "x", Compression: CompressXPRESS, CompressionSet: true}); err == nil {
+		t.Fatal("exporting with another compression into an existing LZX WIM succeeded")
+	}
+}
+
+// TestDeleteOptimizeRename: wimlib sees what delete (hard and soft),
+// optimize and rename leave.
+func TestDeleteOptimizeRename(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	ctx := context.Background()
+	for _, args := range [][]string{{"--compress=xpress"}, {"--solid"}} {
+		t.Run(args[0], func(t *testing.T) {
+			in, src, second := wimlibTwoImages(t, wimlib, args...)
+			soft := filepath.Join(t.TempDir(), "soft.wim")
+			copyFile(t, in, soft)
+			if err := Delete(ctx, soft, 1, RewriteOptions{Soft: true}); err != nil {
+				t.Fatal(err)
+			}
+			info := wimlibInfo(t, wimlib, soft)
+			if !strings.Contains(info, "Image Count:    1") || !strings.Contains(info, "Name:                   second") {
+				t.Fatalf("after soft delete, wimlib info:\n%s", info)
+			}
+			wimlibApplies(t, wimlib, soft, second)
+
+			// Hard delete of the big image shrinks the file.
+			before, _ := os.Stat(in)
+			if err := Delete(ctx, in, 1, RewriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			after, _ := os.Stat(in)
+			if after.Size() >= before.Size() {
+				t.Errorf("delete: %d bytes before, %d after", before.Size(), after.Size())
+			}
+			wimlibApplies(t, wimlib, in, second)
+
+			// Optimize after a soft delete drops the unreferenced data.
+			softBefore, _ := os.Stat(soft)
+			if err := Optimize(ctx, soft, RewriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			softAfter, _ := os.Stat(soft)
+			if softAfter.Size() >= softBefore.Size() {
+				t.Errorf("optimize: %d bytes before, %d after", softBefore.Size(), softAfter.Size())
+			}
+			wimlibApplies(t, wimlib, soft, second)
+			if err := Optimize(ctx, soft, RewriteOptions{Recompress: true}); err != nil {
+				t.Fatal(err)
+			}
+			wimlibApplies(t, wimlib, soft, second)
+
+			name, desc := "renamed <&>", "new description"
+			if err := SetImageInfo(ctx, soft, 1, &name, &desc); err != nil {
+				t.Fatal(err)
+			}
+			info = wimlibInfo(t, wimlib, soft)
+			if !strings.Contains(info, "Name:                   renamed <&>") || !strings.Contains(info, "Description:            new description") {
+				t.Fatalf("after rename, wimlib info:\n%s", info)
+			}
+			wimlibApplies(t, wimlib, soft, second)
+			_ = src
+		})
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
