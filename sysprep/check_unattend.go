@@ -31,11 +31,10 @@ func checkStaleAnswerFiles(v *winimage.Volume, o *Options) []Finding {
 		if o.UnattendPath != "" && rel == answerCachePath {
 			continue // replaced by the --unattend file's cached copy
 		}
-		p, err := v.Resolve(rel)
+		shown, err := v.Lookup(rel)
 		if err != nil {
 			continue
 		}
-		shown, _ := v.Rel(p)
 		msg := "an answer file is left in a place Windows Setup searches (" + shown + "); it will be used at the next boot"
 		if o.UnattendPath != "" {
 			msg += " and may take precedence over the one given with --unattend"

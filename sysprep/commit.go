@@ -109,11 +109,7 @@ func commit(v *winimage.Volume, o *Options, r *Report) (err error) {
 // fileContent resolves a write-file action's target to its on-disk
 // spelling and returns what to write.
 func fileContent(v *winimage.Volume, o *Options, r *Report, a Action) (string, []byte, error) {
-	p, err := v.ResolveNew(a.op.path)
-	if err != nil {
-		return "", nil, err
-	}
-	rel, err := v.Rel(p)
+	rel, err := v.LookupNew(a.op.path)
 	if err != nil {
 		return "", nil, err
 	}

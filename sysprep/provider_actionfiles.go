@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -303,15 +302,11 @@ func fileAction(v *winimage.Volume, fa winimage.FileAction) ([]Action, error) {
 	}
 	var acts []Action
 	for _, n := range names {
-		p, err := v.Resolve(n)
+		onDisk, err := v.Lookup(n)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
-			return nil, err
-		}
-		onDisk, err := v.Rel(p)
-		if err != nil {
 			return nil, err
 		}
 		if isReservedPath(onDisk) {
@@ -320,7 +315,7 @@ func fileAction(v *winimage.Volume, fa winimage.FileAction) ([]Action, error) {
 		isDir := false
 		if entries, err := v.ReadDir(onDisk); err == nil && entries != nil {
 			isDir = true
-		} else if st, err := statPath(p); err == nil && st.IsDir() {
+		} else if st, err := v.Stat(onDisk); err == nil && st.IsDir() {
 			isDir = true
 		}
 		switch {
@@ -334,5 +329,3 @@ func fileAction(v *winimage.Volume, fa winimage.FileAction) ([]Action, error) {
 	}
 	return acts, nil
 }
-
-func statPath(p string) (fs.FileInfo, error) { return os.Stat(p) }

@@ -55,13 +55,11 @@ func planFiles(v *winimage.Volume, o *Options) ([]Action, error) {
 		}
 		dirRel := m.dir
 		if dirRel != "" {
-			p, err := v.Resolve(dirRel)
+			p, err := v.Lookup(dirRel)
 			if err != nil {
 				continue
 			}
-			if dirRel, err = v.Rel(p); err != nil {
-				return nil, err
-			}
+			dirRel = p
 		}
 		for _, e := range entries {
 			if !m.match.MatchString(e.Name()) || (m.keep != nil && m.keep.MatchString(e.Name())) {

@@ -42,6 +42,12 @@ type Options struct {
 	DryRun       bool
 	Now          func() time.Time  // nil = time.Now
 	Progress     func(step string) // nil = silent
+	// Backend, when set, is the installation to work on instead of the
+	// directory target (which then only names it in the report): an image
+	// inside a WIM, a disk image. Generalize commits to it through its
+	// winimage.Committer; there is no lock and no journal to recover, the
+	// backend's commit being all or nothing itself.
+	Backend winimage.Backend
 
 	// crashAt, when positive, stops the commit abruptly at that durable
 	// step, as a kill would (tests only).
@@ -199,6 +205,15 @@ var ErrRefused = errors.New("preflight found errors; nothing was changed")
 // Preflight runs every check on the volume at target and changes nothing
 // (apart from finishing or rolling back an interrupted commit first).
 func Preflight(ctx context.Context, target string, opts Options) (_ *Report, err error) {
+	if opts.Backend != nil {
+		r, v, err := begin(ctx, target, &opts)
+		if err != nil {
+			return r, err
+		}
+		defer v.Close()
+		r.Findings = runChecks(v, &opts)
+		return r, nil
+	}
 	lock, err := lockVolume(target)
 	if err != nil && !readOnlyVolume(err) {
 		return &Report{Target: target}, err
@@ -217,11 +232,20 @@ func Preflight(ctx context.Context, target string, opts Options) (_ *Report, err
 // the generalization of the volume at target. With opts.DryRun it stops
 // after planning.
 func Generalize(ctx context.Context, target string, opts Options) (_ *Report, err error) {
-	lock, err := lockVolume(target)
-	if err != nil {
-		return &Report{Target: target}, err
+	var committer winimage.Committer
+	if opts.Backend != nil {
+		c, ok := opts.Backend.(winimage.Committer)
+		if !ok && !opts.DryRun {
+			return &Report{Target: target}, fmt.Errorf("%s: this backend cannot be changed", opts.Backend)
+		}
+		committer = c
+	} else {
+		lock, err := lockVolume(target)
+		if err != nil {
+			return &Report{Target: target}, err
+		}
+		defer func() { err = errors.Join(err, lock.release()) }()
 	}
-	defer func() { err = errors.Join(err, lock.release()) }()
 	r, v, err := begin(ctx, target, &opts)
 	if err != nil {
 		return r, err
@@ -249,6 +273,9 @@ func Generalize(ctx context.Context, target string, opts Options) (_ *Report, er
 		return r, err
 	}
 	opts.progress("commit")
+	if committer != nil {
+		return r, commitBackend(ctx, v, committer, &opts, r)
+	}
 	if err := commit(v, &opts, r); err != nil {
 		return r, err
 	}
@@ -257,16 +284,24 @@ func Generalize(ctx context.Context, target string, opts Options) (_ *Report, er
 
 func begin(ctx context.Context, target string, opts *Options) (*Report, *winimage.Volume, error) {
 	r := &Report{Target: target}
-	opts.progress("journal")
-	msg, err := recoverJournal(target, nil)
-	r.Journal = msg
-	if err != nil {
-		return r, nil, err
-	}
-	opts.progress("inspect")
-	v, err := winimage.Open(target)
-	if err != nil {
-		return r, nil, err
+	var v *winimage.Volume
+	var err error
+	if opts.Backend != nil {
+		opts.progress("inspect")
+		if v, err = winimage.OpenBackend(opts.Backend); err != nil {
+			return r, nil, err
+		}
+	} else {
+		opts.progress("journal")
+		msg, err := recoverJournal(target, nil)
+		r.Journal = msg
+		if err != nil {
+			return r, nil, err
+		}
+		opts.progress("inspect")
+		if v, err = winimage.Open(target); err != nil {
+			return r, nil, err
+		}
 	}
 	r.Installation = v.Installation
 	opts.run = &runState{ctx: ctx}

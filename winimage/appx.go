@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -36,7 +37,7 @@ type AppxUserPackage struct {
 // directory and the copy is opened, so committed transactions still in the
 // WAL are seen. A volume without the database returns nil, nil.
 func (v *Volume) AppxUserPackages(ctx context.Context) ([]AppxUserPackage, error) {
-	src, err := v.Resolve(StateRepositoryPath)
+	src, err := v.Lookup(StateRepositoryPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -49,20 +50,20 @@ func (v *Volume) AppxUserPackages(ctx context.Context) ([]AppxUserPackage, error
 	}
 	defer os.RemoveAll(tmp)
 	dst := filepath.Join(tmp, "StateRepository-Machine.srd")
-	if err := copyFileCapped(src, dst, maxStateRepository); err != nil {
+	if err := v.copyOutCapped(src, dst, maxStateRepository); err != nil {
 		return nil, err
 	}
 	// The WAL beside the database is named with the file's own spelling.
-	dir, base := filepath.Split(src)
-	entries, _ := os.ReadDir(dir)
+	dir, base := path.Split(src)
+	entries, _ := v.backend.ReadDir(strings.TrimSuffix(dir, "/"))
 	for _, e := range entries {
 		if SameName(e.Name(), base+"-wal") {
-			if err := copyFileCapped(filepath.Join(dir, e.Name()), dst+"-wal", maxStateRepository); err != nil {
+			if err := v.copyOutCapped(path.Join(dir, e.Name()), dst+"-wal", maxStateRepository); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return readStateRepository(ctx, dst, src)
+	return readStateRepository(ctx, dst, v.shown(src))
 }
 
 func readStateRepository(ctx context.Context, path, shownPath string) ([]AppxUserPackage, error) {
@@ -153,25 +154,27 @@ func columns(ctx context.Context, db *sql.DB, table string) (map[string]bool, er
 	return cols, nil
 }
 
-func copyFileCapped(src, dst string, limit int64) error {
-	in, err := os.Open(src)
+// copyOutCapped copies a volume file (by its stored name) to a host file.
+func (v *Volume) copyOutCapped(src, dst string, limit int64) error {
+	shown := v.shown(src)
+	in, err := v.backend.Open(src)
 	if err != nil {
-		return fmt.Errorf("copy %s: %w", src, err)
+		return fmt.Errorf("copy %s: %w", shown, err)
 	}
 	defer in.Close()
 	out, err := os.Create(dst)
 	if err != nil {
-		return fmt.Errorf("copy %s: %w", src, err)
+		return fmt.Errorf("copy %s: %w", shown, err)
 	}
 	n, err := io.Copy(out, io.LimitReader(in, limit+1))
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("copy %s: %w", src, err)
+		return fmt.Errorf("copy %s: %w", shown, err)
 	}
 	if n > limit {
-		return fmt.Errorf("copy %s: larger than %d bytes", src, limit)
+		return fmt.Errorf("copy %s: larger than %d bytes", shown, limit)
 	}
 	return nil
 }

@@ -84,11 +84,7 @@ func inside(stack []string, container string) bool {
 
 // FileHeader returns up to n bytes from the start of a volume file.
 func (v *Volume) FileHeader(rel string, n int) ([]byte, error) {
-	p, err := v.Resolve(rel)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openFile(p)
+	f, err := v.Open(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +92,7 @@ func (v *Volume) FileHeader(rel string, n int) ([]byte, error) {
 	buf := make([]byte, n)
 	m, err := io.ReadFull(f, buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return nil, fmt.Errorf("read %s: %w", v.shown(rel), err)
 	}
 	return buf[:m], nil
 }

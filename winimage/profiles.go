@@ -1,6 +1,7 @@
 package winimage
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -44,10 +45,10 @@ func (v *Volume) UserProfiles() ([]UserProfile, error) {
 			continue
 		}
 		p := UserProfile{SID: s.Name(), Dir: dir}
-		if hp, err := v.Resolve(path.Join(dir, "NTUSER.DAT")); err == nil {
-			if p.Hive, err = v.Rel(hp); err != nil {
-				return nil, err
-			}
+		if hp, err := v.Lookup(path.Join(dir, "NTUSER.DAT")); err == nil {
+			p.Hive = hp
+		} else if errors.Is(err, ErrEscape) {
+			return nil, err
 		}
 		out = append(out, p)
 	}
