@@ -24,16 +24,16 @@ func FuzzOpen(f *testing.F) {
 	os.WriteFile(filepath.Join(src, "d", "b.bin"), bytes.Repeat([]byte("abc"), 20000), 0o644)
 	os.Link(filepath.Join(src, "a.txt"), filepath.Join(src, "d", "hard"))
 	os.Symlink("../a.txt", filepath.Join(src, "d", "link"))
-	for i, comp := range []Compression{CompressNone, CompressXPRESS, CompressLZX} {
+	for i, comp := range []Compression{CompressNone, CompressXPRESS, CompressLZX, CompressLZMS} {
 		p := filepath.Join(f.TempDir(), "ours.wim")
-		if err := Capture(context.Background(), src, p, CaptureOptions{Compression: comp, Check: i == 0, ChunkSize: 32768}); err != nil {
+		if err := Capture(context.Background(), src, p, CaptureOptions{Compression: comp, Check: i == 0, ChunkSize: 32768, Threads: 1}); err != nil {
 			f.Fatal(err)
 		}
 		data, _ := os.ReadFile(p)
 		f.Add(data)
 	}
 	if wimlib, err := exec.LookPath("wimlib-imagex"); err == nil {
-		for _, args := range [][]string{{"--compress=none", "--check"}, {"--solid"}, {"--compress=xpress"}} {
+		for _, args := range [][]string{{"--compress=none", "--check"}, {"--solid"}, {"--solid", "--solid-chunk-size=32768"}, {"--compress=xpress"}} {
 			p := filepath.Join(f.TempDir(), "wimlib.wim")
 			os.Remove(p)
 			if out, err := exec.Command(wimlib, append([]string{"capture", src, p}, args...)...).CombinedOutput(); err != nil {

@@ -39,7 +39,7 @@ type Compressor struct {
 	matches     []lzMatch
 	path        []int32
 	longOff     uint32
-	seen        [65536]int32
+	x86         x86State
 	st          encoderState
 }
 
@@ -110,7 +110,7 @@ func (c *Compressor) compress(dst, src []byte) int {
 	}
 	data := c.data[:n]
 	copy(data, src)
-	x86Filter(data, &c.seen, true)
+	x86Filter(data, &c.x86, true)
 
 	limit := len(dst) &^ 1
 	st := &c.st

@@ -11,7 +11,7 @@ type Decompressor struct {
 	length  huffDecoder
 	dOffset huffDecoder
 	dPower  huffDecoder
-	seen    [65536]int32
+	x86     x86State
 }
 
 // NewDecompressor returns a reusable decoder (not safe for concurrent use).
@@ -67,6 +67,12 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 	rd, br, cl := &d.rd, &d.br, &d.classes
 	pos := 0
 	for pos < usize {
+		// Either stream far past its end means the data ran out: stop now
+		// rather than decode zeros into a large block (the exact check is
+		// after the loop).
+		if br.past > 4 || rd.next > len(src)+8 {
+			return corruptf("compressed data ends at output position %d of %d", pos, usize)
+		}
 		var lzNew uint32
 		var dNew deltaItem
 		hasDNew := false
@@ -148,7 +154,7 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 	if fwd, bwd := d.rd.next/2, d.br.unitsConsumed(); fwd+bwd > len(src)/2 {
 		return corruptf("the forward (%d units) and backward (%d units) streams overlap in a block of %d units", fwd, bwd, len(src)/2)
 	}
-	x86Filter(dst, &d.seen, false)
+	x86Filter(dst, &d.x86, false)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 )
 
 // FuzzDecompress feeds arbitrary input to the decoder: it must return an
@@ -43,6 +44,11 @@ func TestCorruptInputs(t *testing.T) {
 		if !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v, want ErrCorrupt", c.name, err)
 		}
+	}
+	// A huge block claimed from a few bytes fails fast.
+	start := time.Now()
+	if err := d.Decompress(make([]byte, 64<<20), good); !errors.Is(err, ErrCorrupt) || time.Since(start) > 2*time.Second {
+		t.Errorf("64 MiB from 14 bytes: %v after %v", err, time.Since(start))
 	}
 	// A good block still decodes after the failures (no state leaks).
 	got := make([]byte, 100)

@@ -17,6 +17,7 @@ type adaptiveCode struct {
 // reset starts the code of a new block: every frequency 1, code built.
 func (c *adaptiveCode) reset(n, period int) {
 	c.n, c.period, c.remaining = n, period, period
+	c.builder.n = 0 // a new block: sort from scratch
 	for i := range c.freq[:n] {
 		c.freq[i] = 1
 	}
@@ -42,6 +43,7 @@ func (c *adaptiveCode) count(sym int) bool {
 // lengthBuilder computes codeword lengths exactly as the format requires,
 // every tie-break included; it keeps its scratch space between calls.
 type lengthBuilder struct {
+	n      int                    // alphabet size of the previous build (0: none)
 	leaves [maxOffsetSlots]uint32 // freq<<10 | symbol, sorted
 	weight [maxOffsetSlots]uint32 // internal nodes
 	parent [maxOffsetSlots]uint16
@@ -53,10 +55,29 @@ type lengthBuilder struct {
 func (b *lengthBuilder) build(freq []uint32, lens []uint8) {
 	n := len(freq)
 	leaves := b.leaves[:n]
-	for s, f := range freq {
-		leaves[s] = f<<10 | uint32(s)
+	if b.n != n {
+		for s, f := range freq {
+			leaves[s] = f<<10 | uint32(s)
+		}
+		slices.Sort(leaves)
+		b.n = n
+	} else {
+		// Frequencies change little between rebuilds: re-key the previous
+		// order and insertion-sort it, close to linear.
+		for k, l := range leaves {
+			s := l & 1023
+			leaves[k] = freq[s]<<10 | s
+		}
+		for k := 1; k < n; k++ {
+			v := leaves[k]
+			j := k
+			for j > 0 && leaves[j-1] > v {
+				leaves[j] = leaves[j-1]
+				j--
+			}
+			leaves[j] = v
+		}
 	}
-	slices.Sort(leaves)
 
 	// Two-queue merge: a leaf wins ties against an internal node.
 	i, j, created := 0, 0, 0

@@ -87,9 +87,11 @@ func sampleTable(n int) []byte {
 }
 
 // sampleTree writes a directory of varied files: text, an executable,
-// registry hives from the corpus when present, a delta-friendly table,
-// random bytes, tiny files and an empty one.
-func sampleTree(tb testing.TB, scale int) string {
+// registry hives from the corpus when present (the 11.7 MB SYSTEM hive only
+// when big), a delta-friendly table, random bytes, tiny files and an empty
+// one.
+func sampleTree(tb testing.TB, big bool) string {
+	const scale = 1
 	tb.Helper()
 	dir := filepath.Join(tb.TempDir(), "tree")
 	files := map[string][]byte{
@@ -105,7 +107,11 @@ func sampleTree(tb testing.TB, scale int) string {
 		"sub/deep/x.txt": sampleText(tb, 131_073),
 	}
 	if c := testenv.CorpusDir(); c != "" {
-		for _, h := range []string{"SYSTEM", "NTUSER.DAT", "SAM"} {
+		hives := []string{"NTUSER.DAT", "SAM"}
+		if big {
+			hives = append(hives, "SYSTEM")
+		}
+		for _, h := range hives {
 			if b, err := os.ReadFile(filepath.Join(c, "hives", "regipy", h)); err == nil {
 				files["hives/"+h] = b
 			}

@@ -18,7 +18,7 @@ func TestTune(t *testing.T) {
 	if os.Getenv("LZMS_TUNE") == "" {
 		t.Skip("set LZMS_TUNE=1")
 	}
-	dir := sampleTree(t, 1)
+	dir := sampleTree(t, true)
 	names := map[string]string{}
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err == nil && info.Mode().IsRegular() {
@@ -29,17 +29,7 @@ func TestTune(t *testing.T) {
 	w := captureLZMS(t, dir, "--compress=LZMS")
 	for _, level := range []int{LevelFast, LevelDefault, LevelBest} {
 		c, _ := NewCompressorLevel(w.ChunkSize, level)
-		if level == LevelDefault {
-			if v, err := strconv.Atoi(os.Getenv("LZMS_DEPTH")); err == nil {
-				c.depth = v
-			}
-			if v, err := strconv.Atoi(os.Getenv("LZMS_NICE")); err == nil {
-				c.niceLen = v
-			}
-			if v, err := strconv.Atoi(os.Getenv("LZMS_DELTA")); err == nil {
-				c.deltaPowers = v
-			}
-		}
+		tuneOverrides(c, level)
 		d := NewDecompressor()
 		buf := make([]byte, w.ChunkSize)
 		type row struct {
@@ -97,7 +87,7 @@ func TestTuneSolid(t *testing.T) {
 	if os.Getenv("LZMS_TUNE") == "" {
 		t.Skip("set LZMS_TUNE=1")
 	}
-	w := captureLZMS(t, sampleTree(t, 1), "--solid")
+	w := captureLZMS(t, sampleTree(t, true), "--solid")
 	d := NewDecompressor()
 	for _, b := range w.Blobs {
 		if !b.Res.IsSolidResource() {
@@ -106,6 +96,7 @@ func TestTuneSolid(t *testing.T) {
 		_, cs, chunks := w.SolidChunks(t, b.Res)
 		for _, level := range []int{LevelFast, LevelDefault, LevelBest} {
 			c, _ := NewCompressorLevel(cs, level)
+			tuneOverrides(c, level)
 			var theirs, ours int
 			var spent time.Duration
 			for _, ch := range chunks {
@@ -122,5 +113,36 @@ func TestTuneSolid(t *testing.T) {
 			}
 			t.Logf("solid level %d: %d chunks, wimlib %d ours %d %.4f (%v)", level, len(chunks), theirs, ours, float64(ours)/float64(theirs), spent)
 		}
+	}
+}
+
+// tuneOverrides sets the default level's parameters from the environment.
+func tuneOverrides(c *Compressor, level int) {
+	if level != LevelDefault {
+		return
+	}
+	if v, err := strconv.Atoi(os.Getenv("LZMS_DEPTH")); err == nil {
+		c.depth = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("LZMS_NICE")); err == nil {
+		c.niceLen = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("LZMS_DELTA")); err == nil {
+		c.deltaPowers = v
+	}
+}
+
+func BenchmarkCompressBig(b *testing.B) {
+	_, files := benchCorpus(b)
+	var all []byte
+	for _, f := range files {
+		all = append(all, f...)
+	}
+	all = all[:min(len(all), 16<<20)]
+	c, _ := NewCompressor(len(all))
+	dst := make([]byte, len(all))
+	b.SetBytes(int64(len(all)))
+	for b.Loop() {
+		c.Compress(dst, all)
 	}
 }

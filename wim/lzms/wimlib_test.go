@@ -113,7 +113,7 @@ func decodeAll(tb testing.TB, w *wimtest.File) (chunks, largest int) {
 // (64 MiB) chunks, two images each, decodes to the data whose SHA-1 wimlib
 // recorded.
 func TestDecodeWimlibWIMs(t *testing.T) {
-	dir := sampleTree(t, 1)
+	dir := sampleTree(t, true)
 	for _, args := range [][]string{
 		{"--compress=LZMS"},
 		{"--compress=LZMS", "--chunk-size=32768"},
@@ -170,7 +170,7 @@ func rewriteWithOurs(tb testing.TB, w *wimtest.File, c *Compressor) (out []byte,
 // the captured tree; the sizes are logged beside wimlib's.
 func TestWimlibDecodesOurs(t *testing.T) {
 	imagex := testenv.Peer(t, "wimlib-imagex")
-	dir := sampleTree(t, 1)
+	dir := sampleTree(t, false)
 	for _, cs := range []int{32768, 131072, 1 << 20} {
 		w := captureLZMS(t, dir, "--compress=LZMS", fmt.Sprintf("--chunk-size=%d", cs))
 		levels := []int{LevelDefault}

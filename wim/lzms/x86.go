@@ -2,18 +2,34 @@ package lzms
 
 import "encoding/binary"
 
+// x86State is the filter's memory of where each target was last seen,
+// kept between blocks so that it need not be cleared for each.
+type x86State struct {
+	seen  [65536]int32
+	base  int32
+	ready bool
+}
+
 // x86Filter converts the relative targets of some x86 call, lea, mov and
 // lock-add instructions to absolute ones (encode) and back (decode), only
 // near places where a target was recently seen twice, i.e. in machine code.
-// seen is the caller's scratch (65536 entries), reset here.
-func x86Filter(buf []byte, seen *[65536]int32, encode bool) {
+func x86Filter(buf []byte, xs *x86State, encode bool) {
 	n := len(buf)
 	if n <= 17 {
 		return
 	}
-	for i := range seen {
-		seen[i] = -65536
+	// Positions are recorded as base+position, with base past every
+	// position of the previous blocks by more than the target window, so
+	// that entries left from them never count as seen.
+	if xs.base > 1<<30-int32(n) || !xs.ready {
+		for i := range xs.seen {
+			xs.seen[i] = -65536
+		}
+		xs.base, xs.ready = 0, true
 	}
+	base := xs.base
+	xs.base += int32(n) + 65536
+	seen := &xs.seen
 	anchor := int32(-1024)
 	for i := 1; i < n-16; {
 		var oplen int
@@ -69,10 +85,10 @@ func x86Filter(buf []byte, seen *[65536]int32, encode bool) {
 			key = (uint32(i) + v) & 0xffff
 		}
 		last := int32(j + 3)
-		if last-seen[key] <= 65535 {
+		if base+last-seen[key] <= 65535 {
 			anchor = last
 		}
-		seen[key] = last
+		seen[key] = base + last
 		i = j + 4
 	}
 }
