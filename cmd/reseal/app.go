@@ -243,7 +243,9 @@ func tidyMessage(msg string) string {
 	parts := strings.Split(msg, ": ")
 	out := parts[:0:0]
 	for i, p := range parts {
-		if packageNames[p] && i < len(parts)-1 {
+		// Not the first segment: that is usually the user's path, which may
+		// well be a directory called "sample" or a file called "hive".
+		if packageNames[p] && i > 0 && i < len(parts)-1 {
 			continue
 		}
 		if len(out) > 0 && out[len(out)-1] == p {

@@ -103,3 +103,39 @@ func TestParseFlagsInterspersed(t *testing.T) {
 		t.Fatalf("got r=%v pos=%q data=%q", *r, pos, data)
 	}
 }
+
+func TestTidyMessage(t *testing.T) {
+	for in, want := range map[string]string{
+		`hive X: hive: malformed at offset 0x0`: `hive X: malformed at offset 0x0`,
+		"sample: directory is not empty":        "sample: directory is not empty",
+		"X: key \"K\": hive: does not exist":    "X: key \"K\": does not exist",
+		"a.wim: a.wim: malformed WIM":           "a.wim: malformed WIM",
+		"two\nlines":                            "two; lines",
+		"wim":                                   "wim",
+		"open hive: open /x/hive: no such file": "open hive: open /x/hive: no such file",
+	} {
+		if got := tidyMessage(in); got != want {
+			t.Errorf("tidyMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFlagErrorText(t *testing.T) {
+	fs := newFlagSet("x")
+	fs.Int("threads", 0, "")
+	fs.Bool("json", false, "")
+	fs.String("o", "", "")
+	for args, want := range map[string]string{
+		"--bogus":      "unknown flag --bogus",
+		"-bogus":       "unknown flag --bogus",
+		"--threads x":  `--threads "x": not a number`,
+		"--json=maybe": `--json "maybe"`,
+		"-o":           "-o needs a value",
+		"--threads":    "--threads needs a value",
+	} {
+		_, err := parseFlags(fs, strings.Fields(args))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", args, err, want)
+		}
+	}
+}
