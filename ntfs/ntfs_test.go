@@ -6,65 +6,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/reseal/reseal/internal/disktest"
 	"github.com/reseal/reseal/internal/testenv"
-	"github.com/reseal/reseal/sample"
 )
 
-func runCmd(t testing.TB, name string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
+func runCmd(t testing.TB, name string, args ...string) string { return disktest.Run(t, name, args...) }
 
-// MakeVolume builds an NTFS volume image the way the issue asks: mkntfs,
-// then wimlib-imagex apply of a WIM captured from a sample Windows tree
-// with hard links, a symbolic link, a sparse and a large file added; then
-// an alternate data stream written with ntfscp. It returns the volume's
-// path and the source tree.
-func makeVolume(t testing.TB, dir string) (vol, tree string) {
-	t.Helper()
-	wimlib := testenv.Peer(t, "wimlib-imagex")
-	mkntfs := testenv.Peer(t, "mkntfs")
-	ntfscp := testenv.Peer(t, "ntfscp")
-	tree = filepath.Join(dir, "tree")
-	if err := sample.Write(tree, sample.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	links := filepath.Join(tree, "Links")
-	os.Mkdir(links, 0o755)
-	os.WriteFile(filepath.Join(links, "a.txt"), []byte("hello\n"), 0o644)
-	os.Link(filepath.Join(links, "a.txt"), filepath.Join(links, "hard.txt"))
-	os.Symlink("a.txt", filepath.Join(links, "sym.txt"))
-	big := make([]byte, 3<<20+123)
-	for i := range big {
-		big[i] = byte(i*7 + i>>9)
-	}
-	os.WriteFile(filepath.Join(links, "big.bin"), big, 0o644)
-	sp, _ := os.Create(filepath.Join(links, "sparse.bin"))
-	sp.WriteAt([]byte("tail"), 50<<20)
-	sp.Close()
-	wim := filepath.Join(dir, "src.wim")
-	runCmd(t, wimlib, "capture", tree, wim)
-	vol = filepath.Join(dir, "vol.img")
-	f, _ := os.Create(vol)
-	f.Truncate(256 << 20)
-	f.Close()
-	runCmd(t, mkntfs, "-F", "-Q", "-q", "-L", "Windows", vol)
-	runCmd(t, wimlib, "apply", wim, "1", vol)
-	ads := filepath.Join(dir, "ads.txt")
-	os.WriteFile(ads, []byte("stream data\n"), 0o644)
-	runCmd(t, ntfscp, "-q", "-N", "Zone.Identifier", vol, ads, "Links/a.txt")
-	return vol, tree
-}
+func makeVolume(t testing.TB, dir string) (vol, tree string) { return disktest.Volume(t, dir) }
 
 func openTree(t testing.TB, vol string) (*Volume, *Tree) {
 	t.Helper()

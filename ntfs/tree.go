@@ -62,10 +62,12 @@ type Stream struct {
 // SecurityDescriptor returns the file's self-relative security
 // descriptor, or nil when it has none.
 func (f *File) SecurityDescriptor() ([]byte, error) {
-	if f.inlineSD != nil {
-		return f.inlineSD, nil
+	// A security id found in $Secure wins; files mkntfs made (the root)
+	// may carry their own $SECURITY_DESCRIPTOR attribute instead.
+	if _, ok := f.v.sdIndex[f.SecurityID]; ok && f.SecurityID != 0 {
+		return f.v.securityDescriptor(f.SecurityID)
 	}
-	return f.v.securityDescriptor(f.SecurityID)
+	return f.inlineSD, nil
 }
 
 // ReparseTag returns the reparse tag, or 0.
@@ -151,8 +153,20 @@ func (v *Volume) loadFile(n int64) (*File, error) {
 				}
 			}
 		case attrSecurity:
-			if a.resident && len(a.value) <= maxSDSize {
+			if a.resident {
 				f.inlineSD = a.value
+				break
+			}
+			if a.dataSize > maxSDSize {
+				return nil, corrupt(n, "$SECURITY_DESCRIPTOR of %d bytes", a.dataSize)
+			}
+			s, err := v.newStream(n, pick(attrs, attrSecurity, ""))
+			if err != nil {
+				return nil, err
+			}
+			f.inlineSD = make([]byte, s.size)
+			if _, err := s.ReadAt(f.inlineSD, 0); err != nil && err != io.EOF {
+				return nil, err
 			}
 		case attrReparse:
 			if a.resident {

@@ -60,15 +60,6 @@ type CaptureOptions struct {
 // blob that turns out to be a duplicate is dropped from the output again, so
 // memory does not grow with file sizes.
 func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (err error) {
-	if opts.ChunkSize == 0 {
-		opts.ChunkSize = defaultChunkSize
-		if opts.Compression == CompressLZMS {
-			opts.ChunkSize = defaultLZMSChunkSize
-		}
-	}
-	if opts.Threads <= 0 {
-		opts.Threads = runtime.NumCPU()
-	}
 	st, err := os.Stat(srcDir)
 	if err != nil {
 		return err
@@ -79,6 +70,36 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 	if opts.Name == "" {
 		abs, _ := filepath.Abs(srcDir)
 		opts.Name = filepath.Base(abs)
+	}
+	return captureWith(ctx, wimPath, opts, func(scan *scanner) (*File, error) {
+		scan.root = srcDir
+		if abs, err := filepath.Abs(srcDir); err == nil {
+			scan.absRoot = abs
+			scan.root = abs
+		}
+		root, err := scan.scan(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range scan.match.unmatched() {
+			scan.warnf("exclusion %q matched nothing in %s", g, srcDir)
+		}
+		return root, nil
+	})
+}
+
+// captureWith writes the image that scanTree finds (filling in the scanner
+// it is given) as Capture describes; srcDir or another source is the
+// caller's business.
+func captureWith(ctx context.Context, wimPath string, opts CaptureOptions, scanTree func(*scanner) (*File, error)) (err error) {
+	if opts.ChunkSize == 0 {
+		opts.ChunkSize = defaultChunkSize
+		if opts.Compression == CompressLZMS {
+			opts.ChunkSize = defaultLZMSChunkSize
+		}
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = runtime.NumCPU()
 	}
 	var old *Reader
 	if opts.Append {
@@ -112,20 +133,13 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 	if cfg == nil {
 		cfg = DefaultCaptureConfig()
 	}
-	scan := &scanner{root: srcDir, match: newMatcher(cfg, opts.Exclude, opts.ExcludeQuietly, opts.Config != nil), warn: opts.Warning, inodes: map[inodeKey]*linkGroup{}, data: map[*File]*blobSource{}, reparse: map[*File]*blobSource{}}
-	if abs, err := filepath.Abs(srcDir); err == nil {
-		scan.absRoot = abs
-		scan.root = abs
-	}
+	scan := &scanner{match: newMatcher(cfg, opts.Exclude, opts.ExcludeQuietly, opts.Config != nil), warn: opts.Warning, inodes: map[inodeKey]*linkGroup{}, data: map[*File]*blobSource{}, reparse: map[*File]*blobSource{}}
 	if abs, err := filepath.Abs(wimPath); err == nil {
 		scan.skip = abs // a WIM written (or appended to) inside the tree is not captured into itself
 	}
-	root, err := scan.scan(ctx)
+	root, err := scanTree(scan)
 	if err != nil {
 		return err
-	}
-	for _, g := range scan.match.unmatched() {
-		scan.warnf("exclusion %q matched nothing in %s", g, srcDir)
 	}
 
 	dir := filepath.Dir(wimPath)
