@@ -40,6 +40,11 @@ func (r *Reader) Apply(ctx context.Context, index int, dest string, opts ApplyOp
 	if err != nil {
 		return err
 	}
+	return r.applyImage(ctx, img, dest, opts)
+}
+
+// applyImage applies img, an image of r or part of one (Extract), to dest.
+func (r *Reader) applyImage(ctx context.Context, img *Image, dest string, opts ApplyOptions) error {
 	plan, err := planApply(img)
 	if err != nil {
 		return err

@@ -121,6 +121,54 @@ var contractRows = map[string]contractRow{
 		wrongFormat: func(f *fixture) contractCase { j := f.junk(); return fails(1, j, "verify", j) },
 		badValue:    func(f *fixture) contractCase { return fails(2, "--json", "verify", f.wim(), "--json=maybe") },
 	},
+	"export": {
+		good: func(f *fixture) contractCase { return ok("export", f.wim(), "1", f.newPath("out.wim")) },
+		missing: func(f *fixture) contractCase {
+			return fails(3, f.missing(), "export", f.missing(), "1", f.newPath("out.wim"))
+		},
+		wrongFormat: func(f *fixture) contractCase {
+			j := f.junk()
+			return fails(3, j, "export", j, "1", f.newPath("out.wim"))
+		},
+		badValue: func(f *fixture) contractCase {
+			return fails(2, "--compress", "export", f.wim(), "1", f.newPath("out.wim"), "--compress", "zip")
+		},
+	},
+	"delete": {
+		good:        func(f *fixture) contractCase { return ok("delete", f.wim(), "1") },
+		missing:     func(f *fixture) contractCase { return fails(3, f.missing(), "delete", f.missing(), "1") },
+		wrongFormat: func(f *fixture) contractCase { j := f.junk(); return fails(3, j, "delete", j, "1") },
+		badValue:    func(f *fixture) contractCase { return fails(2, "--soft", "delete", f.wim(), "1", "--soft=maybe") },
+	},
+	"optimize": {
+		good:        func(f *fixture) contractCase { return ok("optimize", f.wim()) },
+		missing:     func(f *fixture) contractCase { return fails(3, f.missing(), "optimize", f.missing()) },
+		wrongFormat: func(f *fixture) contractCase { j := f.junk(); return fails(3, j, "optimize", j) },
+		badValue: func(f *fixture) contractCase {
+			return fails(2, "--recompress", "optimize", f.wim(), "--recompress=maybe")
+		},
+	},
+	"dir": {
+		good:        func(f *fixture) contractCase { return ok("dir", f.wim(), "1", "/Windows") },
+		missing:     func(f *fixture) contractCase { return fails(3, f.missing(), "dir", f.missing()) },
+		wrongFormat: func(f *fixture) contractCase { j := f.junk(); return fails(3, j, "dir", j) },
+		badValue:    func(f *fixture) contractCase { return fails(2, "--json", "dir", f.wim(), "--json=maybe") },
+	},
+	"extract": {
+		good: func(f *fixture) contractCase {
+			return ok("extract", f.wim(), "1", "/Windows/System32/config", "--dest", f.newPath("out"))
+		},
+		missing: func(f *fixture) contractCase {
+			return fails(3, f.missing(), "extract", f.missing(), "1", "/", "--dest", f.newPath("out"))
+		},
+		wrongFormat: func(f *fixture) contractCase {
+			j := f.junk()
+			return fails(3, j, "extract", j, "1", "/", "--dest", f.newPath("out"))
+		},
+		badValue: func(f *fixture) contractCase {
+			return fails(2, "--quiet", "extract", f.wim(), "1", "/", "--dest", f.newPath("out"), "--quiet=maybe")
+		},
+	},
 	"unattend validate": {
 		good:        func(f *fixture) contractCase { return ok("unattend", "validate", f.answerFile()) },
 		missing:     func(f *fixture) contractCase { return fails(3, f.missing(), "unattend", "validate", f.missing()) },

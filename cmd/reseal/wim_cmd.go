@@ -20,12 +20,13 @@ import (
 // wimCommands returns the commands of this area. An area lists a command
 // here only once it works: unfinished features stay out of 'reseal help'.
 func wimCommands() []*command {
-	return []*command{
+	cs := []*command{
 		{Name: "capture", Summary: "capture a directory tree into a new WIM or as a new image of one", Usage: captureUsage, Run: runCapture},
 		{Name: "apply", Summary: "apply (extract) an image of a WIM to a directory", Usage: applyUsage, Run: runApply},
 		{Name: "info", Summary: "show a WIM's header and images, like wiminfo", Usage: infoUsage, Run: runInfo},
 		{Name: "verify", Summary: "check every hash, the integrity table and the metadata of a WIM", Usage: verifyUsage, Run: runVerify},
 	}
+	return append(cs, wimopsCommands()...)
 }
 
 const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [--compress none|xpress|lzx]
@@ -72,10 +73,13 @@ image that is not in the WIM is refused (exit 1). If the WIM turns out to be
 corrupt part-way (exit 3), the error says that DEST holds a partial tree. On
 success a one-line summary is printed to standard error unless --quiet.`
 
-const infoUsage = `reseal info IMAGE.wim [--json]
+const infoUsage = `reseal info IMAGE.wim [INDEX|NAME] [--name N] [--description D] [--json]
 
 Show the WIM's header (GUID, version, compression, chunk size, boot index,
-integrity table) and each image's name, description, counts, sizes and times.
+integrity table) and each image's name, description, counts, sizes and times,
+or only the image given. --name and --description (with an image) rename it
+and set its description first: the WIM's XML data is rewritten, the file
+replaced atomically; a name another image has is refused (exit 1).
 --json prints an object with a top-level "images" array (docs/json.md). A file
 that is not a WIM is an error (exit 3); 'reseal verify' judges a file (exit 1).`
 
@@ -462,26 +466,61 @@ type wimInfoJSON struct {
 	Images      []wim.ImageInfo `json:"images"`
 }
 
-func runInfo(_ context.Context, sio *stdio, args []string) error {
+func runInfo(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("info")
 	asJSON := fs.Bool("json", false, "print as JSON")
+	newName := fs.String("name", "", "rename the image")
+	newDesc := fs.String("description", "", "set the image's description")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(rest, 1, 1, "IMAGE.wim"); err != nil {
+	if err := wantArgs(rest, 1, 2, "IMAGE.wim [INDEX|NAME]"); err != nil {
 		return err
+	}
+	given := visited(fs)
+	if (given["name"] || given["description"]) && len(rest) < 2 {
+		return usageError("--name and --description need the image: reseal info IMAGE.wim INDEX --name N")
+	}
+	if given["name"] && *newName == "" {
+		return usageError("--name: an image name cannot be empty")
 	}
 	r, err := openWIM(rest[0])
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	index := 0
+	if len(rest) == 2 {
+		if index, err = imageArg(r, rest[0], rest[1]); err != nil {
+			return err
+		}
+	}
+	if given["name"] || given["description"] {
+		var name, desc *string
+		if given["name"] {
+			name = newName
+		}
+		if given["description"] {
+			desc = newDesc
+		}
+		r.Close()
+		if err := wim.SetImageInfo(ctx, rest[0], index, name, desc); err != nil {
+			return wimOpError(rest[0], err)
+		}
+		if r, err = openWIM(rest[0]); err != nil {
+			return err
+		}
+		defer r.Close()
+	}
 	h := r.Header()
 	info := wimInfoJSON{
 		Path: rest[0], GUID: fmt.Sprintf("0x%x", h.GUID[:]), Version: h.Version, ImageCount: int(h.ImageCount),
 		Compression: h.Compression().String(), ChunkSize: h.ChunkSize, PartNumber: h.PartNumber, TotalParts: h.TotalParts,
 		BootIndex: h.BootIndex, Size: r.Size(), Integrity: h.HasIntegrity(), RPFix: h.RPFix(), Images: r.Images(),
+	}
+	if index > 0 {
+		info.Images = info.Images[index-1 : index]
 	}
 	if info.Compression == "none" {
 		info.Compression = "None"
