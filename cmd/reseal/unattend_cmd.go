@@ -425,7 +425,7 @@ func runUnattendNew(_ context.Context, sio *stdio, args []string) error {
 	}
 	f, err := unattend.Generate(o)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("%s", strings.TrimPrefix(err.Error(), "unattend: "))
 	}
 	if !*pwStdin && o.GeneralizeMode == "" && !o.PersistAllDeviceInstalls && !o.SkipRearm && o.ComputerName == "" && o.TimeZone == "" {
 		// An answer file without settings is valid and does nothing: it
