@@ -16,7 +16,7 @@ func (c *Compressor) btFind(data []byte, i int, out []lzMatch, record bool) []lz
 		return out
 	}
 	nice := min(c.niceLen, maxLen)
-	h := hash3(data, i)
+	h := hash3(data, i, c.hashShift)
 	cur := c.head[h]
 	c.head[h] = int32(i)
 	son := c.son

@@ -24,13 +24,14 @@ const (
 // the largest chunk compressed (the filtered copy of the chunk, the binary
 // trees of the match finder and the backward stream).
 type Compressor struct {
-	maxChunk int
-	depth    int // match finder nodes visited per position
-	niceLen  int // a match this long ends the search and is taken
-	data     []byte
-	head     []int32 // per hash of three bytes: the newest position
-	son      []int32 // per position: the two subtrees of its binary tree node
-	back     []byte  // the backward stream, written from its end
+	maxChunk  int
+	depth     int // match finder nodes visited per position
+	niceLen   int // a match this long ends the search and is taken
+	data      []byte
+	head      []int32 // per hash of three bytes: the newest position
+	hashShift uint    // 32 - log2(len(head))
+	son       []int32 // per position: the two subtrees of its binary tree node
+	back      []byte  // the backward stream, written from its end
 	// deltaPowers is how many delta powers (spans 1, 2, 4, ...) are searched.
 	deltaPowers int
 	deltaHead   [][]int32 // per power: last position with a given delta hash
@@ -44,7 +45,6 @@ type Compressor struct {
 }
 
 const (
-	hashBits      = 16
 	minMatch      = 3
 	deltaHashBits = 14
 	minDeltaMatch = 4
@@ -99,7 +99,10 @@ func (c *Compressor) compress(dst, src []byte) int {
 		c.son = make([]int32, 2*n)
 	}
 	if c.head == nil {
-		c.head = make([]int32, 1<<hashBits)
+		// Larger chunks get more hash buckets, so that each tree stays
+		// shallow: 2^16 up to 1 MiB chunks, 2^20 from 16 MiB.
+		c.hashShift = uint(32 - min(max(bits.Len(uint(c.maxChunk))-4, 16), 20))
+		c.head = make([]int32, 1<<(32-c.hashShift))
 		c.deltaHead = make([][]int32, c.deltaPowers)
 		for p := range c.deltaHead {
 			c.deltaHead[p] = make([]int32, 1<<deltaHashBits)
@@ -259,9 +262,9 @@ func (st *encoderState) decisionCost(c int, bit uint32) uint32 {
 	return bitCost[p]
 }
 
-func hash3(b []byte, i int) uint32 {
+func hash3(b []byte, i int, shift uint) uint32 {
 	v := uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16
-	return (v * 0x9E3779B1) >> (32 - hashBits)
+	return (v * 0x9E3779B1) >> shift
 }
 
 func matchLen(data []byte, a, b, limit int) int {
