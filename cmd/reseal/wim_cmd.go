@@ -153,6 +153,9 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 			return fmt.Errorf("%s: %w", *config, err)
 		}
 	}
+	if isDiskTarget(src) {
+		return captureDisk(ctx, sio, src, dest, opts, *quiet)
+	}
 	// A Windows volume is held while it is read: no reseal run may change
 	// it meanwhile, and one interrupted there is finished or rolled back
 	// first, so a half-generalized image is never captured.

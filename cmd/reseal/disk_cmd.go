@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/reseal/reseal/disk/diskvol"
+	"github.com/reseal/reseal/wim"
+)
+
+// captureDisk captures the Windows volume inside a disk image (raw, VHD,
+// VHDX, qcow2; DISK or DISK:PART) without mounting it: the NTFS volume is
+// read directly, with the metadata a mount loses. A volume that is not
+// clean (dirty flag, unapplied $LogFile: an unclean shutdown, hibernation,
+// fast startup) or BitLocker-encrypted is refused before anything is
+// written.
+func captureDisk(ctx context.Context, sio *stdio, src, dest string, opts wim.CaptureOptions, quiet bool) error {
+	path, part := diskvol.ParseTarget(src)
+	rm := newProgress(sio, quiet, "Reading MFT")
+	v, err := diskvol.Open(ctx, path, part, rm.callback())
+	rm.finish()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	if err := v.CheckClean(); err != nil {
+		return err
+	}
+	root, err := v.WIMSource()
+	if err != nil {
+		return err
+	}
+	if opts.Name == "" {
+		opts.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	sizeBefore := int64(0)
+	if opts.Append {
+		if st, err := os.Stat(dest); err == nil {
+			sizeBefore = st.Size()
+		}
+	}
+	pm := newProgress(sio, quiet, "Capturing")
+	opts.Progress = pm.callback()
+	err = wim.CaptureSource(ctx, root, dest, opts)
+	pm.finish()
+	if err != nil {
+		return err
+	}
+	if !quiet {
+		fmt.Fprintln(sio.Err, captureSummary(v.String(), dest, sizeBefore, pm.elapsed()))
+	}
+	return nil
+}
+
+// isDiskTarget tells a disk image argument (DISK or DISK:PART) from a
+// directory or a WIM.
+func isDiskTarget(arg string) bool {
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		return false
+	}
+	return diskvol.IsDiskImage(arg)
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reseal/reseal/internal/disktest"
+	"github.com/reseal/reseal/internal/testenv"
+)
+
+// TestCaptureDisk: reseal capture of a qcow2 disk verifies in wimlib, and
+// each hostile disk the issue names gives one line naming the file and
+// exit 3, with nothing written.
+func TestCaptureDisk(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	dir := t.TempDir()
+	vol, _ := disktest.Volume(t, dir)
+	raw := disktest.GPTDisk(t, dir, vol)
+	q := disktest.Convert(t, raw, "qcow2")
+	out := filepath.Join(dir, "out.wim")
+	if code, _, stderr := runCLI(t, "capture", q, out, "--name", "Windows"); code != 0 {
+		t.Fatalf("capture: exit %d: %s", code, stderr)
+	}
+	disktest.Run(t, wimlib, "verify", out)
+	if code, _, stderr := runCLI(t, "capture", q+":2", filepath.Join(dir, "p2.wim")); code != 0 {
+		t.Fatalf("capture DISK:2: exit %d: %s", code, stderr)
+	}
+
+	volBytes, err := os.ReadFile(vol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := map[string]func() string{
+		"bitlocker": func() string {
+			d := filepath.Join(dir, "bl")
+			os.Mkdir(d, 0o755)
+			b := append([]byte(nil), volBytes...)
+			copy(b[3:], "-FVE-FS-")
+			v := filepath.Join(d, "vol.img")
+			os.WriteFile(v, b, 0o644)
+			return disktest.Convert(t, disktest.GPTDisk(t, d, v), "qcow2")
+		},
+		"dirty": func() string {
+			d := filepath.Join(dir, "dirty")
+			os.Mkdir(d, 0o755)
+			b := append([]byte(nil), volBytes...)
+			// The $Volume record's dirty flag: find $VOLUME_INFORMATION
+			// (type 0x70) in record 3 and set bit 0 of its flags.
+			mft := int64(binary.LittleEndian.Uint64(b[48:])) * 4096
+			rec := b[mft+3*1024 : mft+4*1024]
+			a := int(binary.LittleEndian.Uint16(rec[20:]))
+			for binary.LittleEndian.Uint32(rec[a:]) != 0x70 {
+				a += int(binary.LittleEndian.Uint32(rec[a+4:]))
+			}
+			rec[a+int(binary.LittleEndian.Uint16(rec[a+20:]))+10] |= 1
+			v := filepath.Join(d, "vol.img")
+			os.WriteFile(v, b, 0o644)
+			return disktest.Convert(t, disktest.GPTDisk(t, d, v), "qcow2")
+		},
+		"truncated vhdx": func() string {
+			x := disktest.Convert(t, raw, "vhdx")
+			b, _ := os.ReadFile(x)
+			p := filepath.Join(dir, "trunc.vhdx")
+			os.WriteFile(p, b[:len(b)/2], 0o644)
+			return p
+		},
+		"qcow2 L2 out of range": func() string {
+			b, _ := os.ReadFile(q)
+			l1 := binary.BigEndian.Uint64(b[40:])
+			for i := 0; i < 4; i++ {
+				binary.BigEndian.PutUint64(b[l1+uint64(8*i):], 1<<63|uint64(len(b)+(64<<20))&^0xffff)
+			}
+			p := filepath.Join(dir, "range.qcow2")
+			os.WriteFile(p, b, 0o644)
+			return p
+		},
+		"qcow2 L2 cycle": func() string {
+			b, _ := os.ReadFile(q)
+			l1 := binary.BigEndian.Uint64(b[40:])
+			binary.BigEndian.PutUint64(b[l1:], 1<<63|l1) // L2 table = the L1 table
+			p := filepath.Join(dir, "cycle.qcow2")
+			os.WriteFile(p, b, 0o644)
+			return p
+		},
+	}
+	wants := map[string]string{
+		"bitlocker":             "BitLocker",
+		"dirty":                 "not clean",
+		"truncated vhdx":        "trunc.vhdx",
+		"qcow2 L2 out of range": "beyond the end of the file",
+		"qcow2 L2 cycle":        "cycle",
+	}
+	for name, mk := range hostile {
+		t.Run(name, func(t *testing.T) {
+			p := mk()
+			o := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".wim")
+			code, _, stderr := runCLI(t, "capture", "--quiet", p, o)
+			if code != 3 || !strings.Contains(stderr, wants[name]) || !strings.Contains(stderr, filepath.Base(p)) || bytes.Count([]byte(strings.TrimSpace(stderr)), []byte("\n")) != 0 {
+				t.Errorf("exit %d, stderr %q; want 3 and one line naming %s and %q", code, stderr, filepath.Base(p), wants[name])
+			}
+			if _, err := os.Stat(o); err == nil {
+				t.Errorf("%s was written", o)
+			}
+		})
+	}
+}
