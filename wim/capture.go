@@ -30,8 +30,14 @@ type CaptureOptions struct {
 	ChunkSize   int  // 0 = 32 KiB
 	Threads     int  // 0 = runtime.NumCPU()
 	Check       bool // write an integrity table
-	Append      bool // append as a new image to an existing WIM
-	Boot        bool // mark the new image bootable (the WIM's boot index, as for WinPE)
+	// Solid stores the file data as one solid resource of
+	// SolidCompression (none means LZMS) with SolidChunkSize-byte chunks
+	// (0: DefaultSolidChunkSize); the metadata resource keeps Compression.
+	Solid            bool
+	SolidCompression Compression
+	SolidChunkSize   int
+	Append           bool // append as a new image to an existing WIM
+	Boot             bool // mark the new image bootable (the WIM's boot index, as for WinPE)
 	// Exclude adds exclusion globs (WimScript.ini semantics) to Config.
 	// Warning reports each of them, and each of a given Config's, that
 	// excluded nothing.
@@ -128,6 +134,17 @@ func captureWith(ctx context.Context, wimPath string, opts CaptureOptions, scanT
 	}
 	if !canCompress(opts.Compression, cs) {
 		return fmt.Errorf("cannot write %v compression with %d-byte chunks", opts.Compression, cs)
+	}
+	if opts.Solid {
+		if opts.SolidCompression == CompressNone {
+			opts.SolidCompression = CompressLZMS
+		}
+		if opts.SolidChunkSize == 0 {
+			opts.SolidChunkSize = DefaultSolidChunkSize(opts.SolidCompression)
+		}
+		if !canCompress(opts.SolidCompression, opts.SolidChunkSize) {
+			return fmt.Errorf("cannot write solid %v compression with %d-byte chunks", opts.SolidCompression, opts.SolidChunkSize)
+		}
 	}
 	cfg := opts.Config
 	if cfg == nil {
@@ -482,8 +499,10 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 	hdr.Flags &^= hdrFlagWriteInProg
 	out := newOutFile(w.f, start)
 	store := &blobStore{out: out, comp: w.opts.Compression, chunkSize: w.opts.ChunkSize, threads: w.opts.Threads, known: known, progress: w.opts.Progress, total: scan.total}
-	if err := store.store(ctx, scan.sources); err != nil {
-		return err
+	if !w.opts.Solid {
+		if err := store.store(ctx, scan.sources); err != nil {
+			return err
+		}
 	}
 	var reparseSrcs []*blobSource
 	root.Walk(func(f *File) error {
@@ -497,7 +516,18 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 		}
 		return nil
 	})
-	if err := store.store(ctx, reparseSrcs); err != nil {
+	var solidRes *blobEntry
+	var solidBlobs []*blobEntry
+	if w.opts.Solid {
+		// Solid resources exist only in version 3584 WIMs.
+		hdr.Version = versionSolid
+		var err error
+		srcs := append(append([]*blobSource(nil), scan.sources...), reparseSrcs...)
+		solidRes, solidBlobs, err = storeSolid(ctx, out, known, srcs, w.opts.SolidCompression, w.opts.SolidChunkSize, w.opts.Threads, w.opts.Progress)
+		if err != nil {
+			return err
+		}
+	} else if err := store.store(ctx, reparseSrcs); err != nil {
 		return err
 	}
 	info := ImageInfo{Name: w.opts.Name, Description: w.opts.Description, DisplayName: w.opts.DisplayName,
@@ -544,6 +574,16 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 	for _, e := range store.entries {
 		e.put(eb[:])
 		table = append(table, eb[:]...)
+	}
+	// The new solid run last: the new metadata entry before it keeps it
+	// apart from a solid run of the old entries.
+	if solidRes != nil {
+		solidRes.put(eb[:])
+		table = append(table, eb[:]...)
+		for _, e := range solidBlobs {
+			e.put(eb[:])
+			table = append(table, eb[:]...)
+		}
 	}
 	hdr.blobTable = resHeader{StoredSize: int64(len(table)), Flags: resFlagMetadata, Offset: out.pos, OrigSize: int64(len(table))}
 	if _, err := out.Write(table); err != nil {

@@ -210,3 +210,57 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCaptureSolid: capture --solid in each compression writes one solid
+// resource that wimlib verifies and applies; an image appended with
+// --solid gets its own run, and both images apply.
+func TestCaptureSolid(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	ctx := context.Background()
+	src, second := twoImageTrees(t)
+	if err := os.WriteFile(filepath.Join(second, "copy of a file elsewhere"), []byte(strings.Repeat("same bytes ", 5000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "same size, other bytes"), []byte(strings.Repeat("SAME BYTES ", 5000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The second image: some data of the first, some new.
+	second = filepath.Join(t.TempDir(), "second")
+	if err := os.CopyFS(second, os.DirFS(filepath.Join(src, "Ünïcødé 目录"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(second, "new in the second"), []byte(strings.Repeat("new bytes ", 7000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name        string
+		comp, solid Compression
+		chunk       int
+	}{
+		{"lzms", CompressLZMS, CompressLZMS, 0},
+		{"lzx", CompressLZX, CompressLZX, 1 << 15},
+		{"xpress", CompressXPRESS, CompressXPRESS, 0},
+		{"xpress-lzms", CompressXPRESS, CompressLZMS, 1 << 16},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "solid.wim")
+			opts := CaptureOptions{Name: "first", Compression: c.comp, Solid: true, SolidCompression: c.solid, SolidChunkSize: c.chunk}
+			if err := Capture(ctx, src, path, opts); err != nil {
+				t.Fatal(err)
+			}
+			opts.Name, opts.Append = "second", true
+			if err := Capture(ctx, second, path, opts); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if len(r.solids) != 2 || r.Header().Version != versionSolid {
+				t.Fatalf("%d solid runs, version %#x", len(r.solids), r.Header().Version)
+			}
+			wimlibApplies(t, wimlib, path, src, second)
+		})
+	}
+}

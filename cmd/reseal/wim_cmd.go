@@ -29,13 +29,18 @@ func wimCommands() []*command {
 	return append(cs, wimopsCommands()...)
 }
 
-const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [--compress none|xpress|lzx]
-               [--chunk-size BYTES] [--threads N] [--check] [--append] [--config FILE]
-               [--exclude GLOB]... [--flags EDITION] [--boot] [--force] [--quiet]
+const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [--compress none|xpress|lzx|lzms]
+               [--chunk-size BYTES] [--solid] [--solid-compress xpress|lzx|lzms] [--solid-chunk-size BYTES]
+               [--threads N] [--check] [--append] [--config FILE] [--exclude GLOB]... [--flags EDITION] [--boot] [--force] [--quiet]
 
 Capture the directory tree SRC as an image of DEST.wim: a new WIM, or with
 --append a new image at the end of an existing one (keeping its compression).
-Compression defaults to XPRESS (DISM's /Compress:fast); LZX is /Compress:maximum.
+Compression defaults to XPRESS (DISM's /Compress:fast); LZX is /Compress:maximum;
+LZMS (128 KiB chunks by default) needs wimlib or Windows 8 and later to read.
+--solid stores the file data as one solid resource, as ESD files and wimlib's
+--solid do: LZMS with 64 MiB chunks unless --solid-compress and
+--solid-chunk-size say otherwise; without --compress the WIM's own (metadata)
+compression is then LZMS too.
 File data is deduplicated by SHA-1 across files and images and compressed in
 parallel (--threads, default all cores). --check adds an integrity table.
 --flags sets the image's FLAGS (DISM's /Flags); --boot makes it the boot image.
@@ -51,7 +56,8 @@ that differs is refused. On success a one-line summary (files, sizes, ratio,
 time) is printed to standard error; --quiet prints neither it nor progress.
 
   --chunk-size BYTES  a power of two from 4096 (XPRESS: up to 65536; LZX: up
-                      to 2097152); default 32768
+                      to 2097152; LZMS: 32768 to 67108864); default 32768
+                      (LZMS: 131072)
   --exclude GLOB      leave out paths matching GLOB (repeatable), as a line of
                       WimScript.ini's [ExclusionList]: a GLOB with a \ or /
                       is a path from SRC's root, with or without the leading
@@ -102,8 +108,11 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("capture")
 	name := fs.String("name", "", "image name (default: the base name of SRC)")
 	desc := fs.String("description", "", "image description")
-	compress := fs.String("compress", "xpress", "none, xpress or lzx")
+	compress := fs.String("compress", "xpress", "none, xpress, lzx or lzms")
 	chunkSize := fs.Int("chunk-size", 0, "chunk size in bytes (default 32768)")
+	solid := fs.Bool("solid", false, "store the file data as one solid resource")
+	solidCompress := fs.String("solid-compress", "lzms", "compression of the solid resource: xpress, lzx or lzms")
+	solidChunk := fs.Int("solid-chunk-size", 0, "chunk size of the solid resource in bytes")
 	threads := fs.Int("threads", 0, "compression threads (default: all cores)")
 	check := fs.Bool("check", false, "write an integrity table")
 	appendImage := fs.Bool("append", false, "append to an existing WIM")
@@ -122,8 +131,15 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	comp, err := wim.ParseCompression(*compress)
-	if err != nil || comp == wim.CompressLZMS {
-		return usageError("--compress %s: want none, xpress or lzx", *compress)
+	if err != nil {
+		return usageError("--compress %s: want none, xpress, lzx or lzms", *compress)
+	}
+	solidComp, err := wim.ParseCompression(*solidCompress)
+	if err != nil || solidComp == wim.CompressNone {
+		return usageError("--solid-compress %s: want xpress, lzx or lzms", *solidCompress)
+	}
+	if err := checkSolidChunkSize(*solidChunk, solidComp); err != nil {
+		return err
 	}
 	if *threads < 0 {
 		return usageError("--threads %d: want a positive number", *threads)
@@ -133,6 +149,12 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *solid && !given["compress"] {
+		comp = wim.CompressLZMS // as wimlib's --solid: an ESD-style WIM
+	}
+	if (given["solid-compress"] || given["solid-chunk-size"]) && !*solid {
+		return usageError("--solid-compress and --solid-chunk-size go with --solid")
+	}
 	src, dest := rest[0], rest[1]
 	if err := checkCaptureDest(dest, *appendImage, *force, given, comp, *chunkSize, *name, src); err != nil {
 		return err
@@ -140,6 +162,7 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	opts := wim.CaptureOptions{
 		Name: *name, Description: *desc, Compression: comp, ChunkSize: *chunkSize, Threads: *threads,
 		Check: *check, Append: *appendImage, Exclude: excludes, Flags: *flags, Boot: *boot,
+		Solid: *solid, SolidCompression: solidComp, SolidChunkSize: *solidChunk,
 		Warning: func(msg string) { fmt.Fprintf(sio.Err, "reseal capture: warning: %s\n", msg) },
 	}
 	if *config != "" {
@@ -213,11 +236,30 @@ func checkChunkSize(cs int, comp wim.Compression) error {
 	switch comp {
 	case wim.CompressXPRESS:
 		limit = 1 << 16
+	case wim.CompressLZMS, wim.CompressLZX:
+		if comp == wim.CompressLZMS {
+			limit = 1 << 26
+		}
+		if cs < 1<<15 {
+			return usageError("--chunk-size %d: %v takes at least 32768", cs, comp)
+		}
 	case wim.CompressNone:
 		limit = 1 << 31
 	}
 	if cs > limit {
 		return usageError("--chunk-size %d: %v takes at most %d", cs, comp, limit)
+	}
+	return nil
+}
+
+// checkSolidChunkSize refuses a --solid-chunk-size the solid compression
+// cannot use (a usage error).
+func checkSolidChunkSize(cs int, comp wim.Compression) error {
+	if cs == 0 {
+		return nil
+	}
+	if err := checkChunkSize(cs, comp); err != nil {
+		return usageError("--solid-%v", strings.TrimPrefix(err.Error(), "--"))
 	}
 	return nil
 }

@@ -142,8 +142,11 @@ func runExport(ctx context.Context, sio *stdio, args []string) error {
 			return err
 		}
 	}
-	if cs := *solidChunk; cs != 0 && (cs < 4096 || cs&(cs-1) != 0 || cs > 1<<26) {
-		return usageError("--solid-chunk-size %d: want a power of two from 4096 to 67108864", cs)
+	if opts.SolidCompression == wim.CompressNone {
+		return usageError("--solid-compress none: want xpress, lzx or lzms")
+	}
+	if err := checkSolidChunkSize(*solidChunk, opts.SolidCompression); err != nil {
+		return err
 	}
 	srcPath, image, dest := rest[0], rest[1], rest[2]
 	if st, err := os.Stat(dest); err == nil && st.IsDir() {
