@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/reseal/reseal/disk/diskvol"
+	"github.com/reseal/reseal/sysprep"
 	"github.com/reseal/reseal/wim"
+	"github.com/reseal/reseal/winimage"
 )
 
 // captureDisk captures the Windows volume inside a disk image (raw, VHD,
@@ -62,4 +64,26 @@ func isDiskTarget(arg string) bool {
 		return false
 	}
 	return diskvol.IsDiskImage(arg)
+}
+
+// preflightDisk runs preflight on the Windows volume of a disk image,
+// read-only. An NTFS volume that is not clean is an error finding of its
+// own: what it holds may not be what Windows would see.
+func preflightDisk(ctx context.Context, target string, opts sysprep.Options) (*sysprep.Report, error) {
+	b, err := winimage.OpenDisk(ctx, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	opts.Backend = b
+	r, err := sysprep.Preflight(ctx, target, opts)
+	if r != nil {
+		if d := b.Dirty(); len(d) > 0 {
+			f := sysprep.Finding{ID: "ntfs-not-clean", Severity: sysprep.SeverityError, Where: b.String(),
+				Message: "the NTFS volume is not clean: " + strings.Join(d, "; "),
+				Fix:     "boot Windows and shut it down fully (shutdown /s /t 0, fast startup off), or run chkdsk"}
+			r.Findings = append([]sysprep.Finding{f}, r.Findings...)
+		}
+	}
+	return r, err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/reseal/reseal/internal/disktest"
 	"github.com/reseal/reseal/internal/testenv"
+	"github.com/reseal/reseal/sample"
 )
 
 // TestCaptureDisk: reseal capture of a qcow2 disk verifies in wimlib, and
@@ -104,6 +106,52 @@ func TestCaptureDisk(t *testing.T) {
 			}
 			if _, err := os.Stat(o); err == nil {
 				t.Errorf("%s was written", o)
+			}
+		})
+	}
+}
+
+// TestPreflightDiskEqualsDirectory: preflight of a qcow2 disk gives the
+// findings preflight gives on the same volume applied to a directory by
+// wimlib (clean, and with Sysprep blockers planted, the dirty SYSTEM hive
+// recovered from its log in memory).
+func TestPreflightDiskEqualsDirectory(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	for _, opts := range []sample.Options{{}, {Blockers: []string{"appx", "pending"}, Dirty: true}} {
+		name := "clean"
+		if len(opts.Blockers) > 0 {
+			name = "blockers"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			vol, _ := disktest.VolumeFrom(t, dir, opts)
+			q := disktest.Convert(t, disktest.GPTDisk(t, dir, vol), "qcow2")
+			applied := filepath.Join(dir, "applied")
+			disktest.Run(t, wimlib, "apply", filepath.Join(dir, "src.wim"), "1", applied)
+			findings := func(target string) (int, string) {
+				code, stdout, stderr := runCLI(t, "preflight", "--json", target)
+				var rep struct {
+					Findings []map[string]any `json:"findings"`
+				}
+				if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+					t.Fatalf("preflight %s: %v\n%s\n%s", target, err, stdout, stderr)
+				}
+				for _, f := range rep.Findings {
+					delete(f, "where") // host paths differ; the rest must not
+					if w, _ := f["message"].(string); strings.Contains(w, dir) {
+						f["message"] = strings.ReplaceAll(w, dir, "")
+					}
+				}
+				b, _ := json.Marshal(rep.Findings)
+				return code, string(b)
+			}
+			dc, df := findings(q)
+			ac, af := findings(applied)
+			if dc != ac || df != af {
+				t.Errorf("disk: exit %d %s\ndirectory: exit %d %s", dc, df, ac, af)
+			}
+			if name == "blockers" && (dc != 1 || !strings.Contains(df, "pending-servicing") || !strings.Contains(df, "appx-not-provisioned")) {
+				t.Errorf("blockers not found: exit %d %s", dc, df)
 			}
 		})
 	}

@@ -101,10 +101,15 @@ func runPreflight(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	target := rest[0]
-	if err := checkTarget(target); err != nil {
-		return err
+	var r *sysprep.Report
+	if isDiskTarget(target) {
+		r, err = preflightDisk(ctx, target, sysprep.Options{UnattendPath: vf.unattend})
+	} else {
+		if err := checkTarget(target); err != nil {
+			return err
+		}
+		r, err = sysprep.Preflight(ctx, target, sysprep.Options{UnattendPath: vf.unattend})
 	}
-	r, err := sysprep.Preflight(ctx, target, sysprep.Options{UnattendPath: vf.unattend})
 	noteRecovery(sio, r, vf.quiet)
 	if err != nil {
 		return err

@@ -32,11 +32,18 @@ func Run(t testing.TB, name string, args ...string) string {
 // file added; then an alternate data stream written with ntfscp.
 func Volume(t testing.TB, dir string) (vol, tree string) {
 	t.Helper()
+	return VolumeFrom(t, dir, sample.Options{})
+}
+
+// VolumeFrom is Volume with the sample tree written with opts (blockers,
+// a dirty SYSTEM hive ...).
+func VolumeFrom(t testing.TB, dir string, opts sample.Options) (vol, tree string) {
+	t.Helper()
 	wimlib := testenv.Peer(t, "wimlib-imagex")
 	mkntfs := testenv.Peer(t, "mkntfs")
 	ntfscp := testenv.Peer(t, "ntfscp")
 	tree = filepath.Join(dir, "tree")
-	if err := sample.Write(tree, sample.Options{}); err != nil {
+	if err := sample.Write(tree, opts); err != nil {
 		t.Fatal(err)
 	}
 	links := filepath.Join(tree, "Links")
