@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -445,6 +446,30 @@ func TestContract(t *testing.T) {
 				}
 				if strings.Contains(stdout, "\n\n\n") {
 					t.Errorf("reseal %s: stray blank lines in %q", strings.Join(c.args, " "), stdout)
+				}
+				if acceptsQuiet {
+					// --quiet: nothing but warnings on stderr, and stdout no
+					// more than without it; with a terminal, progress goes
+					// to stderr only.
+					c := row.good(f)
+					code, qout, qerr := runCLI(t, append(c.args, "--quiet")...)
+					if code != exitOK {
+						t.Errorf("reseal %s --quiet: exit %d (stderr %q)", strings.Join(c.args, " "), code, qerr)
+					}
+					for _, l := range strings.Split(strings.TrimSuffix(qerr, "\n"), "\n") {
+						if l != "" && !strings.Contains(l, "warning: ") {
+							t.Errorf("reseal %s --quiet printed %q", strings.Join(c.args, " "), l)
+						}
+					}
+					if len(qout) > len(stdout) {
+						t.Errorf("reseal %s --quiet printed more than without it: %q", strings.Join(c.args, " "), qout)
+					}
+					c = row.good(f)
+					var out, errb bytes.Buffer
+					code = run(t.Context(), c.args, &stdio{In: strings.NewReader(""), Out: &out, Err: &errb, ErrIsTerminal: true})
+					if code != exitOK || strings.ContainsAny(out.String(), "\r\x1b") {
+						t.Errorf("reseal %s on a terminal: exit %d, stdout %q", strings.Join(c.args, " "), code, out.String())
+					}
 				}
 				if acceptsJSON {
 					c := row.good(f)
