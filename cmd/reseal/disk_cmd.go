@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/reseal/reseal/disk/diskvol"
+	"github.com/reseal/reseal/hive"
 	"github.com/reseal/reseal/sysprep"
 	"github.com/reseal/reseal/wim"
 	"github.com/reseal/reseal/winimage"
@@ -86,4 +87,70 @@ func preflightDisk(ctx context.Context, target string, opts sysprep.Options) (*s
 		}
 	}
 	return r, err
+}
+
+// diskHiveSep joins a disk image and a hive path inside it into the one
+// name the reg commands carry and show: disk.qcow2::Windows/System32/config/SYSTEM.
+const diskHiveSep = "::"
+
+// diskHiveArgs takes DISK[:PART] HIVEPATH [KEY].
+func diskHiveArgs(pos []string) (path, key string, err error) {
+	if len(pos) == 3 {
+		key = pos[2]
+	}
+	return pos[0] + diskHiveSep + strings.TrimLeft(strings.ReplaceAll(pos[1], `\`, "/"), "/"), key, nil
+}
+
+func splitDiskHive(path string) (disk, name string, ok bool) {
+	disk, name, ok = strings.Cut(path, diskHiveSep)
+	if !ok || !isDiskTarget(disk) {
+		return "", "", false
+	}
+	return disk, name, true
+}
+
+// openDiskHive reads a hive and its transaction logs out of a disk
+// image's Windows volume (names matched as Windows does) and opens it in
+// memory, recovered from its logs when dirty. A disk image is only read.
+func openDiskHive(disk, name string, readOnly bool) (*hive.Hive, error) {
+	shown := disk + diskHiveSep + name
+	if !readOnly {
+		return nil, refusedError("%s: a hive inside a disk image is only read; nothing was changed", shown)
+	}
+	b, err := winimage.OpenDisk(context.Background(), disk, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	v, err := winimage.OpenBackend(b)
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	// Lookup's and ReadFile's errors name DISK:PART and the path already.
+	stored, err := v.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := v.ReadFile(stored, hive.MaxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	logNames, err := v.HiveLogs(stored)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", shown, err)
+	}
+	var logs []hive.LogData
+	for _, l := range logNames {
+		data, err := v.ReadFile(l, hive.MaxFileSize)
+		if err != nil {
+			return nil, err
+		}
+		logs = append(logs, hive.LogData{Name: l, Data: data})
+	}
+	h, err := hive.LoadWithLogs(raw, logs, &hive.OpenOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", shown, err)
+	}
+	return h, nil
 }

@@ -150,6 +150,18 @@ func TestPreflightDiskEqualsDirectory(t *testing.T) {
 			if dc != ac || df != af {
 				t.Errorf("disk: exit %d %s\ndirectory: exit %d %s", dc, df, ac, af)
 			}
+			// reg query and export read the same hives (names on the disk
+			// matched as Windows does) (the dirty SYSTEM
+			// recovered from SYSTEM.LOG1 in memory, as on the directory).
+			for _, h := range []string{"windows/system32/config/SYSTEM", "Windows/System32/config/SOFTWARE"} {
+				for _, cmd := range [][]string{{"reg", "query", "-r"}, {"reg", "export", "--utf8"}} {
+					c1, o1, e1 := runCLI(t, append(cmd, q, h)...)
+					c2, o2, e2 := runCLI(t, append(cmd, filepath.Join(applied, "Windows/System32/config", filepath.Base(h)))...)
+					if c1 != 0 || c2 != 0 || o1 != o2 {
+						t.Errorf("%s %s: disk exit %d (%s), directory exit %d (%s); outputs equal: %v", strings.Join(cmd, " "), h, c1, e1, c2, e2, o1 == o2)
+					}
+				}
+			}
 			if name == "blockers" && (dc != 1 || !strings.Contains(df, "pending-servicing") || !strings.Contains(df, "appx-not-provisioned")) {
 				t.Errorf("blockers not found: exit %d %s", dc, df)
 			}

@@ -59,6 +59,9 @@ func addWriteFlags(fs *flag.FlagSet) writeFlags {
 
 // openHive opens a hive file; its errors already name the file.
 func openHive(path string, readOnly bool) (*hive.Hive, error) {
+	if disk, name, ok := splitDiskHive(path); ok {
+		return openDiskHive(disk, name, readOnly)
+	}
 	h, err := hive.Open(path, &hive.OpenOptions{ReadOnly: readOnly})
 	if err != nil {
 		return nil, err
@@ -170,6 +173,9 @@ func openHiveKey(path, key string, readOnly bool) (*hive.Hive, *hive.Key, string
 // hiveKeyArgs takes the HIVE [KEY] arguments of the commands that read a
 // key; KEY defaults to the root.
 func hiveKeyArgs(pos []string) (path, key string, err error) {
+	if len(pos) >= 2 && len(pos) <= 3 && isDiskTarget(pos[0]) {
+		return diskHiveArgs(pos)
+	}
 	if len(pos) < 1 || len(pos) > 2 {
 		return "", "", usageError("want HIVE [KEY]")
 	}
