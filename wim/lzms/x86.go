@@ -2,6 +2,9 @@ package lzms
 
 import "encoding/binary"
 
+// x86Opcode marks the bytes that may start a recognised instruction.
+var x86Opcode = [256]bool{0xe8: true, 0xe9: true, 0xff: true, 0xf0: true, 0x48: true, 0x4c: true}
+
 // x86State is the filter's memory of where each target was last seen,
 // kept between blocks so that it need not be cleared for each.
 type x86State struct {
@@ -31,7 +34,15 @@ func x86Filter(buf []byte, xs *x86State, encode bool) {
 	xs.base += int32(n) + 65536
 	seen := &xs.seen
 	anchor := int32(-1024)
-	for i := 1; i < n-16; {
+	end := n - 16
+	for i := 1; i < end; {
+		// Most bytes cannot start a recognised instruction: skip them.
+		for i < end && !x86Opcode[buf[i]] {
+			i++
+		}
+		if i >= end {
+			break
+		}
 		var oplen int
 		var reach int32
 		switch buf[i] {
