@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/reseal/reseal/hive"
-	"github.com/reseal/reseal/internal/atomicfile"
+	"github.com/reseal/reseal/internal/beneath"
 	"github.com/reseal/reseal/winimage"
 )
 
@@ -28,25 +28,37 @@ func commit(v *winimage.Volume, o *Options, r *Report) (err error) {
 	if err := v.Close(); err != nil {
 		return err
 	}
-	jdir := filepath.Join(root, journalDir)
-	if err := os.Mkdir(jdir, 0o755); err != nil {
+	vol, err := beneath.Open(root)
+	if err != nil {
+		return fmt.Errorf("volume %s: %w", root, err)
+	}
+	defer vol.Close()
+	jdir := vol.Path(journalDir)
+	if err := vol.Mkdir(journalDir, 0o755); err != nil {
 		return fmt.Errorf("create journal: %w", err)
 	}
 	committed := false
 	defer func() {
 		if err != nil && !committed && !errors.Is(err, errCrash) {
-			os.RemoveAll(jdir) // nothing on the volume changed yet
+			// Nothing on the volume changed yet.
+			if vol.RemoveAll(journalDir) == nil {
+				removeBinding(vol)
+			}
 		}
 	}()
 	if err := crash.point(); err != nil {
 		return err
 	}
+	run, err := bindJournal(vol)
+	if err != nil {
+		return err
+	}
 	for _, d := range []string{stagedDir, trashDir} {
-		if err := os.Mkdir(filepath.Join(jdir, d), 0o755); err != nil {
+		if err := vol.Mkdir(journalDir+"/"+d, 0o755); err != nil {
 			return fmt.Errorf("create journal: %w", err)
 		}
 	}
-	j := &journal{Version: journalVersion, State: stateCommitted, Created: o.now().UTC(), Target: root}
+	j := &journal{Version: journalVersion, State: stateCommitted, Created: o.now().UTC(), Target: root, Run: run}
 	staged := 0
 	stage := func(write func(path string) error) (string, error) {
 		name := fmt.Sprintf("%s/%04d", stagedDir, staged)
@@ -82,22 +94,22 @@ func commit(v *winimage.Volume, o *Options, r *Report) (err error) {
 		return err
 	}
 	j.Steps = append(j.Steps, hiveSteps...)
-	for _, d := range []string{filepath.Join(jdir, stagedDir), filepath.Join(jdir, trashDir), jdir} {
-		if err := atomicfile.SyncDir(d); err != nil {
+	for _, d := range []string{journalDir + "/" + stagedDir, journalDir + "/" + trashDir, journalDir} {
+		if err := vol.SyncDir(d); err != nil {
 			return err
 		}
 	}
 	if err := crash.point(); err != nil {
 		return err
 	}
-	if err := writeJournal(jdir, j); err != nil {
+	if err := writeJournal(vol, j); err != nil {
 		return err
 	}
 	committed = true
 	if err := crash.point(); err != nil {
 		return err
 	}
-	if _, err := carryOut(root, j, crash); err != nil {
+	if _, err := carryOut(vol, j, crash); err != nil {
 		if errors.Is(err, errCrash) {
 			return err
 		}

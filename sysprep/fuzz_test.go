@@ -2,6 +2,7 @@ package sysprep
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -28,6 +29,13 @@ func FuzzRecoverJournal(f *testing.F) {
 		must(t, os.WriteFile(filepath.Join(root, "a.txt"), []byte("old"), 0o644))
 		must(t, os.WriteFile(filepath.Join(root, "b.txt"), []byte("b"), 0o644))
 		must(t, os.WriteFile(filepath.Join(jdir, stagedDir, "0000"), []byte("new"), 0o644))
+		// Bound to the volume, so that recovery gets past the binding.
+		run := bindTestJournal(t, root)
+		var j map[string]any
+		if json.Unmarshal(data, &j) == nil && j != nil {
+			j["run"] = run
+			data, _ = json.Marshal(j)
+		}
 		must(t, os.WriteFile(filepath.Join(jdir, journalFile), data, 0o644))
 		before := treeHash(t, root)
 		_, err := RecoverJournal(root)
@@ -81,6 +89,66 @@ func FuzzLockFile(f *testing.F) {
 		}
 		if _, err := os.Lstat(filepath.Join(root, takeoverFile)); err == nil {
 			t.Fatal("takeover file left behind")
+		}
+	})
+}
+
+// FuzzRecoverJournalLinks plants a bound journal (the fuzzer's bytes) in a
+// volume where some of the names a journal can use are symbolic links to
+// a directory outside it (chosen by the fuzzer's mask): recovery must
+// never change anything outside the volume, whatever it does inside.
+func FuzzRecoverJournalLinks(f *testing.F) {
+	f.Add([]byte(`{"version":1,"state":"committed","steps":[{"op":"delete","path":"evil/victim.txt","trash":"trash/0000"}]}`), uint8(1))
+	f.Add([]byte(`{"version":1,"state":"committed","steps":[{"op":"replace","path":"evil/victim.txt","staged":"staged/0000"}]}`), uint8(1))
+	f.Add([]byte(`{"version":1,"state":"committed","steps":[{"op":"delete","path":"dir/x","trash":"trash/a/b"}]}`), uint8(2))
+	f.Add([]byte(`{"version":1,"state":"committed","steps":[{"op":"replace","path":"y","staged":"staged/victim.txt"}]}`), uint8(4))
+	f.Add([]byte(`{"version":1,"state":"done","steps":[]}`), uint8(6))
+	f.Add([]byte(`{"version":1,"state":"committed","steps":[{"op":"replace","path":"dir/sub/z","staged":"staged/0000"}]}`), uint8(8))
+	links := []struct{ name, target string }{
+		{"evil", "../outside"},
+		{journalDir + "/trash", "../../outside"},
+		{journalDir + "/staged", "../../outside"},
+		{"dir/sub", "../../outside"},
+		{journalDir + "/staged/0000", "../../../outside/victim.txt"},
+		{"dir/x", "../../outside/victim.txt"},
+	}
+	f.Fuzz(func(t *testing.T, data []byte, mask uint8) {
+		base := t.TempDir()
+		outside := filepath.Join(base, "outside")
+		must(t, os.MkdirAll(outside, 0o755))
+		must(t, os.WriteFile(filepath.Join(outside, "victim.txt"), []byte("keep"), 0o644))
+		root := filepath.Join(base, "vol")
+		jdir := filepath.Join(root, journalDir)
+		must(t, os.MkdirAll(jdir, 0o755))
+		must(t, os.MkdirAll(filepath.Join(root, "dir"), 0o755))
+		for i, l := range links {
+			p := filepath.Join(root, filepath.FromSlash(l.name))
+			must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			if mask&(1<<i) != 0 {
+				must(t, os.Symlink(l.target, p))
+			}
+		}
+		if mask&(1<<2) == 0 {
+			must(t, os.MkdirAll(filepath.Join(jdir, stagedDir), 0o755))
+			if mask&(1<<4) == 0 {
+				must(t, os.WriteFile(filepath.Join(jdir, stagedDir, "0000"), []byte("new"), 0o644))
+			}
+		}
+		// Bind it, and write the fuzzer's journal under the bound run.
+		run := bindTestJournal(t, root)
+		var j map[string]any
+		if json.Unmarshal(data, &j) == nil && j != nil {
+			j["run"] = run
+			data, _ = json.Marshal(j)
+		}
+		must(t, os.WriteFile(filepath.Join(jdir, journalFile), data, 0o644))
+		before := treeHash(t, outside)
+		RecoverJournal(root)
+		if treeHash(t, outside) != before {
+			t.Fatal("a file outside the volume changed")
+		}
+		if entries, _ := os.ReadDir(base); len(entries) != 2 {
+			t.Fatalf("recovery created or removed entries beside the volume: %d", len(entries))
 		}
 	})
 }

@@ -1,22 +1,31 @@
 package sysprep
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/reseal/reseal/internal/atomicfile"
+	"github.com/reseal/reseal/internal/beneath"
 )
 
 // journalDir is the directory at the volume root that exists only while a
 // commit is under way. It holds the staged files, the files being deleted
 // and journal.json, which lists the steps of the commit.
 const journalDir = "reseal-journal"
+
+// journalBinding is the file at the volume root, outside the journal
+// directory, that proves a journal is this volume's own and this run's: it
+// holds the run's random identifier, which journal.json repeats, and the
+// identity (inode) of the journal directory the run created. A journal
+// copied in (from a WIM, another volume, an attacker) has no binding, or
+// one naming another directory, and is refused before any step.
+const journalBinding = "reseal-journal.id"
 
 const (
 	journalFile    = "journal.json"
@@ -36,8 +45,19 @@ type journal struct {
 	State   string    `json:"state"`
 	Created time.Time `json:"created"`
 	Target  string    `json:"target"` // for people reading it; not used
+	Run     string    `json:"run"`    // the run's identifier, as in journalBinding
 	Steps   []step    `json:"steps"`
 }
+
+// binding is journalBinding's content.
+type binding struct {
+	Run string `json:"run"`
+	Dir string `json:"journal_dir"` // beneath.FileID of the journal directory; "" where unknown
+}
+
+// maxJournalSize bounds what is read of journal.json: a real one lists a
+// few thousand steps of under 200 bytes.
+const maxJournalSize = 64 << 20
 
 // step is one rename. Paths are relative: Path to the volume root, Staged
 // and Trash to the journal directory.
@@ -74,34 +94,102 @@ func (c *crashPoints) point() error {
 // was nothing to recover. Every reseal command that opens a volume calls it
 // first. It holds the volume's lock (LockFile) while it works; on a
 // read-only volume, which nobody can change, it only looks.
+//
+// The journal is hostile input: a volume may come from anywhere. Recovery
+// follows no link in any component of any path (internal/beneath), needs
+// reseal-journal, staged and trash to be real directories, and carries
+// out nothing unless the journal is bound to this volume and its run
+// (journalBinding).
 func RecoverJournal(target string) (_ string, err error) {
-	lock, err := lockVolume(target)
-	if err != nil && !readOnlyVolume(err) {
+	lock, lockNote, err := lockForReading(target)
+	if err != nil {
 		return "", err
 	}
 	defer func() { err = errors.Join(err, lock.release()) }()
+	if lockNote != "" {
+		return "", journalAbsent(target)
+	}
 	return recoverJournal(target, nil)
 }
 
-func recoverJournal(target string, crash *crashPoints) (string, error) {
-	jdir := filepath.Join(target, journalDir)
-	if _, err := os.Lstat(jdir); errors.Is(err, fs.ErrNotExist) {
-		return "", nil
+// journalAbsent is the recovery of a run that may not write the volume: it
+// fails when there is a journal, which only a run that can write may
+// finish or roll back.
+func journalAbsent(target string) error {
+	vol, err := beneath.Open(target)
+	if err != nil {
+		return fmt.Errorf("volume %s: %w", target, err)
+	}
+	defer vol.Close()
+	if _, err := vol.Lstat(journalDir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("journal %s: %w", vol.Path(journalDir), err)
+	}
+	return fmt.Errorf("journal %s: the volume holds an interrupted generalize, which cannot be finished or rolled back without writing to it; run reseal on it where it can be written", vol.Path(journalDir))
+}
+
+// errNotOurs is wrapped when a journal directory is not provably reseal's
+// own on this volume.
+var errNotOurs = errors.New("not provably this volume's own reseal journal")
+
+func recoverJournal(target string, crash *crashPoints) (_ string, err error) {
+	vol, err := beneath.Open(target)
+	if err != nil {
+		return "", fmt.Errorf("volume %s: %w", target, err)
+	}
+	defer vol.Close()
+	jdir := vol.Path(journalDir)
+	if _, err := vol.Lstat(journalDir); errors.Is(err, fs.ErrNotExist) {
+		// A binding alone is what an interruption after the journal's
+		// removal leaves.
+		return "", removeBinding(vol)
 	} else if err != nil {
 		return "", fmt.Errorf("journal %s: %w", jdir, err)
 	}
-	data, err := os.ReadFile(filepath.Join(jdir, journalFile))
+	if ok, err := vol.IsRealDir(journalDir); err != nil || !ok {
+		return "", fmt.Errorf("journal %s: %w: it is a link or not a directory; left as it is", jdir, errNotOurs)
+	}
+	b, err := readBinding(vol)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A run is interrupted between creating the directory and binding
+		// it: the directory is still empty. Anything else is not ours.
+		if err := vol.Remove(journalDir); err != nil {
+			return "", fmt.Errorf("journal %s: %w: %s is missing; left as it is (remove it yourself if you know where it came from)", jdir, errNotOurs, journalBinding)
+		}
+		return "removed an empty reseal-journal directory (an interrupted start or end of a commit; nothing to roll forward or back)", vol.SyncDir("")
+	}
+	if err != nil {
+		return "", fmt.Errorf("journal %s: %w: %w", jdir, errNotOurs, err)
+	}
+	if id, err := vol.FileID(journalDir); err != nil {
+		return "", fmt.Errorf("journal %s: %w", jdir, err)
+	} else if id != b.Dir {
+		return "", fmt.Errorf("journal %s: %w: %s names another directory (copied from elsewhere?); left as it is", jdir, errNotOurs, journalBinding)
+	}
+	for _, sub := range []string{stagedDir, trashDir} {
+		name := journalDir + "/" + sub
+		if ok, err := vol.IsRealDir(name); errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil || !ok {
+			return "", fmt.Errorf("journal %s: %w: %s is a link or not a directory; left as it is", jdir, errNotOurs, sub)
+		}
+	}
+	data, err := vol.ReadFile(journalDir+"/"+journalFile, maxJournalSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The commit never reached its commit point: only the journal
 		// directory was written.
-		return rollBack(target)
+		return rollBack(vol, crash)
 	}
 	if err != nil {
 		return "", fmt.Errorf("journal %s: %w", jdir, err)
 	}
 	var j journal
 	if err := json.Unmarshal(data, &j); err != nil {
-		return "", fmt.Errorf("journal %s: %w (left as it is; inspect it before deleting it)", filepath.Join(jdir, journalFile), err)
+		return "", fmt.Errorf("journal %s: %w (left as it is; inspect it before deleting it)", vol.Path(journalDir+"/"+journalFile), err)
+	}
+	if j.Run == "" || j.Run != b.Run {
+		return "", fmt.Errorf("journal %s: %w: its run is not the one %s names; left as it is", jdir, errNotOurs, journalBinding)
 	}
 	if j.Version != journalVersion {
 		return "", fmt.Errorf("journal %s: version %d, this reseal knows %d", jdir, j.Version, journalVersion)
@@ -110,7 +198,7 @@ func recoverJournal(target string, crash *crashPoints) (string, error) {
 		return "", fmt.Errorf("journal %s: %w", jdir, err)
 	}
 	if j.State == stateDone {
-		if err := removeJournal(target, crash); err != nil {
+		if err := removeJournal(vol, crash); err != nil {
 			return "", err
 		}
 		return "finished an interrupted generalize: all its changes were already made; its journal was removed", nil
@@ -118,7 +206,7 @@ func recoverJournal(target string, crash *crashPoints) (string, error) {
 	if j.State != stateCommitted {
 		return "", fmt.Errorf("journal %s: unknown state %q", jdir, j.State)
 	}
-	done, err := carryOut(target, &j, crash)
+	done, err := carryOut(vol, &j, crash)
 	if err != nil {
 		return "", err
 	}
@@ -126,17 +214,71 @@ func recoverJournal(target string, crash *crashPoints) (string, error) {
 		j.Created.UTC().Format(time.RFC3339), done, len(j.Steps)), nil
 }
 
+func readBinding(vol *beneath.Dir) (binding, error) {
+	var b binding
+	data, err := vol.ReadFile(journalBinding, 4096)
+	if err != nil {
+		return b, err
+	}
+	if err := json.Unmarshal(data, &b); err != nil || b.Run == "" {
+		return b, fmt.Errorf("%s is malformed", journalBinding)
+	}
+	return b, nil
+}
+
+// bindJournal writes journalBinding for the journal directory just
+// created, durably, and returns the run's identifier.
+func bindJournal(vol *beneath.Dir) (string, error) {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	id, err := vol.FileID(journalDir)
+	if err != nil {
+		return "", err
+	}
+	b := binding{Run: hex.EncodeToString(raw[:]), Dir: id}
+	data, err := json.Marshal(b)
+	if err != nil {
+		return "", err
+	}
+	if err := writeSyncedAt(vol, journalBinding, append(data, '\n')); err != nil {
+		return "", fmt.Errorf("bind journal: %w", err)
+	}
+	return b.Run, vol.SyncDir("")
+}
+
+// removeBinding removes journalBinding when it is a regular file; a
+// missing one is no error.
+func removeBinding(vol *beneath.Dir) error {
+	fi, err := vol.Lstat(journalBinding)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file; left as it is", vol.Path(journalBinding))
+	}
+	if err := vol.Remove(journalBinding); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove journal: %w", err)
+	}
+	return vol.SyncDir("")
+}
+
 func (j *journal) validate() error {
 	for i, s := range j.Steps {
 		if !localPath(s.Path) || (s.Staged != "" && !localPath(s.Staged)) || (s.Trash != "" && !localPath(s.Trash)) {
 			return fmt.Errorf("step %d: a path leaves the volume", i)
 		}
-		if first, _, _ := strings.Cut(s.Path, "/"); strings.EqualFold(first, journalDir) {
+		first, _, _ := strings.Cut(s.Path, "/")
+		if strings.EqualFold(first, journalDir) || (strings.EqualFold(s.Path, journalBinding)) {
 			return fmt.Errorf("step %d: targets the journal itself", i)
 		}
 		switch {
-		case s.Op == "replace" && s.Staged != "":
-		case s.Op == "delete" && s.Trash != "":
+		case s.Op == "replace" && strings.HasPrefix(s.Staged, stagedDir+"/") && s.Trash == "":
+		case s.Op == "delete" && strings.HasPrefix(s.Trash, trashDir+"/") && s.Staged == "":
 		default:
 			return fmt.Errorf("step %d: malformed %q step", i, s.Op)
 		}
@@ -145,40 +287,63 @@ func (j *journal) validate() error {
 }
 
 func localPath(p string) bool {
-	return p != "" && filepath.IsLocal(filepath.FromSlash(p)) && !strings.Contains(p, `\`)
+	if p == "" || !filepath.IsLocal(filepath.FromSlash(p)) || strings.Contains(p, `\`) {
+		return false
+	}
+	for _, c := range strings.Split(p, "/") {
+		if c == "" || c == "." || c == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // carryOut performs every step that is not done yet (each step is a rename
 // that is skipped when already made), marks the journal done and removes
-// it. It returns how many steps it performed.
-func carryOut(target string, j *journal, crash *crashPoints) (int, error) {
-	jdir := filepath.Join(target, journalDir)
+// it. It returns how many steps it performed. Every path is used through
+// vol, which follows no link.
+func carryOut(vol *beneath.Dir, j *journal, crash *crashPoints) (int, error) {
 	dirs := map[string]bool{}
 	done := 0
 	for i, s := range j.Steps {
-		p := filepath.Join(target, filepath.FromSlash(s.Path))
-		dirs[filepath.Dir(p)] = true
+		p := vol.Path(s.Path)
+		if d := pathDir(s.Path); d != "" {
+			dirs[d] = true
+		} else {
+			dirs[""] = true
+		}
 		switch s.Op {
 		case "replace":
-			staged := filepath.Join(jdir, filepath.FromSlash(s.Staged))
-			if _, err := os.Lstat(staged); errors.Is(err, fs.ErrNotExist) {
+			staged := journalDir + "/" + s.Staged
+			fi, err := vol.Lstat(staged)
+			if errors.Is(err, fs.ErrNotExist) {
 				continue // made before the interruption
 			}
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			if err != nil {
 				return done, fmt.Errorf("journal step %d: %w", i, err)
 			}
-			if err := os.Rename(staged, p); err != nil {
+			if !fi.Mode().IsRegular() {
+				return done, fmt.Errorf("journal step %d: %s is not a regular file", i, vol.Path(staged))
+			}
+			if d := pathDir(s.Path); d != "" {
+				if err := vol.MkdirAll(d, 0o755); err != nil {
+					return done, fmt.Errorf("journal step %d: %w", i, err)
+				}
+			}
+			if err := vol.Rename(staged, s.Path); err != nil {
 				return done, fmt.Errorf("journal step %d: replace %s: %w", i, p, err)
 			}
 		case "delete":
-			if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			if _, err := vol.Lstat(s.Path); errors.Is(err, fs.ErrNotExist) {
 				continue
+			} else if err != nil {
+				return done, fmt.Errorf("journal step %d: delete %s: %w", i, p, err)
 			}
-			trash := filepath.Join(jdir, filepath.FromSlash(s.Trash))
-			if err := os.MkdirAll(filepath.Dir(trash), 0o755); err != nil {
+			trash := journalDir + "/" + s.Trash
+			if err := vol.MkdirAll(pathDir(trash), 0o755); err != nil {
 				return done, fmt.Errorf("journal step %d: %w", i, err)
 			}
-			if err := os.Rename(p, trash); err != nil {
+			if err := vol.Rename(s.Path, trash); err != nil {
 				return done, fmt.Errorf("journal step %d: delete %s: %w", i, p, err)
 			}
 		}
@@ -188,7 +353,7 @@ func carryOut(target string, j *journal, crash *crashPoints) (int, error) {
 		}
 	}
 	for d := range dirs {
-		if err := atomicfile.SyncDir(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := vol.SyncDir(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return done, err
 		}
 	}
@@ -196,67 +361,103 @@ func carryOut(target string, j *journal, crash *crashPoints) (int, error) {
 		return done, err
 	}
 	j.State = stateDone
-	if err := writeJournal(jdir, j); err != nil {
+	if err := writeJournal(vol, j); err != nil {
 		return done, err
 	}
 	if err := crash.point(); err != nil {
 		return done, err
 	}
-	return done, removeJournal(target, crash)
+	return done, removeJournal(vol, crash)
 }
 
-func writeJournal(jdir string, j *journal) error {
+// pathDir is the slash-separated parent of a local name, "" at the root.
+func pathDir(name string) string {
+	i := strings.LastIndexByte(name, '/')
+	if i < 0 {
+		return ""
+	}
+	return name[:i]
+}
+
+// writeJournal replaces journal.json atomically: written to a new name
+// beside it, synced, renamed over it.
+func writeJournal(vol *beneath.Dir, j *journal) error {
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(jdir, journalFile), 0o644, append(data, '\n')); err != nil {
+	tmp := journalDir + "/." + journalFile + ".new"
+	if err := vol.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	return nil
+	if err := writeSyncedAt(vol, tmp, append(data, '\n')); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	if err := vol.Rename(tmp, journalDir+"/"+journalFile); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	return vol.SyncDir(journalDir)
 }
 
 // removeJournal deletes the journal directory: the staged and deleted
-// files first, journal.json next, the empty directory last, so that an
-// interruption leaves either a journal that says what happened or an empty
-// directory.
-func removeJournal(target string, crash *crashPoints) error {
-	jdir := filepath.Join(target, journalDir)
+// files first, journal.json next, the empty directory and the binding
+// last, so that an interruption leaves either a journal that says what
+// happened or an empty directory.
+func removeJournal(vol *beneath.Dir, crash *crashPoints) error {
 	for _, sub := range []string{stagedDir, trashDir} {
-		if err := os.RemoveAll(filepath.Join(jdir, sub)); err != nil {
+		if err := vol.RemoveAll(journalDir + "/" + sub); err != nil {
 			return fmt.Errorf("remove journal: %w", err)
 		}
 	}
 	if err := crash.point(); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(jdir, journalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := vol.Remove(journalDir + "/" + journalFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove journal: %w", err)
 	}
 	if err := crash.point(); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(jdir); err != nil {
-		return fmt.Errorf("remove journal %s: %w", jdir, err)
+	if err := vol.RemoveAll(journalDir); err != nil {
+		return fmt.Errorf("remove journal %s: %w", vol.Path(journalDir), err)
 	}
-	return atomicfile.SyncDir(target)
+	if err := vol.SyncDir(""); err != nil {
+		return err
+	}
+	return removeBinding(vol)
 }
 
-// rollBack removes a journal that never reached its commit point.
-func rollBack(target string) (string, error) {
-	jdir := filepath.Join(target, journalDir)
-	entries, err := os.ReadDir(jdir)
-	if err != nil {
-		return "", fmt.Errorf("journal %s: %w", jdir, err)
+// rollBack removes a bound journal that never reached its commit point.
+func rollBack(vol *beneath.Dir, crash *crashPoints) (string, error) {
+	if err := vol.RemoveAll(journalDir); err != nil {
+		return "", fmt.Errorf("remove journal %s: %w", vol.Path(journalDir), err)
 	}
-	if err := os.RemoveAll(jdir); err != nil {
-		return "", fmt.Errorf("remove journal %s: %w", jdir, err)
-	}
-	if err := atomicfile.SyncDir(target); err != nil {
+	if err := vol.SyncDir(""); err != nil {
 		return "", err
 	}
-	if len(entries) == 0 {
-		return "removed an empty reseal-journal directory (an interrupted start or end of a commit; nothing to roll forward or back)", nil
+	if err := crash.point(); err != nil {
+		return "", err
+	}
+	if err := removeBinding(vol); err != nil {
+		return "", err
 	}
 	return "rolled back an interrupted generalize: it had not reached its commit point, so the volume was unchanged; its staging area was removed", nil
+}
+
+// writeSyncedAt creates name below vol (it must not exist), writes content
+// and syncs it.
+func writeSyncedAt(vol *beneath.Dir, name string, content []byte) error {
+	f, err := vol.Create(name, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", vol.Path(name), err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", vol.Path(name), err)
+	}
+	return f.Close()
 }

@@ -2,20 +2,42 @@ package sysprep
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reseal/reseal/internal/beneath"
 )
 
-func writeTestJournal(t *testing.T, root string, j journal) {
+// writeTestJournal plants a journal bound to the volume, as a commit
+// interrupted on it would leave it.
+func writeTestJournal(t testing.TB, root string, j journal) {
 	t.Helper()
 	jdir := filepath.Join(root, journalDir)
 	must(t, os.MkdirAll(filepath.Join(jdir, stagedDir), 0o755))
+	j.Run = bindTestJournal(t, root)
 	data, err := json.Marshal(j)
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(jdir, journalFile), data, 0o644))
+}
+
+// bindTestJournal writes the binding of the journal directory at root and
+// returns its run.
+func bindTestJournal(t testing.TB, root string) string {
+	t.Helper()
+	vol, err := beneath.Open(root)
+	must(t, err)
+	defer vol.Close()
+	if err := vol.Remove(journalBinding); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	run, err := bindJournal(vol)
+	must(t, err)
+	return run
 }
 
 func TestRecoverJournalRefusesBadJournals(t *testing.T) {
@@ -49,6 +71,7 @@ func TestRecoverJournalOutcomes(t *testing.T) {
 	}
 	// Staging never finished: rolled back.
 	must(t, os.MkdirAll(filepath.Join(root, journalDir, stagedDir), 0o755))
+	bindTestJournal(t, root)
 	must(t, os.WriteFile(filepath.Join(root, journalDir, stagedDir, "0000"), []byte("new"), 0o644))
 	msg, err := RecoverJournal(root)
 	if err != nil || !strings.HasPrefix(msg, "rolled back") {

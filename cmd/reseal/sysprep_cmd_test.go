@@ -136,6 +136,7 @@ func TestPreflightRecoversJournalFirst(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(staged, "0000"), []byte("half-written hive"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	bindTestJournal(t, vol)
 	code, out, errOut := runReseal(t, "preflight", vol, "--json")
 	if code != exitOK || !strings.Contains(errOut, "journal: rolled back") {
 		t.Fatalf("code %d, stderr %q", code, errOut)
@@ -188,7 +189,7 @@ func TestRecoveryNoteInPantherLog(t *testing.T) {
 		}},
 		{"roll forward", "rolled forward an interrupted generalize", map[string]string{
 			"staged/0000": "finished by recovery\r\n",
-			"journal.json": `{"version":1,"state":"committed","created":"2026-11-24T06:00:00Z",` +
+			"journal.json": `{"version":1,"state":"committed","created":"2026-11-24T06:00:00Z","run":"r1",` +
 				`"steps":[{"op":"replace","path":"Windows/Temp/from-the-journal.txt","staged":"staged/0000"}]}`,
 		}},
 	} {
@@ -203,6 +204,7 @@ func TestRecoveryNoteInPantherLog(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			bindTestJournal(t, vol)
 			code, _, errOut := runReseal(t, "sysprep", vol, "/generalize", "/oobe")
 			if code != exitOK || !strings.Contains(errOut, "journal: "+tc.want) {
 				t.Fatalf("code %d, stderr %q", code, errOut)
