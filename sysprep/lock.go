@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/reseal/reseal/internal/beneath"
 )
 
 // LockFile is the file at the volume root that exists while a reseal
@@ -27,6 +29,17 @@ const takeoverFile = "reseal.lock.takeover"
 // maxLockSize caps what is read of a lock file: a real one is under 200
 // bytes.
 const maxLockSize = 4096
+
+// lockTempPrefix begins the name a lock is written under before it is
+// linked into place as LockFile: the lock appears whole or not at all, so
+// a kill right after its creation cannot leave an empty one.
+const lockTempPrefix = "reseal.lock.new-"
+
+// emptyLockAge is how old an empty lock file must be to count as stale.
+// reseal writes locks whole (lockTempPrefix); an empty one comes from an
+// older reseal or a file system without hard links, whose writer died in
+// the microseconds between creating and writing it.
+const emptyLockAge = time.Minute
 
 // LockHolder is what a lock file says about the run holding it.
 type LockHolder struct {
@@ -79,7 +92,13 @@ type volumeLock struct {
 // belong to a live run this host cannot see, so it is never taken over; the
 // error tells the user how to remove it.
 func lockVolume(target string) (*volumeLock, error) {
+	if st, err := os.Stat(target); err != nil {
+		return nil, err // names the user's path, not the lock's
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", target)
+	}
 	path := filepath.Join(target, LockFile)
+	cleanLockTemps(target)
 	me := LockHolder{PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Boot: bootID()}
 	me.ProcStart = processStart(me.PID)
 	me.Host, _ = os.Hostname()
@@ -88,7 +107,7 @@ func lockVolume(target string) (*volumeLock, error) {
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		err := createExclusive(path, data)
+		err := createWhole(target, path, data)
 		if err == nil {
 			return &volumeLock{path: path}, nil
 		}
@@ -102,6 +121,17 @@ func lockVolume(target string) (*volumeLock, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // released meanwhile
 		}
+		if errors.Is(err, beneath.ErrNotRegular) || errors.Is(err, beneath.ErrLink) {
+			return nil, &LockedError{Path: path,
+				Advice: "it is not a regular file (a link, FIFO or directory); remove it and retry"}
+		}
+		if err == nil && holder == nil && emptyAndOld(path) {
+			// Its writer died between creating and writing it.
+			if err := takeOver(target, path, nil); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err != nil || holder == nil {
 			return nil, &LockedError{Path: path, Holder: holder,
 				Advice: "if no reseal run is using this volume on any machine, remove the lock file and retry"}
@@ -114,7 +144,7 @@ func lockVolume(target string) (*volumeLock, error) {
 			return nil, &LockedError{Path: path, Holder: holder,
 				Advice: "wait for it to finish"}
 		}
-		if err := takeOver(target, path, *holder); err != nil {
+		if err := takeOver(target, path, holder); err != nil {
 			return nil, err
 		}
 	}
@@ -141,7 +171,7 @@ func holderRuns(h LockHolder, thisBoot string) bool {
 
 // takeOver removes a stale lock, under the takeover file so that only one
 // run removes it, and only if it is still the lock that was found stale.
-func takeOver(target, path string, stale LockHolder) error {
+func takeOver(target, path string, stale *LockHolder) error {
 	tpath := filepath.Join(target, takeoverFile)
 	if err := createExclusive(tpath, nil); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -154,13 +184,68 @@ func takeOver(target, path string, stale LockHolder) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
-	case err != nil || now == nil || *now != stale:
+	case stale == nil && err == nil && now == nil && emptyAndOld(path):
+	case err != nil || now == nil || stale == nil || *now != *stale:
 		return &LockedError{Path: path, Holder: now, Advice: "it changed while this run was taking over a stale lock; retry"}
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove stale lock: %w", err)
 	}
 	return nil
+}
+
+// createWhole creates the lock at path with data, whole: data is written
+// and synced under a temporary name, which is then hard-linked to path (a
+// link fails when path exists, as O_EXCL does). Where the file system has
+// no hard links it falls back to createExclusive.
+func createWhole(dir, path string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, lockTempPrefix+"*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+		}
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	err = os.Link(tmp.Name(), path)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) && (errors.Is(le.Err, syscall.EPERM) || errors.Is(le.Err, errors.ErrUnsupported) || isNoLinkSupport(le.Err)) {
+		return createExclusive(path, data)
+	}
+	return err
+}
+
+// cleanLockTemps removes the temporary names of locks whose writers died
+// before linking them: only reseal's own pattern, only regular files, only
+// ones older than emptyLockAge.
+func cleanLockTemps(dir string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, lockTempPrefix+"*"))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > emptyLockAge {
+			os.Remove(m)
+		}
+	}
+}
+
+// emptyAndOld reports whether the lock at path is an empty regular file
+// last changed more than emptyLockAge ago.
+func emptyAndOld(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == 0 && time.Since(fi.ModTime()) > emptyLockAge
 }
 
 func createExclusive(path string, data []byte) error {
@@ -183,7 +268,8 @@ func createExclusive(path string, data []byte) error {
 // readLock reads a lock file; a nil holder with no error means the file
 // holds nothing readable (its writer died between creating and writing it).
 func readLock(path string) (*LockHolder, error) {
-	f, err := os.Open(path)
+	// Never blocks on a FIFO planted in its place, never follows a link.
+	f, err := beneath.OpenRegularPath(path)
 	if err != nil {
 		return nil, err
 	}
@@ -214,4 +300,32 @@ func (l *volumeLock) release() error {
 // nobody can change it then, so a read-only run needs no lock.
 func readOnlyVolume(err error) bool {
 	return errors.Is(err, syscall.EROFS)
+}
+
+// cannotWrite reports whether err says this run may not create the lock:
+// the volume is read-only, or the user may not write its root. A run that
+// only reads (preflight, a dry run) goes on without a lock then, and says
+// so.
+func cannotWrite(err error) bool {
+	return readOnlyVolume(err) || errors.Is(err, fs.ErrPermission)
+}
+
+// lockForReading takes the volume's lock for a run that only reads
+// (preflight, a dry run, capture). Where the lock cannot be created
+// because the volume cannot be written here (read-only media, no
+// permission), nobody can change it through this mount either: the run
+// goes on without a lock and the returned note says so.
+func lockForReading(target string) (*volumeLock, string, error) {
+	lock, err := lockVolume(target)
+	if err == nil {
+		return lock, "", nil
+	}
+	if !errors.Is(err, ErrLocked) && cannotWrite(err) {
+		why := "the volume is read-only"
+		if !readOnlyVolume(err) {
+			why = "this user may not write the volume's root"
+		}
+		return nil, fmt.Sprintf("no lock taken: %s (%s cannot be created); this run only reads, so it went on without one, and recovered no journal", why, LockFile), nil
+	}
+	return nil, "", err
 }

@@ -22,3 +22,10 @@ func processAlive(pid int) bool {
 }
 
 const errorInvalidParameter = syscall.Errno(87) // ERROR_INVALID_PARAMETER
+
+// isNoLinkSupport reports whether a hard link failed because the file
+// system has none (FAT, exFAT, network shares).
+func isNoLinkSupport(err error) bool {
+	const errorInvalidFunction, errorNotSupported = syscall.Errno(1), syscall.Errno(50)
+	return errors.Is(err, errorInvalidFunction) || errors.Is(err, errorNotSupported)
+}

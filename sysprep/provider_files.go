@@ -87,7 +87,8 @@ func isReservedPath(rel string) bool {
 	if winimage.SameName(first, journalDir) {
 		return true
 	}
-	return rest == "" && (winimage.SameName(first, LockFile) || winimage.SameName(first, takeoverFile))
+	return rest == "" && (winimage.SameName(first, LockFile) || winimage.SameName(first, takeoverFile) || winimage.SameName(first, journalBinding) ||
+		strings.HasPrefix(strings.ToLower(first), lockTempPrefix))
 }
 
 func sizeNote(e fs.DirEntry) string {

@@ -32,11 +32,16 @@ func Reserve(target string) (*Reservation, error) {
 	if err := v.Close(); err != nil {
 		return nil, err
 	}
-	lock, err := lockVolume(target)
-	if err != nil && !readOnlyVolume(err) {
+	lock, lockNote, err := lockForReading(target)
+	if err != nil {
 		return nil, err
 	}
-	note, err := recoverJournal(target, nil)
+	var note string
+	if lockNote != "" {
+		err = journalAbsent(target)
+	} else {
+		note, err = recoverJournal(target, nil)
+	}
 	if err != nil {
 		return nil, errors.Join(err, lock.release())
 	}
@@ -60,5 +65,5 @@ func (r *Reservation) Release() error { return r.lock.release() }
 // ControlFiles are reseal's own files at a volume's root (the lock and the
 // journal), as root-anchored exclusion patterns: they belong to no image.
 func ControlFiles() []string {
-	return []string{`\` + LockFile, `\` + takeoverFile, `\` + journalDir}
+	return []string{`\` + LockFile, `\` + takeoverFile, `\` + journalDir, `\` + journalBinding, `\` + lockTempPrefix + "*"}
 }

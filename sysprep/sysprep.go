@@ -167,6 +167,7 @@ type Report struct {
 	Target        string                `json:"target"`
 	Installation  winimage.Installation `json:"installation"`
 	Journal       string                `json:"journal"`         // what the journal recovery at start did ("" if nothing)
+	Lock          string                `json:"lock"`            // "" when the run held the volume's lock; else why it had none
 	Findings      []Finding             `json:"findings"`        //
 	Actions       []Action              `json:"actions"`         // the plan; with DryRun nothing was done
 	NotRunOffline []string              `json:"not_run_offline"` // sysprepModules reported as not run
@@ -206,7 +207,7 @@ var ErrRefused = errors.New("preflight found errors; nothing was changed")
 // (apart from finishing or rolling back an interrupted commit first).
 func Preflight(ctx context.Context, target string, opts Options) (_ *Report, err error) {
 	if opts.Backend != nil {
-		r, v, err := begin(ctx, target, &opts)
+		r, v, err := begin(ctx, target, &opts, "")
 		if err != nil {
 			return r, err
 		}
@@ -214,12 +215,12 @@ func Preflight(ctx context.Context, target string, opts Options) (_ *Report, err
 		r.Findings = runChecks(v, &opts)
 		return r, nil
 	}
-	lock, err := lockVolume(target)
-	if err != nil && !readOnlyVolume(err) {
+	lock, lockNote, err := lockForReading(target)
+	if err != nil {
 		return &Report{Target: target}, err
 	}
 	defer func() { err = errors.Join(err, lock.release()) }()
-	r, v, err := begin(ctx, target, &opts)
+	r, v, err := begin(ctx, target, &opts, lockNote)
 	if err != nil {
 		return r, err
 	}
@@ -233,6 +234,7 @@ func Preflight(ctx context.Context, target string, opts Options) (_ *Report, err
 // after planning.
 func Generalize(ctx context.Context, target string, opts Options) (_ *Report, err error) {
 	var committer winimage.Committer
+	var lockNote string
 	if opts.Backend != nil {
 		c, ok := opts.Backend.(winimage.Committer)
 		if !ok && !opts.DryRun {
@@ -240,13 +242,18 @@ func Generalize(ctx context.Context, target string, opts Options) (_ *Report, er
 		}
 		committer = c
 	} else {
-		lock, err := lockVolume(target)
+		var lock *volumeLock
+		if opts.DryRun {
+			lock, lockNote, err = lockForReading(target)
+		} else {
+			lock, err = lockVolume(target)
+		}
 		if err != nil {
 			return &Report{Target: target}, err
 		}
 		defer func() { err = errors.Join(err, lock.release()) }()
 	}
-	r, v, err := begin(ctx, target, &opts)
+	r, v, err := begin(ctx, target, &opts, lockNote)
 	if err != nil {
 		return r, err
 	}
@@ -282,8 +289,11 @@ func Generalize(ctx context.Context, target string, opts Options) (_ *Report, er
 	return r, nil
 }
 
-func begin(ctx context.Context, target string, opts *Options) (*Report, *winimage.Volume, error) {
-	r := &Report{Target: target}
+// begin recovers an interrupted commit (or, with lockNote set, the run
+// holds no lock and only checks that there is none to recover), opens the
+// volume and loads its answer file.
+func begin(ctx context.Context, target string, opts *Options, lockNote string) (*Report, *winimage.Volume, error) {
+	r := &Report{Target: target, Lock: lockNote}
 	var v *winimage.Volume
 	var err error
 	if opts.Backend != nil {
@@ -293,7 +303,12 @@ func begin(ctx context.Context, target string, opts *Options) (*Report, *winimag
 		}
 	} else {
 		opts.progress("journal")
-		msg, err := recoverJournal(target, nil)
+		var msg string
+		if lockNote != "" {
+			err = journalAbsent(target)
+		} else {
+			msg, err = recoverJournal(target, nil)
+		}
 		r.Journal = msg
 		if err != nil {
 			return r, nil, err

@@ -375,6 +375,9 @@ func noteRecovery(sio *stdio, r *sysprep.Report, quiet bool) {
 	if r != nil && r.Journal != "" && !quiet {
 		fmt.Fprintf(sio.Err, "reseal: journal: %s\n", r.Journal)
 	}
+	if r != nil && r.Lock != "" && !quiet {
+		fmt.Fprintf(sio.Err, "reseal: lock: %s\n", r.Lock)
+	}
 }
 
 func modeName(m sysprep.Mode) string {
