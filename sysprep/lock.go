@@ -98,10 +98,10 @@ func lockVolume(target string) (*volumeLock, error) {
 		return nil, fmt.Errorf("%s: not a directory", target)
 	}
 	path := filepath.Join(target, LockFile)
-	cleanLockTemps(target)
 	me := LockHolder{PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second), Boot: bootID()}
 	me.ProcStart = processStart(me.PID)
 	me.Host, _ = os.Hostname()
+	cleanLockTemps(target, me)
 	data, err := json.Marshal(me)
 	if err != nil {
 		return nil, err
@@ -230,12 +230,23 @@ func createWhole(dir, path string, data []byte) error {
 }
 
 // cleanLockTemps removes the temporary names of locks whose writers died
-// before linking them: only reseal's own pattern, only regular files, only
-// ones older than emptyLockAge.
-func cleanLockTemps(dir string) {
+// before removing them (a temporary lives for the instant between writing
+// and linking it): only reseal's own pattern, only regular files, and only
+// when its holder is a process of this host that no longer runs, or it is
+// older than emptyLockAge.
+func cleanLockTemps(dir string, me LockHolder) {
 	matches, _ := filepath.Glob(filepath.Join(dir, lockTempPrefix+"*"))
 	for _, m := range matches {
-		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > emptyLockAge {
+		fi, err := os.Lstat(m)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		stale := time.Since(fi.ModTime()) > emptyLockAge
+		if !stale {
+			h, err := readLock(m)
+			stale = err == nil && h != nil && h.Host == me.Host && h.PID != me.PID && !holderRuns(*h, me.Boot)
+		}
+		if stale {
 			os.Remove(m)
 		}
 	}

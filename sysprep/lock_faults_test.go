@@ -2,8 +2,10 @@ package sysprep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,6 +38,11 @@ func TestLockWrittenWhole(t *testing.T) {
 	for _, p := range []string{stale, fresh, other} {
 		must(t, os.WriteFile(p, []byte("{}"), 0o644))
 	}
+	// A temporary of a dead process of this host goes at once.
+	dead := filepath.Join(root, lockTempPrefix+"789")
+	host, _ := os.Hostname()
+	data, _ := json.Marshal(LockHolder{PID: deadPID(t), Host: host, Started: time.Now().UTC()})
+	must(t, os.WriteFile(dead, data, 0o644))
 	old := time.Now().Add(-2 * emptyLockAge)
 	must(t, os.Chtimes(stale, old, old))
 	must(t, os.Chtimes(other, old, old))
@@ -46,8 +53,10 @@ func TestLockWrittenWhole(t *testing.T) {
 		t.Fatalf("lock holds %+v, %v", holder, err)
 	}
 	must(t, lock.release())
-	if _, err := os.Lstat(stale); err == nil {
-		t.Error("a stale lock temporary was left")
+	for _, p := range []string{stale, dead} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("a stale lock temporary was left: %s", filepath.Base(p))
+		}
 	}
 	for _, p := range []string{fresh, other} {
 		if _, err := os.Lstat(p); err != nil {
@@ -74,4 +83,13 @@ func TestMissingVolumeNamed(t *testing.T) {
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
 		t.Error("the missing volume was created")
 	}
+}
+
+// deadPID is the id of a process that has exited.
+func deadPID(t *testing.T) int {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("cannot run a child: %v", err)
+	}
+	return cmd.Process.Pid
 }
