@@ -4,6 +4,7 @@ package wim
 
 import (
 	"context"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -263,4 +264,70 @@ func TestCaptureSolid(t *testing.T) {
 			wimlibApplies(t, wimlib, path, src, second)
 		})
 	}
+}
+
+// TestSplit: a WIM split by Split is a .swm set that wimlib verifies and
+// applies (with --ref), and that this package opens from its first part.
+func TestSplit(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	ctx := context.Background()
+	src, second := twoImageTrees(t)
+	noise := make([]byte, 150_000)
+	rand.New(rand.NewSource(7)).Read(noise)
+	if err := os.WriteFile(filepath.Join(src, "noise.bin"), noise, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(second, "noise2.bin"), noise[:60_000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "in.wim")
+	runPeer(t, wimlib, "capture", src, in, "first", "--compress=lzx", "--boot")
+	runPeer(t, wimlib, "append", second, in, "second")
+	dir := t.TempDir()
+	first := filepath.Join(dir, "set.swm")
+	names, err := Split(ctx, in, first, 40_000, SplitOptions{Check: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 3 || names[1] != filepath.Join(dir, "set2.swm") {
+		t.Fatalf("parts %v", names)
+	}
+	// A part over the size holds one resource bigger than a part.
+	for _, n := range names {
+		p, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := parseHeader(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := h.blobTable.OrigSize / blobEntrySize; len(p) > 42_000 && n > 1 && h.PartNumber > 1 {
+			t.Errorf("%s: %d bytes in %d resources", names[h.PartNumber-1], len(p), n)
+		}
+	}
+	ref := "--ref=" + filepath.Join(dir, "set*.swm")
+	info := runPeer(t, wimlib, "info", first)
+	if !strings.Contains(info, "Part Number:    1/"+strconv.Itoa(len(names))) || !strings.Contains(info, "Boot Index:     1") {
+		t.Fatalf("wimlib info:\n%s", info)
+	}
+	runPeer(t, wimlib, "verify", first, ref)
+	for i, want := range []string{src, second} {
+		dest := filepath.Join(t.TempDir(), "dest")
+		runPeer(t, wimlib, "apply", first, strconv.Itoa(i+1), dest, ref)
+		compareTrees(t, want, dest)
+	}
+	r, err := Open(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if problems, err := r.Verify(ctx, nil); err != nil || len(problems) > 0 {
+		t.Fatalf("verify: %v %v", problems, err)
+	}
+	dest := filepath.Join(t.TempDir(), "dest")
+	if err := r.Apply(ctx, 2, dest, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	compareTrees(t, second, dest)
 }

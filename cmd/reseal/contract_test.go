@@ -170,6 +170,19 @@ var contractRows = map[string]contractRow{
 			return fails(2, "--quiet", "extract", f.wim(), "1", "/", "--dest", f.newPath("out"), "--quiet=maybe")
 		},
 	},
+	"split": {
+		good: func(f *fixture) contractCase { return ok("split", f.wim(), f.newPath("part.swm"), "0.5") },
+		missing: func(f *fixture) contractCase {
+			return fails(3, f.missing(), "split", f.missing(), f.newPath("part.swm"), "1")
+		},
+		wrongFormat: func(f *fixture) contractCase {
+			j := f.junk()
+			return fails(3, j, "split", j, f.newPath("part.swm"), "1")
+		},
+		badValue: func(f *fixture) contractCase {
+			return fails(2, "SIZE_MB", "split", f.wim(), f.newPath("part.swm"), "zero")
+		},
+	},
 	"unattend validate": {
 		good:        func(f *fixture) contractCase { return ok("unattend", "validate", f.answerFile()) },
 		missing:     func(f *fixture) contractCase { return fails(3, f.missing(), "unattend", "validate", f.missing()) },

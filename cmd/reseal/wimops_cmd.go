@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ func wimopsCommands() []*command {
 		{Name: "optimize", Summary: "rewrite a WIM without the data no image uses", Usage: optimizeUsage, Run: runOptimize},
 		{Name: "dir", Summary: "list the files of an image of a WIM", Usage: dirUsage, Run: runDir},
 		{Name: "extract", Summary: "extract files or directories of an image of a WIM", Usage: extractUsage, Run: runExtract},
+		{Name: "split", Summary: "split a WIM into a .swm set of parts of a given size", Usage: splitUsage, Run: runSplit},
 	}
 }
 
@@ -72,6 +74,16 @@ extract does. The same checks as apply's come first: names that are not
 plain file names and links that would lead outside DIR are refused (exit 1),
 and nothing is written outside DIR. A PATH that is not in the image is
 refused (exit 1).`
+
+const splitUsage = `reseal split IMAGE.wim PART.swm SIZE_MB [--check] [--quiet]
+
+Split the WIM into parts of at most SIZE_MB MiB (a decimal number; a file
+larger than a part gets a part of its own): PART.swm, then PART2.swm,
+PART3.swm ... beside it, as DISM and wimlib name them. Part 1 holds the image
+metadata; resources are copied as they are. apply, verify and info read the
+set from its first part. A WIM with solid resources cannot be split (exit 1):
+export it without --solid first. Each part is written to a temporary file and
+all are renamed into place once complete.`
 
 // imageArg resolves an INDEX|NAME argument, a refusal naming the WIM when
 // the image does not exist.
@@ -394,4 +406,41 @@ func visited(fs *flag.FlagSet) map[string]bool {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	return given
+}
+
+func runSplit(ctx context.Context, sio *stdio, args []string) error {
+	fs := newFlagSet("split")
+	check := fs.Bool("check", false, "write an integrity table in each part")
+	quiet := fs.Bool("quiet", false, "no progress, no summary")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(rest, 3, 3, "IMAGE.wim PART.swm SIZE_MB"); err != nil {
+		return err
+	}
+	path, first := rest[0], rest[1]
+	mb, err := strconv.ParseFloat(rest[2], 64)
+	if err != nil || mb <= 0 || mb > 1<<30 {
+		return usageError("SIZE_MB %s: want a positive number of MiB", rest[2])
+	}
+	r, err := openWIM(path)
+	if err != nil {
+		return err
+	}
+	solid := r.HasSolid()
+	r.Close()
+	if solid {
+		return refusedError("%s has solid resources, which cannot be split; nothing was written ('reseal export' without --solid first)", path)
+	}
+	pm := newProgress(sio, *quiet, "Splitting")
+	names, err := wim.Split(ctx, path, first, int64(mb*(1<<20)), wim.SplitOptions{Check: *check, Progress: pm.callback()})
+	pm.finish()
+	if err != nil {
+		return wimOpError(path, err)
+	}
+	if !*quiet {
+		fmt.Fprintf(sio.Err, "split %s into %d part(s): %s in %s\n", path, len(names), strings.Join(names, ", "), pm.elapsed().Round(time.Millisecond))
+	}
+	return nil
 }
