@@ -82,9 +82,16 @@ const (
 	integrityChunk       = 10 * 1024 * 1024
 	solidMagicSize       = 0x100000000 // the uncompressed size a solid resource header claims
 	maxChunkSize         = 1 << 26     // 64 MiB: the largest chunk we agree to decompress
-	maxMetadataSize      = 1 << 30     // a metadata resource larger than this is refused
-	maxXMLSize           = 64 << 20
-	maxBlobTableBytes    = 1 << 30
+	// Limits on what is read whole (docs/wim.md, "Security"): each is many
+	// times what a real WIM needs, and small enough that reading it, with
+	// everything made from it, stays within a few hundred MB.
+	maxMetadataSize   = 256 << 20 // a metadata resource (Windows 11's are about 100 MB)
+	maxXMLSize        = 8 << 20   // the XML data (DISM's are tens of KB)
+	maxBlobEntries    = 1 << 19   // blob table entries per part (a multi-edition install.wim has ~150 000)
+	maxBlobTableBytes = maxBlobEntries * blobEntrySize
+	// maxResourceChunks bounds the chunk table of one resource (32 GiB of
+	// data in 32 KiB chunks): the table is read whole before the data.
+	maxResourceChunks = 1 << 20
 )
 
 var wimMagic = [8]byte{'M', 'S', 'W', 'I', 'M', 0, 0, 0}

@@ -90,7 +90,7 @@ func FuzzMetadata(f *testing.F) {
 	root := &File{Attributes: AttrDirectory | AttrReparsePoint, SecurityID: 0, ReparseTag: ReparseTagMountPoint,
 		NamedStreams: []Stream{{Name: "ads", Hash: Hash{1}}}}
 	root.Children = []*File{{Name: "x", ShortName: "X~1", Attributes: AttrNormal, SecurityID: -1, Data: Stream{Hash: Hash{2}}, Parent: root}}
-	f.Add(marshalMetadata(root, [][]byte{{1, 0, 4, 0x80}}))
+	f.Add(marshalMetadata(root, [][]byte{{1, 0, 4, 0x80, 20: 0}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img, err := parseMetadata(data, 1)
 		if err != nil {

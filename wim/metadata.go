@@ -2,6 +2,7 @@ package wim
 
 import (
 	"encoding/binary"
+	"fmt"
 	"time"
 	"unicode/utf16"
 )
@@ -118,6 +119,12 @@ func align8(n int64) int64 { return (n + 7) &^ 7 }
 // parseMetadata parses a metadata resource: the security data, then the
 // directory tree. Cycles, shared entries and out-of-range offsets are refused.
 func parseMetadata(buf []byte, index int) (*Image, error) {
+	return parseMetadataWithin(buf, index, metadataMemoryBudget)
+}
+
+// parseMetadataWithin is parseMetadata with a memory budget of limit bytes
+// (counted as metaParser.spend does).
+func parseMetadataWithin(buf []byte, index int, limit int64) (*Image, error) {
 	img := &Image{Index: index}
 	size := int64(len(buf))
 	if size < 8 {
@@ -131,17 +138,32 @@ func parseMetadata(buf []byte, index int) (*Image, error) {
 	if total > size || 8+count*8 > total {
 		return nil, formatErr("image %d: security data (%d bytes, %d descriptors) does not fit in the metadata resource (%d bytes)", index, total, count, size)
 	}
+	// A security descriptor is at least its 20-byte header: more descriptors
+	// than that allows are a claim, not data, and are refused before their
+	// table is allocated.
+	if 8+count*(8+minSecurityDescriptor) > total {
+		return nil, fmt.Errorf("%w: image %d: the security data claims %d descriptors in %d bytes (each takes at least %d)", ErrLimit, index, count, total, 8+minSecurityDescriptor)
+	}
+	p := &metaParser{buf: buf, index: index, seen: make([]uint64, len(buf)/64+1), numSecurity: int32(count), limit: limit}
+	p.budget = int64(len(buf))
+	if err := p.spend(count * (24 + minSecurityDescriptor)); err != nil {
+		return nil, err
+	}
 	off := 8 + count*8
+	// The descriptors are copied out of buf into one block, so that buf can
+	// be released once the tree is parsed.
+	sds := make([]byte, 0, total-off)
 	img.SecurityDescriptors = make([][]byte, 0, count)
 	for i := int64(0); i < count; i++ {
 		n := int64(binary.LittleEndian.Uint64(buf[8+i*8:]))
-		if n < 0 || n > total-off {
-			return nil, formatErr("image %d: security descriptor %d (%d bytes) runs past the security data", index, i, n)
+		if n < minSecurityDescriptor || n > total-off {
+			return nil, formatErr("image %d: security descriptor %d (%d bytes) is shorter than its header or runs past the security data", index, i, n)
 		}
-		img.SecurityDescriptors = append(img.SecurityDescriptors, buf[off:off+n:off+n])
+		start := len(sds)
+		sds = append(sds, buf[off:off+n]...)
+		img.SecurityDescriptors = append(img.SecurityDescriptors, sds[start:len(sds):len(sds)])
 		off += n
 	}
-	p := &metaParser{buf: buf, index: index, seen: map[int64]bool{}, numSecurity: int32(count)}
 	rootOff := align8(total)
 	root, _, err := p.dentry(rootOff)
 	if err != nil {
@@ -161,12 +183,42 @@ func parseMetadata(buf []byte, index int) (*Image, error) {
 	return img, nil
 }
 
+// The memory a parsed image may take, counted as it is parsed: the
+// metadata resource itself plus an estimate of every entry, name, stream
+// and security descriptor made from it. What a file claims is never
+// allocated before it is counted; an image beyond the budget is refused
+// (ErrLimit). The budget is an estimate of what real images need with room
+// to spare, not a measurement (the corpus has no Windows install.wim): half
+// a million entries of some 250 bytes of metadata each come to about
+// 125 MB of metadata and 280 MB in all.
+const (
+	metadataMemoryBudget = 320 << 20
+	// entryCost is what a File takes beyond its names: the struct (240
+	// bytes), its place in its parent's Children and in planApply's lists.
+	entryCost             = 280
+	streamCost            = 64 // a named stream's Stream and its share of the slice
+	subdirCost            = 64 // a directory's entry in metaParser.subdirs
+	minSecurityDescriptor = 20 // SECURITY_DESCRIPTOR_RELATIVE's header
+)
+
 type metaParser struct {
 	buf         []byte
 	index       int
-	seen        map[int64]bool
+	seen        []uint64 // bit per byte offset of buf: the entries parsed
 	numSecurity int32
 	subdirs     map[*File]int64
+	budget      int64 // bytes counted so far
+	limit       int64 // the most budget may reach (metadataMemoryBudget)
+	entries     int64
+}
+
+// spend counts n bytes against the budget.
+func (p *metaParser) spend(n int64) error {
+	p.budget += n
+	if p.budget > p.limit {
+		return fmt.Errorf("%w: image %d: its metadata (%d bytes, %d entries so far) needs more than %d MiB of memory", ErrLimit, p.index, len(p.buf), p.entries, p.limit>>20)
+	}
+	return nil
 }
 
 func (p *metaParser) children(dir *File, depth int) error {
@@ -209,10 +261,11 @@ func (p *metaParser) dentry(off int64) (*File, int64, error) {
 	if length == 0 {
 		return nil, off + 8, nil
 	}
-	if p.seen[off] {
+	if p.seen[off/64]&(1<<(off%64)) != 0 {
 		return nil, 0, formatErr("image %d: directory entry at offset %d is reached twice (cyclic or shared metadata)", p.index, off)
 	}
-	p.seen[off] = true
+	p.seen[off/64] |= 1 << (off % 64)
+	p.entries++
 	if length < dentryFixedSize || length > size-off {
 		return nil, 0, formatErr("image %d: directory entry at offset %d has invalid length %d", p.index, off, length)
 	}
@@ -247,6 +300,10 @@ func (p *metaParser) dentry(off int64) (*File, int64, error) {
 	}
 	if nameLen%2 != 0 || shortLen%2 != 0 || need > length {
 		return nil, 0, formatErr("image %d: directory entry at offset %d: names (%d+%d bytes) overflow its length %d", p.index, off, nameLen, shortLen, length)
+	}
+	// Names as UTF-8 take at most 1.5 times their UTF-16 bytes.
+	if err := p.spend(entryCost + (nameLen+shortLen)*3/2 + int64(numStreams)*streamCost); err != nil {
+		return nil, 0, err
 	}
 	pos := int64(dentryFixedSize)
 	f.Name = decodeUTF16(d[pos : pos+nameLen])
@@ -294,6 +351,9 @@ func (p *metaParser) dentry(off int64) (*File, int64, error) {
 		f.Data.Hash = unnamed[0]
 	}
 	if f.IsDir() && subdir != 0 {
+		if err := p.spend(subdirCost); err != nil {
+			return nil, 0, err
+		}
 		if p.subdirs == nil {
 			p.subdirs = map[*File]int64{}
 		}

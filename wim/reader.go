@@ -248,14 +248,16 @@ func (r *Reader) readWholeResource(res resHeader, limit int64, what string) ([]b
 
 func (r *Reader) readWholeResourceOf(part int, res resHeader, limit int64, what string) ([]byte, error) {
 	if res.OrigSize > limit {
-		return nil, formatErr("%s of %d bytes exceeds the limit of %d", what, res.OrigSize, limit)
+		return nil, fmt.Errorf("%w: %s of %d bytes exceeds the limit of %d", ErrLimit, what, res.OrigSize, limit)
 	}
 	pr, psize, ph := r.partFile(part)
 	cd, err := openResource(pr, res, psize, ph.Compression(), int64(ph.ChunkSize))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	buf := make([]byte, 0, min(res.OrigSize, 1<<20))
+	// The whole size at once (it is within limit): growing the buffer by
+	// appending would leave copies behind, up to twice the size.
+	buf := make([]byte, 0, res.OrigSize)
 	cr := newChunkReader(cd, newDecoders())
 	for i := 0; i < cd.numChunks(); i++ {
 		b, err := cr.chunk(i)
@@ -273,6 +275,8 @@ func (r *Reader) readBlobTable(part int) error {
 	if bt.OrigSize%blobEntrySize != 0 {
 		return formatErr("blob table size %d is not a multiple of %d", bt.OrigSize, blobEntrySize)
 	}
+	// Every entry costs some 250 bytes once read: a table is read only up
+	// to maxBlobEntries, and (compressed) only up to 64 times the file.
 	data, err := r.readWholeResourceOf(part, bt, min(maxBlobTableBytes, psize*64), "blob table")
 	if err != nil {
 		return err
@@ -451,7 +455,7 @@ func (r *Reader) readMetadata(index int) ([]byte, error) {
 	var err error
 	if m.solid != nil {
 		if m.size > maxMetadataSize {
-			return nil, formatErr("%s of %d bytes exceeds the limit", what, m.size)
+			return nil, fmt.Errorf("%w: %s of %d bytes exceeds the limit of %d", ErrLimit, what, m.size, maxMetadataSize)
 		}
 		buf = make([]byte, m.size)
 		err = r.readSolid(m, buf, newDecoders())

@@ -86,6 +86,9 @@ func openResource(r io.ReaderAt, res resHeader, fileSize int64, comp Compression
 	if n < 1 || tableSize > res.StoredSize || n > res.StoredSize+1 {
 		return nil, formatErr("compressed resource at offset %d: %d chunks cannot fit in %d bytes", res.Offset, n, res.StoredSize)
 	}
+	if n > maxResourceChunks {
+		return nil, fmt.Errorf("%w: resource at offset %d: %d bytes in %d chunks (more than %d)", ErrLimit, res.Offset, res.OrigSize, n, maxResourceChunks)
+	}
 	table := make([]byte, tableSize)
 	if _, err := r.ReadAt(table, res.Offset); err != nil {
 		return nil, fmt.Errorf("read chunk table at offset %d: %w", res.Offset, err)
@@ -143,6 +146,9 @@ func openSolid(r io.ReaderAt, res resHeader, fileSize int64) (*chunkedData, erro
 	}
 	n := (origSize + chunkSize - 1) / chunkSize
 	tableSize := n * 4
+	if n > maxResourceChunks {
+		return nil, fmt.Errorf("%w: solid resource at offset %d: %d bytes in %d chunks (more than %d)", ErrLimit, res.Offset, origSize, n, maxResourceChunks)
+	}
 	if tableSize > res.StoredSize-16 {
 		return nil, formatErr("solid resource at offset %d: %d chunks cannot fit in %d bytes", res.Offset, n, res.StoredSize)
 	}

@@ -21,8 +21,9 @@ func (p Problem) String() string {
 // Verify checks the integrity table (when present), every metadata resource
 // (hash, structure, references to blobs) and every blob (decompression and
 // SHA-1). It returns the problems found; the error is for I/O failures,
-// cancellation and compression formats this build cannot decode
-// (errors.ErrUnsupported), which say nothing about the file's health. progress, if set, gets bytes of blob data checked.
+// cancellation, compression formats this build cannot decode
+// (errors.ErrUnsupported) and images beyond the memory budget (ErrLimit),
+// which say nothing about the file's health. progress, if set, gets bytes of blob data checked.
 func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) ([]Problem, error) {
 	var problems []Problem
 	for part := 0; part <= len(r.more); part++ {
@@ -41,7 +42,9 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) (
 	}
 	for i := range r.meta {
 		img, err := r.Image(i + 1)
-		if errors.Is(err, errors.ErrUnsupported) {
+		if errors.Is(err, errors.ErrUnsupported) || errors.Is(err, ErrLimit) {
+			// An image beyond the memory budget is not checked: the check
+			// could not be done, which is not a finding about the file.
 			return problems, err
 		}
 		if err != nil {

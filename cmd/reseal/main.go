@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -18,6 +19,14 @@ func main() {
 	// run ends through its own clean-up (lock released, temporary files
 	// removed) rather than being cut off.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The readers budget what they hold (a WIM's metadata, a hive) to a few
+	// hundred MB; a soft limit makes the collector return the garbage of
+	// reading it before the heap doubles, so that the peak stays under
+	// 512 MB whatever the input (docs/wim.md, "Security"). GOMEMLIMIT, if
+	// set, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(384 << 20)
+	}
 	code := run(ctx, os.Args[1:], &stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: isTerminal(os.Stderr)})
 	stop()
 	os.Exit(code)
