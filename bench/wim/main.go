@@ -73,7 +73,16 @@ func run(tree, work string, threads, reps int) error {
 		so, st := fileSize(ours), fileSize(theirs)
 		fmt.Printf("%-14s %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f %10.1f %10.1f %7.3f\n", "capture "+comp, tOurs, tTheirs, tOurs/tTheirs, cOurs, cTheirs, cOurs/cTheirs, float64(so)/1e6, float64(st)/1e6, float64(so)/float64(st))
 	}
-	for _, comp := range []string{"none", "xpress", "lzx"} {
+	// WIMs only wimlib writes so far, for the apply rows: LZMS and solid
+	// (LZMS, 64 MiB chunks).
+	for comp, args := range map[string][]string{"lzms": {"--compress=lzms"}, "solid": {"--solid"}} {
+		p := filepath.Join(work, "wimlib-"+comp+".wim")
+		os.Remove(p)
+		if out, err := exec.Command(wimlib, append([]string{"capture", tree, p, "--threads=" + th}, args...)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("wimlib-imagex capture %v: %v\n%s", args, err, out)
+		}
+	}
+	for _, comp := range []string{"none", "xpress", "lzx", "lzms", "solid"} {
 		src := filepath.Join(work, "wimlib-"+comp+".wim")
 		dest := filepath.Join(work, "apply")
 		clean := func() { os.RemoveAll(dest) }
