@@ -172,6 +172,30 @@ func (v *Volume) LoadHive(name string, opts *hive.OpenOptions) (*hive.Hive, erro
 		}
 		return h, nil
 	}
+	return v.loadHiveAt(p, opts)
+}
+
+// OpenHiveFile opens a hive file of the installation b holds by its path
+// (resolved case-insensitively, never out of the root), recovering a dirty
+// one from its logs in memory: for reading a hive of an image without
+// opening the installation.
+func OpenHiveFile(b Backend, rel string, opts *hive.OpenOptions) (*hive.Hive, error) {
+	v := &Volume{backend: b}
+	if d, ok := b.(*DirBackend); ok {
+		v.Root = d.Root()
+	}
+	p, err := v.Lookup(rel)
+	if err != nil {
+		return nil, err
+	}
+	if v.Root != "" {
+		return hive.Open(filepath.Join(v.Root, filepath.FromSlash(p)), opts)
+	}
+	return v.loadHiveAt(p, opts)
+}
+
+// loadHiveAt reads the hive stored at p through the backend.
+func (v *Volume) loadHiveAt(p string, opts *hive.OpenOptions) (*hive.Hive, error) {
 	raw, err := v.readStored(p, hive.MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("open hive %s: %w", v.shown(p), err)

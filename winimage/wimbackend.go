@@ -3,6 +3,7 @@ package winimage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -71,6 +72,15 @@ func IsWIMTarget(target string) (wimPath, image string, ok bool) {
 	return p, img, true
 }
 
+// ErrNoImage is wrapped by OpenWIM's error for an image the WIM does not
+// have.
+var ErrNoImage = errors.New("no such image in the WIM")
+
+type noImageError struct{ err error }
+
+func (e noImageError) Error() string        { return e.err.Error() }
+func (e noImageError) Is(target error) bool { return target == ErrNoImage }
+
 // OpenWIM opens image (an index or a name) of the WIM at wimPath.
 func OpenWIM(wimPath, image string) (*WIMBackend, error) {
 	r, err := wim.Open(wimPath)
@@ -80,7 +90,7 @@ func OpenWIM(wimPath, image string) (*WIMBackend, error) {
 	idx, err := r.ImageIndex(image)
 	if err != nil {
 		r.Close()
-		return nil, fmt.Errorf("%s: %w", wimPath, err)
+		return nil, fmt.Errorf("%s: %w", wimPath, noImageError{err})
 	}
 	img, err := r.Image(idx)
 	if err != nil {
@@ -98,6 +108,9 @@ func OpenWIM(wimPath, image string) (*WIMBackend, error) {
 
 // String names the image: IMAGE.wim:1.
 func (w *WIMBackend) String() string { return fmt.Sprintf("%s:%d", w.path, w.index) }
+
+// Path is the WIM file.
+func (w *WIMBackend) Path() string { return w.path }
 
 // Index is the image's 1-based index in its WIM.
 func (w *WIMBackend) Index() int { return w.index }

@@ -59,6 +59,9 @@ func addWriteFlags(fs *flag.FlagSet) writeFlags {
 
 // openHive opens a hive file; its errors already name the file.
 func openHive(path string, readOnly bool) (*hive.Hive, error) {
+	if target, hivePath, ok := splitImageHive(path); ok {
+		return openImageHive(target, hivePath, readOnly)
+	}
 	if disk, name, ok := splitDiskHive(path); ok {
 		return openDiskHive(disk, name, readOnly)
 	}
@@ -173,6 +176,16 @@ func openHiveKey(path, key string, readOnly bool) (*hive.Hive, *hive.Key, string
 // hiveKeyArgs takes the HIVE [KEY] arguments of the commands that read a
 // key; KEY defaults to the root.
 func hiveKeyArgs(pos []string) (path, key string, err error) {
+	if len(pos) >= 1 && isWIMTarget(pos[0]) {
+		// IMAGE.wim:INDEX HIVEPATH [KEY]: a hive inside an image.
+		if len(pos) < 2 || len(pos) > 3 {
+			return "", "", usageError("want IMAGE.wim:INDEX HIVEPATH [KEY] (HIVEPATH inside the image, e.g. Windows\\System32\\config\\SYSTEM)")
+		}
+		if len(pos) == 3 {
+			key = pos[2]
+		}
+		return joinImageHive(pos[0], pos[1]), key, nil
+	}
 	if len(pos) >= 2 && len(pos) <= 3 && isDiskTarget(pos[0]) {
 		return diskHiveArgs(pos)
 	}

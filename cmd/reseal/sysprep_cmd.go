@@ -24,7 +24,8 @@ func sysprepCommands() []*command {
 const preflightUsage = `reseal preflight TARGET [--unattend FILE] [--json] [--quiet]
 
 Runs every check Sysprep's generalize would fail on, on the offline Windows
-volume at TARGET (the directory holding Windows\System32\config), and changes
+volume at TARGET (the directory holding Windows\System32\config, or an
+image inside a WIM: IMAGE.wim:INDEX or IMAGE.wim:NAME), and changes
 nothing: Store apps installed for a user but not provisioned, pending
 servicing, an upgraded installation older than Windows 10 1607, unsupported
 server roles and NPS RADIUS configuration, the 1001-run limit, an image left
@@ -44,6 +45,7 @@ status 3, naming the lock's holder.
 Exit status 1 when a check finds an error.`
 
 const generalizeUsage = `reseal generalize TARGET [--oobe|--audit] [--mode vm] [--unattend FILE] [--dry-run] [--json] [--quiet]
+       reseal generalize IMAGE.wim:INDEX|NAME (-o OUT.wim | --append [--name NAME]) [options]
 
 Runs preflight and, when it finds no error, generalizes the offline Windows
 volume at TARGET: image state and next-boot setup (specialize, then OOBE or
@@ -67,6 +69,11 @@ another host is kept, and the error says how to remove it.
   --dry-run     print every key, value and file the run would change; change nothing
   --json        print the report as JSON (docs/json.md)
   --quiet       print only errors (as sysprep's /quiet)
+  -o OUT.wim    (TARGET inside a WIM) write the generalized image to a new WIM
+  --append      (TARGET inside a WIM) add the generalized image to the source WIM
+  --name NAME   (with --append or -o) the new image's name
+
+` + wimOutputUsage + `
 
 Exit status 1 when preflight finds an error (nothing is changed).`
 
@@ -78,7 +85,11 @@ case-insensitive and mean what they mean to Sysprep, applied to the offline
 volume at TARGET (see 'reseal help generalize'). /oobe and /audit exclude each
 other, as do /reboot, /shutdown and /quit; /mode:vm needs /generalize and is
 not valid with /audit. /reboot, /shutdown and /quit are accepted and have
-nothing to act on offline. /quiet prints only errors.`
+nothing to act on offline. /quiet prints only errors.
+
+For a TARGET inside a WIM (IMAGE.wim:INDEX), reseal's own switches
+/output:OUT.wim or /append (with /name:NAME) say where the generalized image
+goes, as -o and --append do for 'reseal generalize'.`
 
 // volumeFlags are the flags shared by preflight and generalize.
 type volumeFlags struct {
@@ -101,14 +112,24 @@ func runPreflight(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	target := rest[0]
+	opts := sysprep.Options{UnattendPath: vf.unattend}
+	b, err := openWIMTarget(target)
+	if err != nil {
+		return err
+	}
 	var r *sysprep.Report
-	if isDiskTarget(target) {
-		r, err = preflightDisk(ctx, target, sysprep.Options{UnattendPath: vf.unattend})
-	} else {
+	switch {
+	case b != nil:
+		defer b.Close()
+		opts.Backend = b
+		r, err = sysprep.Preflight(ctx, target, opts)
+	case isDiskTarget(target):
+		r, err = preflightDisk(ctx, target, opts)
+	default:
 		if err := checkTarget(target); err != nil {
 			return err
 		}
-		r, err = sysprep.Preflight(ctx, target, sysprep.Options{UnattendPath: vf.unattend})
+		r, err = sysprep.Preflight(ctx, target, opts)
 	}
 	noteRecovery(sio, r, vf.quiet)
 	if err != nil {
@@ -143,6 +164,7 @@ type generalizeRequest struct {
 	asJSON bool
 	quiet  bool
 	notes  []string // what the command line asked for that has no offline effect
+	wimOut wimOutputFlags
 }
 
 func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
@@ -154,6 +176,10 @@ func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "print only errors")
+	var wo wimOutputFlags
+	fs.StringVar(&wo.out, "o", "", "TARGET inside a WIM: write the generalized image to this new WIM")
+	fs.BoolVar(&wo.append, "append", false, "TARGET inside a WIM: add the generalized image to the source WIM")
+	fs.StringVar(&wo.name, "name", "", "the new image's name")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -164,7 +190,7 @@ func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
 	if *oobe && *audit {
 		return usageError("--oobe and --audit exclude each other")
 	}
-	req := generalizeRequest{target: rest[0], asJSON: *asJSON, quiet: *quiet}
+	req := generalizeRequest{target: rest[0], asJSON: *asJSON, quiet: *quiet, wimOut: wo}
 	switch strings.ToLower(*mode) {
 	case "":
 	case "vm":
@@ -187,6 +213,7 @@ func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
 var sysprepSwitches = map[string]bool{
 	"generalize": true, "oobe": true, "audit": true, "quiet": true, "reboot": true,
 	"shutdown": true, "quit": true, "mode": true, "unattend": true,
+	"output": true, "append": true, "name": true, // reseal's, for a TARGET inside a WIM
 }
 
 // isSysprepSwitch tells a switch (/oobe, -OOBE, /unattend:FILE) from the
@@ -232,9 +259,19 @@ func parseSysprepSwitches(args []string) (generalizeRequest, error) {
 		}
 		seen[name] = true
 		switch name {
-		case "generalize", "oobe", "audit", "quiet", "reboot", "shutdown", "quit":
+		case "generalize", "oobe", "audit", "quiet", "reboot", "shutdown", "quit", "append":
 			if hasValue {
 				return req, usageError("%s takes no value", a)
+			}
+			req.wimOut.append = req.wimOut.append || name == "append"
+		case "output", "name":
+			if value == "" {
+				return req, usageError("/%s needs a value: /%s:%s", name, name, map[string]string{"output": "OUT.wim", "name": "NAME"}[name])
+			}
+			if name == "output" {
+				req.wimOut.out = value
+			} else {
+				req.wimOut.name = value
 			}
 		case "mode":
 			if !strings.EqualFold(value, "vm") {
@@ -305,7 +342,17 @@ func runSysprep(ctx context.Context, sio *stdio, args []string) error {
 }
 
 func doGeneralize(ctx context.Context, sio *stdio, req generalizeRequest) error {
-	if err := checkTarget(req.target); err != nil {
+	b, err := openWIMTarget(req.target)
+	if err != nil {
+		return err
+	}
+	if b != nil {
+		defer b.Close()
+		req.opts.Backend = b
+	} else if err := checkTarget(req.target); err != nil {
+		return err
+	}
+	if err := setWIMOutput(b, req.wimOut, req.opts.DryRun); err != nil {
 		return err
 	}
 	r, err := sysprep.Generalize(ctx, req.target, req.opts)
@@ -349,6 +396,9 @@ func doGeneralize(ctx context.Context, sio *stdio, req generalizeRequest) error 
 			fmt.Fprintf(sio.Out, "dry run: %d actions planned; nothing was changed\n", len(r.Actions))
 		} else {
 			fmt.Fprintf(sio.Out, "generalized: %d actions carried out; next boot: specialize, then %s\n", len(r.Actions), modeName(req.opts.Mode))
+			if b != nil {
+				fmt.Fprintf(sio.Out, "written: %s\n", describeWIMOutput(b))
+			}
 		}
 	}
 	return nil
