@@ -224,21 +224,92 @@ func (q *qcow2) Close() error {
 }
 
 func (q *qcow2) ReadAt(p []byte, off int64) (int, error) {
-	return readBounded(p, off, q.size, func(p []byte, off int64) error {
-		for len(p) > 0 {
-			inCluster := off & (q.clusterSize - 1)
-			n := q.clusterSize - inCluster
-			if n > int64(len(p)) {
-				n = int64(len(p))
+	return readBounded(p, off, q.size, func(buf []byte, start int64) error {
+		// Clusters whose data lie one after the other in the file are read
+		// with one read, as images converted or written sequentially have them.
+		runFrom, runLen, runHost := 0, 0, int64(0)
+		flush := func() error {
+			if runLen == 0 {
+				return nil
 			}
-			if err := q.readCluster(p[:n], off); err != nil {
+			err := q.readHost(buf[runFrom:runFrom+runLen], runHost)
+			runLen = 0
+			return err
+		}
+		for pos := 0; pos < len(buf); {
+			off := start + int64(pos)
+			inCluster := off & (q.clusterSize - 1)
+			n := int(min(q.clusterSize-inCluster, int64(len(buf)-pos)))
+			host, err := q.dataCluster(off)
+			if err != nil {
 				return err
 			}
-			p = p[n:]
-			off += n
+			switch {
+			case host > 0 && runLen > 0 && runHost+int64(runLen) == host+inCluster:
+				runLen += n
+			case host > 0:
+				if err := flush(); err != nil {
+					return err
+				}
+				runFrom, runLen, runHost = pos, n, host+inCluster
+			default:
+				if err := flush(); err != nil {
+					return err
+				}
+				if err := q.readCluster(buf[pos:pos+n], off); err != nil {
+					return err
+				}
+			}
+			pos += n
 		}
-		return nil
+		return flush()
 	})
+}
+
+// readHost reads file bytes at host; what lies past the end of the file
+// (a short last cluster) reads as zeros.
+func (q *qcow2) readHost(p []byte, host int64) error {
+	n, err := q.f.ReadAt(p, host)
+	if n < len(p) {
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s: offset %d: %w", q.name, host, err)
+		}
+		clear(p[n:])
+	}
+	return nil
+}
+
+// dataCluster returns the host offset of the guest cluster holding off
+// when it is a plain allocated cluster, else 0 (zero, unallocated or
+// compressed clusters are read by readCluster).
+func (q *qcow2) dataCluster(off int64) (int64, error) {
+	cluster := off >> q.clusterBits
+	l2Bits := q.clusterBits - 3
+	l1Index := cluster >> l2Bits
+	l2Index := cluster & (1<<l2Bits - 1)
+	if l1Index >= int64(len(q.l1)) {
+		return 0, nil
+	}
+	l2Off := int64(q.l1[l1Index] & qcowOffsetMask)
+	if l2Off == 0 {
+		return 0, nil
+	}
+	t, err := q.l2Table(l2Off, int(l1Index))
+	if err != nil {
+		return 0, err
+	}
+	e := binary.BigEndian.Uint64(t[l2Index*8:])
+	if e&qcowCompressedBit != 0 || e&qcowZeroBit != 0 {
+		return 0, nil
+	}
+	host := int64(e & qcowOffsetMask)
+	if host == 0 {
+		return 0, nil
+	}
+	if host%q.clusterSize != 0 || host >= q.fileSize || host < q.clusterSize {
+		return 0, formatErr(q.name, l2Off+l2Index*8, "qcow2 L2 entry: data cluster at %d is unaligned, inside the header or beyond the file (%d bytes)", host, q.fileSize)
+	}
+	return host, nil
 }
 
 // l2Table returns the L2 table at host offset off, checked and cached.

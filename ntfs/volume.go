@@ -119,7 +119,7 @@ func Open(r io.ReaderAt, size int64) (*Volume, error) {
 	if v.recordSize < 512 || v.recordSize > 64<<10 || v.recordSize&(v.recordSize-1) != 0 {
 		return nil, corrupt(-1, "boot sector: MFT records of %d bytes", v.recordSize)
 	}
-	v.cache = newRecordCache(4096)
+	v.cache = newRecordCache(16384) // 16 MiB of 1 KiB records
 
 	// $MFT's own record: read directly at the boot sector's cluster; its
 	// $DATA runs (possibly in extension records listed by its attribute
@@ -233,7 +233,9 @@ func applyFixup(b []byte, sector int64, rec int64) error {
 	return nil
 }
 
-// record reads MFT record n (fixups applied), through the cache.
+// record reads MFT record n (fixups applied), through the cache. Records
+// are read in aligned batches of recordBatch: a scan of the MFT then costs
+// one read per batch, not one per record.
 func (v *Volume) record(n int64) ([]byte, error) {
 	if n < 0 || n >= v.records {
 		return nil, corrupt(n, "beyond the end of the MFT (%d records)", v.records)
@@ -241,18 +243,34 @@ func (v *Volume) record(n int64) ([]byte, error) {
 	if b, ok := v.cache.get(n); ok {
 		return b, nil
 	}
-	b := make([]byte, v.recordSize)
-	if _, err := v.mft.ReadAt(b, n*v.recordSize); err != nil && err != io.EOF {
+	first := n &^ (recordBatch - 1)
+	count := min(recordBatch, v.records-first)
+	buf := make([]byte, count*v.recordSize)
+	if _, err := v.mft.ReadAt(buf, first*v.recordSize); err != nil && err != io.EOF {
 		return nil, fmt.Errorf("ntfs: reading MFT record %d: %w", n, err)
 	}
-	if string(b[:4]) != "FILE" {
-		// An unused, never-written record: report it as such.
-		v.cache.put(n, nil)
-		return nil, nil
+	var out []byte
+	for i := int64(0); i < count; i++ {
+		r := first + i
+		b := buf[i*v.recordSize : (i+1)*v.recordSize : (i+1)*v.recordSize]
+		if string(b[:4]) != "FILE" {
+			// An unused, never-written record.
+			v.cache.put(r, nil)
+			continue
+		}
+		if err := v.fixup(b, r); err != nil {
+			if r == n {
+				return nil, err
+			}
+			continue // reported when that record itself is asked for
+		}
+		v.cache.put(r, b)
+		if r == n {
+			out = b
+		}
 	}
-	if err := v.fixup(b, n); err != nil {
-		return nil, err
-	}
-	v.cache.put(n, b)
-	return b, nil
+	return out, nil
 }
+
+// recordBatch records are read at once (a power of two).
+const recordBatch = 16

@@ -39,6 +39,12 @@ func OpenDisk(ctx context.Context, target string, progress func(done, total int6
 	return &DiskBackend{v: v, dirs: map[int64]map[string]*ntfs.File{}}, nil
 }
 
+// NewDiskBackend is the backend of a disk volume already open; closing it
+// closes the volume.
+func NewDiskBackend(v *diskvol.Volume) *DiskBackend {
+	return &DiskBackend{v: v, dirs: map[int64]map[string]*ntfs.File{}}
+}
+
 // Volume is the disk volume read.
 func (d *DiskBackend) Volume() *diskvol.Volume { return d.v }
 

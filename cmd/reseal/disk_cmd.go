@@ -20,7 +20,7 @@ import (
 // clean (dirty flag, unapplied $LogFile: an unclean shutdown, hibernation,
 // fast startup) or BitLocker-encrypted is refused before anything is
 // written.
-func captureDisk(ctx context.Context, sio *stdio, src, dest string, opts wim.CaptureOptions, quiet bool) error {
+func captureDisk(ctx context.Context, sio *stdio, src, dest string, opts wim.CaptureOptions, quiet, setName, setFlags bool) error {
 	path, part := diskvol.ParseTarget(src)
 	rm := newProgress(sio, quiet, "Reading MFT")
 	v, err := diskvol.Open(ctx, path, part, rm.callback())
@@ -31,6 +31,15 @@ func captureDisk(ctx context.Context, sio *stdio, src, dest string, opts wim.Cap
 	defer v.Close()
 	if err := v.CheckClean(); err != nil {
 		return err
+	}
+	// A Windows installation gets what DISM records of it (<WINDOWS>, the
+	// edition as name and flags), as a capture of a directory does.
+	if wv, err := winimage.OpenBackend(winimage.NewDiskBackend(v)); err == nil {
+		describeWindows(&opts, wv.Installation, setName, setFlags)
+		if opts.DisplayDescription == "" && opts.Description == "" && opts.DisplayName != "" {
+			opts.DisplayDescription = opts.DisplayName
+		}
+		wv.Close()
 	}
 	root, err := v.WIMSource()
 	if err != nil {

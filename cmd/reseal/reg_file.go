@@ -18,7 +18,10 @@ Write KEY (default: the root key) and everything below it as a regedit
 mark as regedit writes it (--utf8 for UTF-8), to FILE (replaced
 atomically) or standard output. --prefix names the hive's place in the
 registry, e.g. 'HKEY_LOCAL_MACHINE\SYSTEM'; without it key paths are
-relative to the hive's root, as hivex writes them ([\], [\Select]).`
+relative to the hive's root, as hivex writes them ([\], [\Select]).
+HIVE may also be a disk image (raw, VHD, VHDX, qcow2; DISK or DISK:PART)
+followed by the hive's path inside its Windows volume, read without
+mounting: reseal reg export disk.qcow2 Windows/System32/config/SYSTEM.`
 
 const regImportUsage = `reseal reg import HIVE FILE.reg [--prefix P] [--dry-run] [--backup]
 

@@ -18,7 +18,11 @@ style of reg.exe: one line per value with its name ((Default) for the
 default value), type and data; REG_MULTI_SZ strings joined by \0, numbers
 in hex, other data as hex bytes. -r descends into every subkey. --json
 gives each key's path, last-write time, subkey names and values (type,
-data decoded where the type allows, and the raw bytes in hex).`
+data decoded where the type allows, and the raw bytes in hex).
+HIVE may also be a disk image (raw, VHD, VHDX, qcow2; DISK or DISK:PART)
+followed by the hive's path inside its Windows volume, read without
+mounting (a dirty hive is recovered from its logs in memory):
+reseal reg query disk.qcow2 Windows/System32/config/SYSTEM 'HKLM\SYSTEM\Select'.`
 
 func runRegQuery(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("reg query")

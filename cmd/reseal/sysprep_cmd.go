@@ -24,8 +24,10 @@ func sysprepCommands() []*command {
 const preflightUsage = `reseal preflight TARGET [--unattend FILE] [--json] [--quiet]
 
 Runs every check Sysprep's generalize would fail on, on the offline Windows
-volume at TARGET (the directory holding Windows\System32\config, or an
-image inside a WIM: IMAGE.wim:INDEX or IMAGE.wim:NAME), and changes
+volume at TARGET (the directory holding Windows\System32\config, an image
+inside a WIM: IMAGE.wim:INDEX or IMAGE.wim:NAME, or a disk image — raw, VHD,
+VHDX, qcow2; DISK or DISK:PART — whose NTFS volume is read without mounting;
+a volume not cleanly shut down is an error), and changes
 nothing: Store apps installed for a user but not provisioned, pending
 servicing, an upgraded installation older than Windows 10 1607, unsupported
 server roles and NPS RADIUS configuration, the 1001-run limit, an image left

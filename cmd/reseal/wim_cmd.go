@@ -35,6 +35,11 @@ const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [
 
 Capture the directory tree SRC as an image of DEST.wim: a new WIM, or with
 --append a new image at the end of an existing one (keeping its compression).
+SRC may be a disk image (raw, VHD, VHDX, qcow2; DISK or DISK:PART, else the
+NTFS partition holding Windows): its volume is read directly, without
+mounting, with security descriptors, attributes, named streams, short names,
+hard links and reparse points; a BitLocker volume or one not cleanly shut
+down (dirty flag, unapplied $LogFile) is refused.
 Compression defaults to XPRESS (DISM's /Compress:fast); LZX is /Compress:maximum;
 LZMS (128 KiB chunks by default) needs wimlib or Windows 8 and later to read.
 --solid stores the file data as one solid resource, as ESD files and wimlib's
@@ -177,7 +182,7 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 		}
 	}
 	if isDiskTarget(src) {
-		return captureDisk(ctx, sio, src, dest, opts, *quiet)
+		return captureDisk(ctx, sio, src, dest, opts, *quiet, *name == "", *flags == "")
 	}
 	// A Windows volume is held while it is read: no reseal run may change
 	// it meanwhile, and one interrupted there is finished or rolled back
