@@ -69,6 +69,14 @@ var contractRows = map[string]contractRow{
 			return fails(2, "/mode:hyperv", "sysprep", f.volume(), "/generalize", "/mode:hyperv")
 		},
 	},
+	"inspect": {
+		good:        func(f *fixture) contractCase { return ok("inspect", f.volume()) },
+		missing:     func(f *fixture) contractCase { return fails(3, f.missing(), "inspect", f.missing()) },
+		wrongFormat: func(f *fixture) contractCase { d := f.emptyDir(); return fails(3, d, "inspect", d) },
+		badValue: func(f *fixture) contractCase {
+			return fails(2, "--expect", "inspect", f.volume(), "--expect", "sealed")
+		},
+	},
 	"sample": {
 		good: func(f *fixture) contractCase { return ok("sample", f.newPath("vol")) },
 		missing: func(f *fixture) contractCase {

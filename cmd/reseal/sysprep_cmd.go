@@ -18,6 +18,7 @@ func sysprepCommands() []*command {
 		{Name: "preflight", Summary: "check an offline Windows volume for everything that makes Sysprep refuse it", Usage: preflightUsage, Run: runPreflight},
 		{Name: "generalize", Summary: "generalize an offline Windows volume the way Sysprep does (journaled, all or nothing)", Usage: generalizeUsage, Run: runGeneralize},
 		{Name: "sysprep", Summary: "generalize with Sysprep's own switches (/generalize /oobe /unattend:FILE ...)", Usage: sysprepUsage, Run: runSysprep},
+		{Name: "inspect", Summary: "say what an offline installation's next boot does: generalized, audit or complete (--expect gates pipelines)", Usage: inspectUsage, Run: runInspect},
 	}
 }
 
