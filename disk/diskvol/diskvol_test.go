@@ -123,3 +123,70 @@ func TestBitLockerPartitionRefused(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// testSD is O:BAG:BAD:(A;;FA;;;WD) in self-relative form.
+func testSD() []byte {
+	sd := []byte{1, 0, 0x04, 0x80, 20, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0, 52, 0, 0, 0}
+	ba := []byte{1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0}
+	sd = append(sd, ba...)
+	sd = append(sd, ba...)
+	sd = append(sd, 2, 0, 28, 0, 1, 0, 0, 0)             // ACL: revision 2, 28 bytes, one ACE
+	sd = append(sd, 0, 0, 20, 0, 0xff, 0x01, 0x1f, 0x00) // ACCESS_ALLOWED, FILE_ALL_ACCESS
+	sd = append(sd, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0)  // S-1-1-0
+	return sd
+}
+
+// TestCaptureKeepsShortNamesAndAttributes: a volume wimlib applied from a
+// WIM carrying DOS short names, hidden and system attributes, an explicit
+// security descriptor and a named stream on a directory (written with
+// wim.CaptureSource) captures from its disk as wimlib captures the volume.
+func TestCaptureKeepsShortNamesAndAttributes(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	mkntfs := testenv.Peer(t, "mkntfs")
+	dir := t.TempDir()
+	const ft = 133500000000000000 // 2024-01-21
+	data := func(s string) *wim.SourceStream {
+		return &wim.SourceStream{Size: int64(len(s)), Data: strings.NewReader(s)}
+	}
+	src := &wim.SourceFile{Attributes: wim.AttrDirectory, CreationTime: ft, LastWriteTime: ft, LastAccessTime: ft, Children: []*wim.SourceFile{
+		{Name: "Program Files", ShortName: "PROGRA~1", Attributes: wim.AttrDirectory | 0x1 /* read-only */, CreationTime: ft, LastWriteTime: ft + 1, LastAccessTime: ft + 2,
+			Named: []wim.SourceStream{{Name: "dirstream", Size: 5, Data: strings.NewReader("hello")}},
+			Children: []*wim.SourceFile{
+				{Name: "A long file name.txt", ShortName: "ALONGF~1.TXT", Attributes: 0x20, CreationTime: ft, LastWriteTime: ft, LastAccessTime: ft, Data: data("contents\n"), SecurityDescriptor: testSD()},
+			}},
+		{Name: "pagefile-like.sys", Attributes: 0x2 | 0x4 | 0x20 /* hidden, system, archive */, CreationTime: ft, LastWriteTime: ft, LastAccessTime: ft, Data: data("x")},
+	}}
+	srcWIM := filepath.Join(dir, "src.wim")
+	if err := wim.CaptureSource(context.Background(), src, srcWIM, wim.CaptureOptions{Name: "src", Compression: wim.CompressNone}); err != nil {
+		t.Fatal(err)
+	}
+	vol := filepath.Join(dir, "vol.img")
+	f, _ := os.Create(vol)
+	f.Truncate(64 << 20)
+	f.Close()
+	disktest.Run(t, mkntfs, "-F", "-Q", "-q", vol)
+	disktest.Run(t, wimlib, "apply", srcWIM, "1", vol)
+	ref := filepath.Join(dir, "ref.wim")
+	disktest.Run(t, wimlib, "capture", vol, ref, "x", "--compress=none")
+	want := detailed(t, ref)
+	if !strings.Contains(want, `Short Name          = "ALONGF~1.TXT"`) {
+		t.Fatalf("wimlib's capture lacks the short name; listing:\n%s", want)
+	}
+	q := disktest.Convert(t, disktest.GPTDisk(t, dir, vol), "qcow2")
+	v, err := Open(context.Background(), q, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	root, err := v.WIMSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.wim")
+	if err := wim.CaptureSource(context.Background(), root, out, wim.CaptureOptions{Name: "x", Compression: wim.CompressNone}); err != nil {
+		t.Fatal(err)
+	}
+	if got := detailed(t, out); got != want {
+		t.Errorf("listing differs from wimlib's capture of the volume:\n%s", firstDiff(got, want))
+	}
+}
