@@ -6,6 +6,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"unicode/utf16"
 )
 
 // bombMetadata builds a metadata resource whose root holds n copies of one
@@ -90,4 +91,25 @@ func FuzzMetadataBudget(f *testing.F) {
 			t.Fatalf("parsing %d bytes with a budget of %d allocated %d bytes", len(buf), limit, got)
 		}
 	})
+}
+
+// decodeUTF16 (one allocation, for the budget) reads names as utf16.Decode does.
+func TestDecodeUTF16Same(t *testing.T) {
+	old := func(b []byte) string {
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = binary.LittleEndian.Uint16(b[2*i:])
+		}
+		return string(utf16.Decode(u))
+	}
+	cases := [][]uint16{{}, {'a'}, {0xd800}, {0xd800, 'a'}, {0xdc00, 0xd800}, {0xd83d, 0xde00}, {0xd83d, 0xde00, 0xdfff}, {'x', 0xd83d}, {0xe9, 0x4e2d}}
+	for _, c := range cases {
+		b := make([]byte, 2*len(c))
+		for i, v := range c {
+			binary.LittleEndian.PutUint16(b[2*i:], v)
+		}
+		if old(b) != decodeUTF16(b) {
+			t.Errorf("%x: %q vs %q", c, old(b), decodeUTF16(b))
+		}
+	}
 }

@@ -3,8 +3,10 @@ package wim
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Sizes of the fixed parts of the metadata records.
@@ -362,15 +364,31 @@ func (p *metaParser) dentry(off int64) (*File, int64, error) {
 	return f, next, nil
 }
 
+// decodeUTF16 decodes UTF-16LE (an odd last byte ignored, an unpaired
+// surrogate as U+FFFD) into a string with one allocation of at most 1.5
+// times len(b), the cost the metadata budget counts for a name.
 func decodeUTF16(b []byte) string {
-	if len(b) == 0 {
+	if len(b) < 2 {
 		return ""
 	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	var s strings.Builder
+	s.Grow(len(b) / 2 * 3)
+	n := len(b) / 2
+	for i := 0; i < n; i++ {
+		r := rune(binary.LittleEndian.Uint16(b[2*i:]))
+		if utf16.IsSurrogate(r) {
+			if i+1 < n {
+				if d := utf16.DecodeRune(r, rune(binary.LittleEndian.Uint16(b[2*i+2:]))); d != utf8.RuneError {
+					s.WriteRune(d)
+					i++
+					continue
+				}
+			}
+			r = utf8.RuneError
+		}
+		s.WriteRune(r)
 	}
-	return string(utf16.Decode(u))
+	return s.String()
 }
 
 func encodeUTF16(s string) []byte {

@@ -255,14 +255,19 @@ func (r *Reader) readWholeResourceOf(part int, res resHeader, limit int64, what 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	// The whole size at once (it is within limit): growing the buffer by
-	// appending would leave copies behind, up to twice the size.
-	buf := make([]byte, 0, res.OrigSize)
+	// The first MiB is read into a small buffer; once the resource has
+	// really produced that much, the rest of its size (within limit) is
+	// allocated at once: a size that is a lie costs little, and a true one
+	// leaves no garbage of a growing buffer behind.
+	buf := make([]byte, 0, min(res.OrigSize, 1<<20))
 	cr := newChunkReader(cd, newDecoders())
 	for i := 0; i < cd.numChunks(); i++ {
 		b, err := cr.chunk(i)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if len(buf)+len(b) > cap(buf) {
+			buf = append(make([]byte, 0, res.OrigSize), buf...)
 		}
 		buf = append(buf, b...)
 	}
