@@ -113,7 +113,7 @@ func decodeAll(tb testing.TB, w *wimtest.File) (chunks, largest int) {
 // (64 MiB) chunks, two images each, decodes to the data whose SHA-1 wimlib
 // recorded.
 func TestDecodeWimlibWIMs(t *testing.T) {
-	dir := sampleTree(t, true)
+	small, big := sampleTree(t, false), sampleTree(t, true)
 	for _, args := range [][]string{
 		{"--compress=LZMS"},
 		{"--compress=LZMS", "--chunk-size=32768"},
@@ -124,6 +124,12 @@ func TestDecodeWimlibWIMs(t *testing.T) {
 		{"--solid", "--solid-compress=LZMS:20", "--solid-chunk-size=262144"},
 	} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
+			// The tree with the 11.7 MB SYSTEM hive only where its size
+			// matters: one large solid chunk.
+			dir := small
+			if len(args) == 1 && args[0] == "--solid" {
+				dir = big
+			}
 			w := captureLZMS(t, dir, args...)
 			n, largest := decodeAll(t, w)
 			if n < 3 {
@@ -231,15 +237,24 @@ func sameFiles(t *testing.T, want, got string) {
 	}
 }
 
-// TestWimlibDecodesOursLargeChunks: with 16 MiB chunks (the SYSTEM hive is
-// one 11.7 MB block, so offsets and offset alphabets are those of solid
+// TestWimlibDecodesOursLargeChunks: with 16 MiB chunks (6 MiB of a SYSTEM
+// hive as one block, so offsets and offset alphabets are those of solid
 // resources), a WIM of our chunks passes wimlib-imagex verify and extracts
 // to the captured files.
 func TestWimlibDecodesOursLargeChunks(t *testing.T) {
 	imagex := testenv.Peer(t, "wimlib-imagex")
-	dir := sampleTree(t, true)
-	if _, err := os.Stat(filepath.Join(dir, "hives", "SYSTEM")); err != nil {
-		t.Skip("no SYSTEM hive in the corpus")
+	hive, err := os.ReadFile(testenv.Corpus(t, "hives", "regipy", "SYSTEM"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6 MiB of the hive and a binary, each one block: offsets and offset
+	// alphabets of solid resources, in a test that stays short.
+	dir := filepath.Join(t.TempDir(), "large")
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	for name, data := range map[string][]byte{"SYSTEM": hive[:6<<20], "prog.exe": sampleBinary(t, 2<<20), "sub/a": []byte("x")} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cs := 16 << 20
 	w := captureLZMS(t, dir, "--compress=LZMS", fmt.Sprintf("--chunk-size=%d", cs))
