@@ -107,6 +107,15 @@ func TestCaptureDisk(t *testing.T) {
 			if _, err := os.Stat(o); err == nil {
 				t.Errorf("%s was written", o)
 			}
+			// preflight reports a dirty volume as an error finding (exit 1)
+			// and fails on the others as capture does.
+			pcode, pout, perr := runCLI(t, "preflight", p)
+			switch {
+			case name == "dirty" && (pcode != 1 || !strings.Contains(pout, "ntfs-not-clean")):
+				t.Errorf("preflight of a dirty volume: exit %d, %q %q", pcode, pout, perr)
+			case name != "dirty" && (pcode != 3 || !strings.Contains(perr, filepath.Base(p))):
+				t.Errorf("preflight: exit %d, stderr %q", pcode, perr)
+			}
 		})
 	}
 }
