@@ -286,8 +286,18 @@ func (r *Reader) readBlobTable(part int) error {
 	if err != nil {
 		return err
 	}
+	// A solid run is a maximal sequence of consecutive entries with the
+	// solid flag; its blobs' offsets are in the concatenation of all its
+	// resources, whose entries may come anywhere in the run (wimlib's
+	// appended solid images give [resource, its blobs, resource, its
+	// blobs]): the blobs' ranges are checked once the table is read.
 	var group *solidGroup
-	lastWasSolidRes := false
+	inRun := false
+	type placed struct {
+		idx int
+		b   *blob
+	}
+	var inSolid []placed
 	for i := 0; i+blobEntrySize <= len(data); i += blobEntrySize {
 		e := parseBlobEntry(data[i:])
 		if part == 0 {
@@ -295,37 +305,31 @@ func (r *Reader) readBlobTable(part int) error {
 		}
 		idx := i / blobEntrySize
 		if e.res.Flags&resFlagFree != 0 {
-			lastWasSolidRes = false
+			inRun = false
 			continue
 		}
+		if e.res.Flags&resFlagSolid != 0 && !inRun {
+			group = &solidGroup{}
+			r.solids = append(r.solids, group)
+		}
+		inRun = e.res.Flags&resFlagSolid != 0
 		if e.res.Flags&resFlagSolid != 0 && e.res.OrigSize == solidMagicSize {
 			cd, err := openSolid(pr, e.res, psize)
 			if err != nil {
 				return fmt.Errorf("blob table entry %d: %w", idx, err)
 			}
-			if !lastWasSolidRes || group == nil {
-				group = &solidGroup{}
-				r.solids = append(r.solids, group)
-			}
 			group.parts = append(group.parts, cd)
 			group.starts = append(group.starts, group.total)
 			group.total += cd.origSize
-			lastWasSolidRes = true
 			continue
 		}
-		lastWasSolidRes = false
 		if e.partNumber != ph.PartNumber {
 			return formatErr("blob table entry %d belongs to part %d, not part %d", idx, e.partNumber, ph.PartNumber)
 		}
 		b := &blob{hash: e.hash, refCount: e.refCount, metadata: e.res.Flags&resFlagMetadata != 0, res: e.res, index: idx, part: part}
 		if e.res.Flags&resFlagSolid != 0 {
-			if group == nil {
-				return formatErr("blob table entry %d lies in a solid resource but none precedes it", idx)
-			}
 			b.solid, b.offset, b.size = group, e.res.Offset, e.res.StoredSize
-			if b.offset < 0 || b.size < 0 || b.offset > group.total || b.size > group.total-b.offset {
-				return formatErr("blob table entry %d: range %d+%d beyond its solid resource (%d bytes)", idx, b.offset, b.size, group.total)
-			}
+			inSolid = append(inSolid, placed{idx, b})
 		} else {
 			if err := checkSpan(e.res, psize); err != nil {
 				return fmt.Errorf("blob table entry %d: %w", idx, err)
@@ -345,6 +349,22 @@ func (r *Reader) readBlobTable(part int) error {
 		r.blobs[b.hash] = b
 		r.order = append(r.order, b)
 	}
+	for _, p := range inSolid {
+		b, g := p.b, p.b.solid
+		if len(g.parts) == 0 {
+			return formatErr("blob table entry %d lies in a solid run without a solid resource", p.idx)
+		}
+		if b.offset < 0 || b.size < 0 || b.offset > g.total || b.size > g.total-b.offset {
+			return formatErr("blob table entry %d: range %d+%d beyond its solid resources (%d bytes)", p.idx, b.offset, b.size, g.total)
+		}
+	}
+	solids := r.solids[:0]
+	for _, g := range r.solids {
+		if len(g.parts) > 0 {
+			solids = append(solids, g)
+		}
+	}
+	r.solids = solids
 	return nil
 }
 

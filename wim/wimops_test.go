@@ -331,3 +331,51 @@ func TestSplit(t *testing.T) {
 	}
 	compareTrees(t, second, dest)
 }
+
+// TestAppendedSolidRun: wimlib appends a --solid image with new data as a
+// second solid resource in the same run as the first ([resource, its
+// blobs, resource, its blobs], the blobs' offsets counted over both):
+// both images verify, apply, and export to an LZX WIM wimlib verifies.
+func TestAppendedSolidRun(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	ctx := context.Background()
+	src, _ := twoImageTrees(t)
+	other := filepath.Join(t.TempDir(), "other")
+	os.MkdirAll(other, 0o755)
+	noise := make([]byte, 200_000)
+	rand.New(rand.NewSource(3)).Read(noise)
+	os.WriteFile(filepath.Join(other, "noise"), noise, 0o644)
+	os.WriteFile(filepath.Join(other, "text"), []byte(strings.Repeat("other text ", 3000)), 0o644)
+	path := filepath.Join(t.TempDir(), "x.esd")
+	runPeer(t, wimlib, "capture", src, path, "one", "--solid")
+	runPeer(t, wimlib, "append", other, path, "two", "--solid")
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if len(r.solids) != 1 || len(r.solids[0].parts) != 2 {
+		t.Fatalf("want one run of two solid resources, got %d runs", len(r.solids))
+	}
+	if problems, err := r.Verify(ctx, nil); err != nil || len(problems) > 0 {
+		t.Fatalf("verify: %v %v", problems, err)
+	}
+	for i, want := range []string{src, other} {
+		dest := filepath.Join(t.TempDir(), "dest")
+		if err := r.Apply(ctx, i+1, dest, ApplyOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		compareTrees(t, want, dest)
+	}
+	out := filepath.Join(t.TempDir(), "out.wim")
+	if err := Export(ctx, r, []int{1, 2}, out, ExportOptions{Compression: CompressLZX, CompressionSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	wimlibApplies(t, wimlib, out, src, other)
+	// The whole run copied as it is into a solid export.
+	solid := filepath.Join(t.TempDir(), "copy.esd")
+	if err := Export(ctx, r, []int{1, 2}, solid, ExportOptions{Solid: true}); err != nil {
+		t.Fatal(err)
+	}
+	wimlibApplies(t, wimlib, solid, src, other)
+}
