@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/reseal/reseal/wim"
@@ -176,7 +177,9 @@ func (w *WIMBackend) ReadDir(name string) ([]fs.DirEntry, error) {
 		return nil, err
 	}
 	if !f.IsDir() || f.IsReparsePoint() {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fmt.Errorf("not a directory")}
+		// ENOTDIR, as a directory's would be: a path through a junction
+		// or a file resolves as absent, not as a failure.
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: syscall.ENOTDIR}
 	}
 	out := make([]fs.DirEntry, 0, len(f.Children))
 	for _, c := range f.Children {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/reseal/reseal/hive"
+	"github.com/reseal/reseal/internal/testenv"
 )
 
 // minimalVolume writes a volume with SYSTEM and SOFTWARE hives, spelled in
@@ -316,5 +318,48 @@ func TestVolumePath(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("volumePath(%q) = %q, %v; want %q", in, got, ok, want)
 		}
+	}
+}
+
+// TestWIMBackendLinksEndPaths: inside a WIM a symbolic link (a reparse
+// point) is reported, never followed, and a path through it is absent.
+func TestWIMBackendLinksEndPaths(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "Windows", "Real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "Windows", "Real", "f.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("Real", filepath.Join(root, "Windows", "Link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc", filepath.Join(root, "Out")); err != nil {
+		t.Fatal(err)
+	}
+	wimPath := filepath.Join(t.TempDir(), "t.wim")
+	if out, err := exec.Command(wimlib, "capture", root, wimPath, "t").CombinedOutput(); err != nil {
+		t.Fatalf("wimlib-imagex capture: %v\n%s", err, out)
+	}
+	b, err := OpenWIM(wimPath, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	v := &Volume{backend: b}
+	if p, err := v.Lookup("windows/real/F.TXT"); err != nil || p != "Windows/Real/f.txt" {
+		t.Errorf("Lookup = %q, %v", p, err)
+	}
+	if st, err := b.Lstat("Windows/Link"); err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link is not reported as one: %v %v", st, err)
+	}
+	for _, p := range []string{"Windows/Link/f.txt", "Out/passwd", "out/PASSWD"} {
+		if _, err := v.Lookup(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Lookup(%s) through a link = %v, want absent", p, err)
+		}
+	}
+	if data, err := v.ReadFile("Windows/Real/f.txt", 10); err != nil || string(data) != "x" {
+		t.Errorf("ReadFile = %q, %v", data, err)
 	}
 }
