@@ -1,11 +1,13 @@
 package hive
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
+
+	"github.com/reseal/reseal/internal/atomicfile"
 )
 
 // OpenOptions adjust Open.
@@ -16,7 +18,14 @@ type OpenOptions struct {
 	// base block when the hive is written; nil means time.Now. A fixed
 	// clock makes the written bytes depend on the edits alone.
 	Clock func() time.Time
+	// An editable hive (not ReadOnly) holds an exclusive lock on its file
+	// from Open to Close; another editor waits up to LockWait (0: ten
+	// seconds) and no longer than Context allows, then fails with ErrBusy.
+	LockWait time.Duration
+	Context  context.Context
 }
+
+var errNotRegular = errors.New("not a regular file")
 
 // Recovery tells what log recovery did when the hive was opened.
 type Recovery struct {
@@ -56,6 +65,13 @@ type Hive struct {
 	deletedAt map[uint32]uint64 // nk offset -> epoch of its deletion
 	index     map[uint32]*keyIndex
 	now       func() time.Time
+
+	// sharing is the result of the one check, before the first edit,
+	// that no cell is reached twice (checkedSharing says it was made).
+	sharing        error
+	checkedSharing bool
+
+	lock *fileLock // held from Open to Close by an editable hive
 }
 
 var errClosed = errors.New("hive: closed")
@@ -70,21 +86,42 @@ func Open(path string, opts *OpenOptions) (*Hive, error) {
 	if opts == nil {
 		opts = &OpenOptions{}
 	}
-	raw, err := os.ReadFile(path)
+	var lock *fileLock
+	if !opts.ReadOnly {
+		ctx, wait := opts.Context, opts.LockWait
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if wait <= 0 {
+			wait = defaultLockWait
+		}
+		var err error
+		if lock, err = lockFile(ctx, path, wait); err != nil {
+			return nil, fmt.Errorf("open hive: %w", err)
+		}
+		// Temporaries beside the file from an editor that was interrupted
+		// (every editor holds this lock while it writes one).
+		atomicfile.CleanStale(path, staleTempAge)
+	}
+	raw, err := readRegular(path)
 	if err != nil {
+		lock.release()
 		return nil, fmt.Errorf("open hive: %w", err)
 	}
 	var logs []logFile
 	if !opts.NoLogs {
 		logs, err = findLogs(path)
 		if err != nil {
+			lock.release()
 			return nil, fmt.Errorf("hive %s: %w", path, err)
 		}
 	}
 	h, err := load(raw, logs)
 	if err != nil {
+		lock.release()
 		return nil, fmt.Errorf("hive %s: %w", path, err)
 	}
+	h.lock = lock
 	h.path = path
 	h.readOnly = opts.ReadOnly
 	if opts.Clock != nil {
@@ -305,5 +342,20 @@ func (h *Hive) Close() error {
 	}
 	h.closed = true
 	h.data, h.starts, h.index = nil, nil, nil
-	return nil
+	return h.lock.release()
+}
+
+// staleTempAge is how old a temporary beside a locked hive must be to be
+// removed: under the lock no editor writes one, the age guards against
+// editors of other programs.
+const staleTempAge = 10 * time.Second
+
+// readRegular reads a regular file whole, never blocking on a FIFO.
+func readRegular(path string) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxHiveBins+baseBlockSize+1))
 }

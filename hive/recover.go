@@ -40,7 +40,7 @@ func findLogs(path string) ([]logFile, error) {
 			if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
 				continue
 			}
-			raw, err := os.ReadFile(p)
+			raw, err := readRegular(p)
 			if err != nil {
 				return nil, fmt.Errorf("read transaction log: %w", err)
 			}

@@ -166,7 +166,7 @@ func TestCommitDefeatsStaleLogs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h2, err := Open(path, nil)
+	h2, err := Open(path, &OpenOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestCommitDefeatsStaleLogs(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h3, err := Open(path, nil)
+	h3, err := Open(path, &OpenOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestOldFormatLogRecovery(t *testing.T) {
 	if err := os.WriteFile(path+".LOG", log, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Open(path, nil)
+	got, err := Open(path, &OpenOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestOldFormatLogRecovery(t *testing.T) {
 	if err := os.WriteFile(path+".LOG1", broken, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Open(path, nil)
+	again, err := Open(path, &OpenOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestOldFormatLogRecovery(t *testing.T) {
 	if err := os.WriteFile(path+".LOG", log, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stale, err := Open(path, nil)
+	stale, err := Open(path, &OpenOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestOldFormatLogRecovery(t *testing.T) {
 // nothing since its pages are already there.
 func TestDfwinregDotLOG(t *testing.T) {
 	path, _ := copyWithLogs(t, "dfwinreg/NTUSER.DAT", []string{"NTUSER.DAT.LOG"})
-	h, err := Open(path, nil)
+	h, err := Open(path, &OpenOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +343,7 @@ func TestDfwinregDotLOG(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h2, err := Open(path, nil)
+	h2, err := Open(path, &OpenOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,29 @@ const (
 	maxValueData      = 1 << 30
 )
 
-// writable checks that k's hive accepts edits and returns k's node.
+// writable checks that k's hive accepts edits and returns k's node. A
+// hive in which a cell is reached twice (sibling keys sharing a subkey or
+// value list) accepts none: an edit of one key's list would change the
+// other's too.
 func (k *Key) writable() (nkCell, error) {
 	n, err := k.node()
 	if err != nil {
 		return nkCell{}, err
 	}
+	if err := k.h.CheckShared(); err != nil {
+		return nkCell{}, fmt.Errorf("refusing to edit: %w", err)
+	}
 	return n, nil
+}
+
+// CheckShared reports, wrapping ErrSharedCell, a cell reached twice from
+// the root (as reg check does); it walks the tree once per open hive.
+func (h *Hive) CheckShared() error {
+	if !h.checkedSharing {
+		h.sharing = h.validateSubtree(baseBlock{h.base}.root(), 0, map[uint32]bool{})
+		h.checkedSharing = true
+	}
+	return h.sharing
 }
 
 func (h *Hive) touch(nkOff uint32) {
@@ -599,7 +615,7 @@ func (h *Hive) recomputeValueMax(off uint32) error {
 func (h *Hive) validateSubtree(off uint32, depth int, seen map[uint32]bool) error {
 	mark := func(c uint32) error {
 		if seen[c] {
-			return formatErr(fileOff(c), "cell 0x%x is used twice in the subtree", c)
+			return fmt.Errorf("%w: cell 0x%x (file offset 0x%x)", ErrSharedCell, c, fileOff(c))
 		}
 		if _, err := h.cell(c); err != nil {
 			return err

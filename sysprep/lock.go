@@ -340,3 +340,35 @@ func lockForReading(target string) (*volumeLock, string, error) {
 	}
 	return nil, "", err
 }
+
+// CheckVolumeLock fails, wrapping ErrLocked, when a directory holding the
+// file at path (its own or any above it) has a lock of a reseal run that
+// may still run: the file belongs to that run's volume until it is done.
+// A stale lock of this host is ignored (the next run on the volume takes
+// it over).
+func CheckVolumeLock(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	me, _ := os.Hostname()
+	boot := bootID()
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		lp := filepath.Join(dir, LockFile)
+		if _, err := os.Lstat(lp); err == nil {
+			holder, err := readLock(lp)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil || holder == nil:
+				return &LockedError{Path: lp, Advice: "the file is inside that volume; if no reseal run is using it, remove the lock file and retry"}
+			case holder.PID == os.Getpid() && holder.Host == me:
+				// This process holds it.
+			case holder.Host != me || holderRuns(*holder, boot):
+				return &LockedError{Path: lp, Holder: holder, Advice: "the file is inside that volume; wait for the run to finish"}
+			}
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return nil
+		}
+	}
+}

@@ -38,7 +38,7 @@ func runRegCheck(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	path := pos[0]
-	h, err := openHive(path, true)
+	h, err := openHive(ctx, path, true)
 	if errors.Is(err, hive.ErrFormat) {
 		// Not a hive at all: that is the check's verdict on the file.
 		if *asJSON {
@@ -125,7 +125,7 @@ func runRegRecover(ctx context.Context, sio *stdio, args []string) error {
 	} else if same {
 		return usageError("-o %s is the hive itself; write the copy elsewhere", *out)
 	}
-	h, err := openHive(path, true)
+	h, err := openHive(ctx, path, true)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reseal/reseal/hive"
 	"github.com/reseal/reseal/internal/atomicfile"
+	"github.com/reseal/reseal/sysprep"
 )
 
 // regCommands returns the commands of this area. An area lists a command
@@ -58,14 +59,22 @@ func addWriteFlags(fs *flag.FlagSet) writeFlags {
 }
 
 // openHive opens a hive file; its errors already name the file.
-func openHive(path string, readOnly bool) (*hive.Hive, error) {
+func openHive(ctx context.Context, path string, readOnly bool) (*hive.Hive, error) {
 	if target, hivePath, ok := splitImageHive(path); ok {
 		return openImageHive(target, hivePath, readOnly)
 	}
 	if disk, name, ok := splitDiskHive(path); ok {
 		return openDiskHive(disk, name, readOnly)
 	}
-	h, err := hive.Open(path, &hive.OpenOptions{ReadOnly: readOnly})
+	if !readOnly {
+		// A hive inside a volume that a reseal run holds is that run's to
+		// change; the hive's own lock (taken by hive.Open) keeps two
+		// editors of the file apart.
+		if err := sysprep.CheckVolumeLock(path); err != nil {
+			return nil, err
+		}
+	}
+	h, err := hive.Open(path, &hive.OpenOptions{ReadOnly: readOnly, Context: ctx})
 	if err != nil {
 		return nil, err
 	}
@@ -151,8 +160,8 @@ func currentControlSet(h *hive.Hive) (uint64, error) {
 // openHiveKey opens a hive file and a key in it, given as people type it
 // (see hiveKeyPath); the caller closes the hive. It returns the key's
 // path below the root. A key that does not exist is refused (exit 1).
-func openHiveKey(path, key string, readOnly bool) (*hive.Hive, *hive.Key, string, error) {
-	h, err := openHive(path, readOnly)
+func openHiveKey(ctx context.Context, path, key string, readOnly bool) (*hive.Hive, *hive.Key, string, error) {
+	h, err := openHive(ctx, path, readOnly)
 	if err != nil {
 		return nil, nil, "", err
 	}

@@ -52,7 +52,7 @@ func runRegSet(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return usageError("--data for %s: %v", t, err)
 	}
-	h, err := openHive(path, false)
+	h, err := openHive(ctx, path, false)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func runRegDelete(ctx context.Context, sio *stdio, args []string) error {
 	if cleanKeyPath(pos[1]) == "" && len(value) == 0 {
 		return usageError("refusing to delete the root key of the hive")
 	}
-	h, k, key, err := openHiveKey(path, pos[1], false)
+	h, k, key, err := openHiveKey(ctx, path, pos[1], false)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func runRegExport(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, k, _, err := openHiveKey(path, key, true)
+	h, k, _, err := openHiveKey(ctx, path, key, true)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func runRegImport(ctx context.Context, sio *stdio, args []string) error {
 		defer f.Close()
 		in = f
 	}
-	h, err := openHive(path, false)
+	h, err := openHive(ctx, path, false)
 	if err != nil {
 		return err
 	}

@@ -36,13 +36,13 @@ func runRegQuery(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, k, _, err := openHiveKey(path, key, true)
+	h, k, _, err := openHiveKey(ctx, path, key, true)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
 	var keys []queryKey
-	err = walkKeys(ctx, k, *recursive, 0, func(k *hive.Key) error {
+	err = walkKeys(ctx, k, *recursive, func(k *hive.Key) error {
 		qk, err := describeKey(k)
 		if err != nil {
 			return fmt.Errorf("%s: key %s: %w", path, displayPath(k.Path()), err)
@@ -161,28 +161,15 @@ func printKey(w io.Writer, qk queryKey, recursive bool) {
 }
 
 // walkKeys calls fn for k and, when recursive, for every key below it,
-// parents first, subkeys in stored order.
-func walkKeys(ctx context.Context, k *hive.Key, recursive bool, depth int, fn func(*hive.Key) error) error {
-	if depth > 512 {
-		return fmt.Errorf("key %s: nested deeper than 512 levels", k.Path())
-	}
+// parents first, subkeys in stored order. A key reached twice (keys
+// sharing a subkey list) stops the walk: such a hive has exponentially many
+// paths.
+func walkKeys(ctx context.Context, k *hive.Key, recursive bool, fn func(*hive.Key) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := fn(k); err != nil {
-		return err
-	}
 	if !recursive {
-		return nil
+		return fn(k)
 	}
-	subs, err := k.SubKeys()
-	if err != nil {
-		return fmt.Errorf("key %s: %w", displayPath(k.Path()), err)
-	}
-	for _, s := range subs {
-		if err := walkKeys(ctx, s, true, depth+1, fn); err != nil {
-			return err
-		}
-	}
-	return nil
+	return k.Walk(ctx, func(k *hive.Key, _ int) error { return fn(k) })
 }

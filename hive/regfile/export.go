@@ -9,10 +9,6 @@ import (
 	"github.com/reseal/reseal/hive"
 )
 
-// maxDepth bounds the recursion of Export; Windows itself refuses keys
-// nested deeper than 512 levels.
-const maxDepth = 512
-
 // ExportOptions tunes Export; the zero value writes UTF-16LE paths relative
 // to the hive root ([\], [\Name]).
 type ExportOptions struct {
@@ -35,7 +31,7 @@ func Export(ctx context.Context, w io.Writer, k *hive.Key, opts *ExportOptions) 
 		o = *opts
 	}
 	x := exporter{ctx: ctx, enc: NewEncoder(w, o.Encoding), progress: o.Progress}
-	if err := x.key(k, KeyPath(o.Prefix, k.Path()), 0); err != nil {
+	if err := x.tree(k, KeyPath(o.Prefix, k.Path())); err != nil {
 		return err
 	}
 	return x.enc.Close()
@@ -62,15 +58,25 @@ type exporter struct {
 	keys     int
 }
 
-func (x *exporter) key(k *hive.Key, path string, depth int) error {
-	if depth > maxDepth {
-		return fmt.Errorf("key %s: nested deeper than %d levels", path, maxDepth)
-	}
-	if x.keys%256 == 0 {
-		if err := x.ctx.Err(); err != nil {
-			return err
+// tree writes k and every key below it. Paths are built from the walk's
+// depth: paths[d] is the path of the key last seen at depth d. A key
+// reached twice (keys sharing a subkey list) stops the export.
+func (x *exporter) tree(k *hive.Key, path string) error {
+	paths := []string{path}
+	return k.Walk(x.ctx, func(k *hive.Key, depth int) error {
+		if depth > 0 {
+			parent := paths[depth-1]
+			sep := `\`
+			if strings.HasSuffix(parent, `\`) {
+				sep = ""
+			}
+			paths = append(paths[:depth], parent+sep+k.Name())
 		}
-	}
+		return x.key(k, paths[depth])
+	})
+}
+
+func (x *exporter) key(k *hive.Key, path string) error {
 	if err := x.enc.WriteKey(path); err != nil {
 		return err
 	}
@@ -86,19 +92,6 @@ func (x *exporter) key(k *hive.Key, path string, depth int) error {
 	x.keys++
 	if x.progress != nil {
 		x.progress(x.keys)
-	}
-	subs, err := k.SubKeys()
-	if err != nil {
-		return fmt.Errorf("key %s: %w", path, err)
-	}
-	sep := `\`
-	if strings.HasSuffix(path, `\`) {
-		sep = ""
-	}
-	for _, s := range subs {
-		if err := x.key(s, path+sep+s.Name(), depth+1); err != nil {
-			return err
-		}
 	}
 	return nil
 }

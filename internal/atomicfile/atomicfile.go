@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // WriteFile atomically replaces path with what write produces. The file gets
@@ -20,7 +22,7 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 	if st, statErr := os.Stat(path); statErr == nil {
 		perm = st.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".reseal-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		// Name the file asked for: the temporary name means nothing to the
 		// user, and the cause (no such directory, permission) is the same.
@@ -75,4 +77,37 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("sync directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// tempPrefix begins the names of path's temporaries: .NAME.reseal-
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".reseal-" }
+
+// CleanStale removes the temporaries WriteFile left beside path when it
+// was interrupted (killed, power lost): only names of WriteFile's own
+// pattern for this path, only regular files, only ones last changed more
+// than minAge ago (a live writer's is younger). Call it while holding
+// whatever keeps other writers of path away. It returns what it removed.
+func CleanStale(path string, minAge time.Duration) []string {
+	prefix := tempPrefix(path)
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, prefix) || len(name) == len(prefix) || !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() || time.Since(fi.ModTime()) < minAge {
+			continue
+		}
+		if os.Remove(p) == nil {
+			removed = append(removed, p)
+		}
+	}
+	return removed
 }
