@@ -102,6 +102,10 @@ func commit(v *winimage.Volume, o *Options, r *Report) (err error) {
 	if err := crash.point(); err != nil {
 		return err
 	}
+	// Before the commit point: every rename must be possible.
+	if err := checkRenames(vol, j.Steps); err != nil {
+		return err
+	}
 	if err := writeJournal(vol, j); err != nil {
 		return err
 	}

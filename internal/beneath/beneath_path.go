@@ -163,3 +163,31 @@ func (d *Dir) Create(name string, perm fs.FileMode) (*os.File, error) {
 	}
 	return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 }
+
+// Device returns 0: without device numbers every name counts as on the
+// root's file system, and a rename across volumes fails by itself.
+func (d *Dir) Device(name string) (uint64, error) {
+	if name == "" {
+		return 0, nil
+	}
+	_, err := d.Lstat(name)
+	return 0, err
+}
+
+// ReadDirNames lists the names in the directory name ("" for the
+// directory itself).
+func (d *Dir) ReadDirNames(name string) ([]string, error) {
+	p := d.root
+	if name != "" {
+		var err error
+		if p, err = d.resolve(name); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}

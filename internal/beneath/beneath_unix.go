@@ -343,3 +343,52 @@ func (d *Dir) Create(name string, perm fs.FileMode) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), d.path(name)), nil
 }
+
+// Device identifies the file system (mount) name is on ("" for the
+// directory itself): a different one than the root's means a mount point
+// on the way. On Linux it is the mount id (statx), which tells a bind
+// mount of the same file system apart too; elsewhere the device number.
+func (d *Dir) Device(name string) (uint64, error) {
+	if name == "" {
+		id, err := mountID(d.fd, "")
+		if err != nil {
+			return 0, d.pathErr("stat", name, err)
+		}
+		return id, nil
+	}
+	pfd, base, err := d.parent(name)
+	if err != nil {
+		return 0, err
+	}
+	defer d.closeParent(pfd)
+	id, err := mountID(pfd, base)
+	if err != nil {
+		return 0, d.pathErr("lstat", name, err)
+	}
+	return id, nil
+}
+
+// ReadDirNames lists the names in the directory name ("" for the
+// directory itself), reached without links.
+func (d *Dir) ReadDirNames(name string) ([]string, error) {
+	var fd int
+	if name == "" {
+		var err error
+		if fd, err = unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			return nil, d.pathErr("open", name, err)
+		}
+	} else {
+		pfd, base, err := d.parent(name)
+		if err != nil {
+			return nil, err
+		}
+		fd, err = unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		d.closeParent(pfd)
+		if err != nil {
+			return nil, d.pathErr("open", name, err)
+		}
+	}
+	f := os.NewFile(uintptr(fd), d.path(name))
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
