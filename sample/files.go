@@ -96,6 +96,10 @@ func (v *volume) buildFiles() {
 	v.text("Windows/Logs/CBS/CBS.log", crlf(install.Format("2006-01-02 15:04:05")+", Info                  CBS    TI: --- Initializing Trusted Installer ---\n"))
 	v.text("Windows/Logs/DISM/dism.log", crlf(install.Format("2006-01-02 15:04:05")+", Info                  DISM   PID=1234 TID=5678 Scratch directory set to 'C:\\Windows\\TEMP\\'. - CDISMManager::put_ScratchDir\n"))
 	v.text("Windows/Logs/WindowsUpdate/WindowsUpdate.20250101.000000.000.1.etl", "")
+	// What the Store licence, WinSAT and restore providers act on.
+	v.file("ProgramData/Microsoft/Windows/ClipSVC/tokens.dat", append([]byte{0x02, 0, 0, 0}, v.randBytes(252)...))
+	v.text("Windows/Performance/WinSAT/DataStore/"+install.Format("2006-01-02 15.04.05.000")+" Formal.Assessment (Initial).WinSAT.xml",
+		crlf("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<WinSAT><SystemScore>8.1</SystemScore></WinSAT>\n"))
 	v.file("Windows/Minidump/"+v.now.Add(-72*time.Hour).Format("010206")+"-8765-01.dmp", minidump(v))
 	wer := "ProgramData/Microsoft/Windows/WER/ReportQueue/AppCrash_notepad.exe_" + v.randHex(40) + "_" + v.rngGUID()[:8] + "_cab_" + v.rngGUID()
 	v.file(wer+"/Report.wer", utf16File(crlf("Version=1\nEventType=APPCRASH\nEventTime="+fmt.Sprint(filetime(v.now.Add(-72*time.Hour)))+"\nReportType=2\nConsent=1\nAppName=Notepad\nAppPath=C:\\Windows\\System32\\notepad.exe\n")))

@@ -99,7 +99,8 @@ func hivePaths(t *testing.T, dir string) []string {
 			paths = append(paths, rel)
 		}
 	}
-	if len(paths) != 7 {
+	// Five machine hives, Default, the built-in Administrator and the user.
+	if len(paths) != 8 {
 		t.Fatalf("hives: %v", paths)
 	}
 	return paths

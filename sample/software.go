@@ -161,14 +161,21 @@ func (v *volume) buildProfileList(t *regTree) {
 		t.dword(k, "State", 0)
 		t.bin(k, "Sid", sidBytes(p.sid))
 	}
-	k := pl + `\` + v.id.userSID()
-	t.expand(k, "ProfileImagePath", `C:\Users\`+v.id.userName)
-	t.dword(k, "Flags", 0)
-	t.dword(k, "State", 0)
-	t.dword(k, "FullProfile", 1)
-	t.bin(k, "Sid", sidBytes(v.id.userSID()))
-	t.dword(k, "LocalProfileLoadTimeLow", uint32(filetime(v.now)))
-	t.dword(k, "LocalProfileLoadTimeHigh", uint32(filetime(v.now)>>32))
+	// The built-in Administrator's profile (the golden image was built in
+	// audit mode, which logs on as it) and the golden user's.
+	for _, u := range []struct{ sid, name string }{
+		{v.id.machineSID() + "-500", "Administrator"},
+		{v.id.userSID(), v.id.userName},
+	} {
+		k := pl + `\` + u.sid
+		t.expand(k, "ProfileImagePath", `C:\Users\`+u.name)
+		t.dword(k, "Flags", 0)
+		t.dword(k, "State", 0)
+		t.dword(k, "FullProfile", 1)
+		t.bin(k, "Sid", sidBytes(u.sid))
+		t.dword(k, "LocalProfileLoadTimeLow", uint32(filetime(v.now)))
+		t.dword(k, "LocalProfileLoadTimeHigh", uint32(filetime(v.now)>>32))
+	}
 }
 
 // buildNetworkList writes the network location profile the golden VM's

@@ -7,6 +7,12 @@ func (v *volume) buildUserHives() {
 	v.userHive(v.hive(defaultHive), `%SystemRoot%\System32\config\systemprofile`, false)
 	v.userHive(v.hive("Users/Default/NTUSER.DAT"), `%USERPROFILE%`, false)
 	v.userHive(v.hive("Users/"+v.id.userName+"/NTUSER.DAT"), `C:\Users\`+v.id.userName, true)
+	admin := v.hive("Users/Administrator/NTUSER.DAT")
+	v.userHive(admin, `C:\Users\Administrator`, true)
+	// What the image's action files clean from the account Sysprep runs
+	// as (HKEY_CURRENT_USER): the sample's Cleanup.xml removes these.
+	admin.sz(`Software\Microsoft\Windows\CurrentVersion\Explorer\TypedPaths`, "url1", `C:\Windows\System32\Sysprep`)
+	admin.dword(`Software\Microsoft\Windows\CurrentVersion\Explorer\Advanced`, "StartMenuInit", 13)
 }
 
 func (v *volume) userHive(t *regTree, profile string, used bool) {

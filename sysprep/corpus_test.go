@@ -181,6 +181,36 @@ func corpusTarget(t testing.TB) string {
 	copyAs(systemB+".LOG2", "SYSTEM.LOG2")
 	copyAs(testenv.Corpus(t, "hives", "regipy", "SAM"), "SAM")
 	copyAs(testenv.Corpus(t, "hives", "regipy", "SECURITY"), "SECURITY")
-
+	rekeyAdministratorProfile(t, root)
 	return root
+}
+
+// rekeyAdministratorProfile moves the sample's built-in Administrator
+// profile in ProfileList to the machine SID of the volume's (real)
+// SECURITY hive, so that HKEY_CURRENT_USER is found as Windows would find
+// it.
+func rekeyAdministratorProfile(t testing.TB, root string) {
+	t.Helper()
+	v, err := winimage.Open(root)
+	must(t, err)
+	machine, err := v.MachineSID()
+	v.Close()
+	must(t, err)
+	swPath := filepath.Join(root, "Windows", "System32", "config", "SOFTWARE")
+	sw, err := hive.Open(swPath, nil)
+	must(t, err)
+	defer sw.Close()
+	pl, err := sw.Root().OpenKey(winimage.ProfileListKey.Path)
+	must(t, err)
+	names, err := pl.SubKeyNames()
+	must(t, err)
+	for _, n := range names {
+		if strings.HasPrefix(n, "S-1-5-21-") && strings.HasSuffix(n, "-500") {
+			must(t, pl.DeleteKey(n))
+		}
+	}
+	k, err := pl.CreateKey(machine + "-500")
+	must(t, err)
+	must(t, k.SetValue("ProfileImagePath", hive.TypeExpandString, utf16z(`C:\Users\Administrator`)))
+	must(t, sw.SaveAs(swPath))
 }

@@ -46,6 +46,10 @@ var providers = []provider{
 	{"image-state", planImageState},
 	{"answer-file", planAnswerFile},
 	{"pnp", planPnP},
+	{"pnp-settings", planPnPSettings},
+	{"mounted-devices", planMountedDevices},
+	{"clipsvc", planClipSVC},
+	{"winsat", planWinSAT},
 	{"identity", planIdentity},
 	{"domain", planDomain},
 	{"files", planFiles},
@@ -71,7 +75,67 @@ func makePlan(v *winimage.Volume, o *Options) ([]Action, []string, error) {
 		}
 		plan = append(plan, acts...)
 	}
-	return plan, o.run.notRun, nil
+	return dedupePlan(plan), o.run.notRun, nil
+}
+
+// dedupePlan drops an action that an earlier one already makes: the same
+// deletion or the same value set to the same data (a provider and the
+// image's action file often ask for one change), or a deletion inside a
+// key or folder an earlier action deletes whole. The earlier action keeps
+// its place and says who else asked for it. A set-value is never dropped
+// for a deletion: it puts something back.
+func dedupePlan(plan []Action) []Action {
+	type deleted struct{ hive, prefix string }
+	seen := map[string]int{}
+	var gone []deleted
+	out := plan[:0:0]
+	under := func(a Action) bool {
+		if a.Kind != KindDeleteValue && a.Kind != KindDeleteKey && a.Kind != KindDeleteFile && a.Kind != KindDeleteDir {
+			return false
+		}
+		h, p := planTarget(a)
+		for _, g := range gone {
+			if g.hive == h && (strings.HasPrefix(p, g.prefix+"\\") || (a.Kind == KindDeleteValue && p == g.prefix)) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range plan {
+		key := a.Kind + "\x00" + strings.ToUpper(a.Target) + "\x00" + strings.ToUpper(a.Value)
+		if a.Kind == KindSetValue {
+			key += "\x00" + a.Type + "\x00" + string(a.op.data)
+		}
+		if i, dup := seen[key]; dup && a.Kind != KindWriteFile {
+			out[i].Detail += " (also asked for by " + alsoBy(a) + ")"
+			continue
+		}
+		if under(a) {
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, a)
+		if a.Kind == KindDeleteKey || a.Kind == KindDeleteDir {
+			h, p := planTarget(a)
+			gone = append(gone, deleted{h, p})
+		}
+	}
+	return out
+}
+
+// planTarget is an action's hive ("" for files) and upper-case path.
+func planTarget(a Action) (string, string) {
+	if a.Kind == KindDeleteFile || a.Kind == KindDeleteDir || a.Kind == KindWriteFile {
+		return "", strings.ToUpper(strings.ReplaceAll(a.op.path, "/", "\\"))
+	}
+	return strings.ToUpper(a.op.key.Hive), strings.ToUpper(a.op.key.Path)
+}
+
+func alsoBy(a Action) string {
+	if a.Source != "" {
+		return a.Source
+	}
+	return "provider " + a.Provider
 }
 
 // notRunOffline records a provider Sysprep would run that reseal cannot.

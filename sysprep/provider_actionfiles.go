@@ -21,17 +21,43 @@ import (
 // (Specialize.xml runs at the next boot, not now).
 var actionFileNames = []string{"Cleanup.xml", "Generalize.xml"}
 
+// moduleEquivalent is what reseal does in place of a provider DLL's code.
+type moduleEquivalent struct {
+	does string // the reseal provider or check that covers it
+}
+
 // moduleEquivalents maps the Sysprep provider DLLs reseal has its own
-// equivalent for to that equivalent.
-var moduleEquivalents = map[string]string{
-	"appxsysprep.dll": "preflight check appx (packages installed for a user but not provisioned)",
-	"spopk.dll":       "preflight check pending (pending servicing operations)",
-	"sppnp.dll":       "provider pnp (device installs)",
-	"bdesysprep.dll":  "the volume is readable offline, so it is not BitLocker-encrypted",
-	"slc.dll":         "provider licensing",
-	"sppc.dll":        "provider licensing",
-	"capisp.dll":      "provider identity (CAPI MachineGuid)",
-	"netsetup.dll":    "provider domain",
+// equivalent for to that equivalent; docs/fidelity.md has each one's
+// evidence. A DLL not listed is reported as not run offline, with what
+// Windows does about it (moduleAtSpecialize).
+var moduleEquivalents = map[string]moduleEquivalent{
+	"appxsysprep.dll": {"preflight check appx (packages installed for a user but not provisioned)"},
+	"spopk.dll":       {"preflight check pending (pending servicing operations)"},
+	"sppnp.dll":       {"provider pnp (device installs) and provider pnp-settings (Setup\\Sysprep\\Settings\\sppnp)"},
+	"bdesysprep.dll":  {"the volume is readable offline, so it is not BitLocker-encrypted"},
+	"slc.dll":         {"provider licensing"},
+	"sppc.dll":        {"provider licensing"},
+	"netsetup.dll":    {"provider domain"},
+	"capisp.dll":      {"provider identity (CAPI MachineGuid; specialize creates a new one)"},
+	"dhcpcsvc.dll":    {"provider identity (Tcpip6 Dhcpv6DUID, DHCP leases)"},
+	"dhcpcore.dll":    {"provider identity (DHCP leases)"},
+	"wuaueng.dll":     {"provider identity (Windows Update SusClientId, SusClientIDValidation, PingID, AccountDomainSid)"},
+	"sqmapi.dll":      {"provider identity (SQMClient MachineId)"},
+	"tssysprep.dll":   {"provider identity (Remote Desktop self-signed certificate and its thumbprint)"},
+	"netprofm.dll":    {"provider identity (NetworkList profiles and signatures)"},
+	"srclient.dll":    {"provider files (restore points in System Volume Information)"},
+	"wer.dll":         {"provider files (WER report queues)"},
+	"spmpm.dll":       {"provider mounted-devices (SYSTEM\\MountedDevices)"},
+	"clipc.dll":       {"provider clipsvc (ProgramData\\Microsoft\\Windows\\ClipSVC\\tokens.dat)"},
+	"spwinsat.dll":    {"provider winsat (Windows\\Performance\\WinSAT\\DataStore)"},
+}
+
+// moduleAtSpecialize says what Windows does at the next boot about a
+// provider reseal cannot run offline.
+var moduleAtSpecialize = map[string]string{
+	"spbcd.dll":    "the BCD store keeps this machine's device elements; Windows boots from it on the same disk layout, and bcdboot at deployment rewrites it for a new one",
+	"shsetup.dll":  "specialize and OOBE set up the shell again for the new machine",
+	"msdtcprx.dll": "MSDTC creates a new CID when it finds none at specialize; until then clones share it",
 }
 
 // loadedActionFile is one parsed action file of the image.
@@ -64,77 +90,181 @@ func loadActionFiles(v *winimage.Volume) ([]loadedActionFile, []Finding) {
 	return out, findings
 }
 
-// checkActionFiles refuses action files that cannot be read: Sysprep would
-// fail on them too, and their actions would otherwise be skipped.
-func checkActionFiles(v *winimage.Volume, o *Options) []Finding {
-	_, findings := loadActionFiles(v)
-	return findings
+// actionFileResult is what the image's action files ask for, worked out
+// once for preflight and plan alike: the actions, the actions that cannot
+// be carried out (errors), and what each module maps to.
+type actionFileResult struct {
+	acts     []Action
+	findings []Finding
+	mapped   []string
+	notRun   []string
+	user     *winimage.CurrentUser // HKEY_CURRENT_USER, when an action needed it
 }
 
-// planActionFiles carries out the image's own action files: declarative
-// registry and file actions become actions of the plan, in sysprepOrder; a
-// sysprepModule (code in a DLL) is either covered by a reseal equivalent or
-// reported as not run offline. Providers registered in the registry are
-// reported the same way.
-func planActionFiles(v *winimage.Volume, o *Options) ([]Action, error) {
-	files, bad := loadActionFiles(v)
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("%s: %s", bad[0].Where, bad[0].Message)
+// actionFiles works out the image's action files once per run.
+func actionFiles(v *winimage.Volume, o *Options) *actionFileResult {
+	if o.run.actionFiles != nil {
+		return o.run.actionFiles
 	}
-	var acts []Action
+	res := &actionFileResult{}
+	o.run.actionFiles = res
+	files, bad := loadActionFiles(v)
+	res.findings = append(res.findings, bad...)
+	var userErr error
+	needUser := func(where string) (*winimage.CurrentUser, error) {
+		if res.user != nil {
+			return res.user, nil
+		}
+		if userErr != nil {
+			return nil, userErr
+		}
+		cu, err := v.FindCurrentUser(o.User)
+		if err != nil {
+			userErr = err
+			res.findings = append(res.findings, Finding{ID: "current-user-missing", Severity: SeverityError, Where: where,
+				Message: "the action files change HKEY_CURRENT_USER, the hive of the account Sysprep runs as, and reseal cannot find it: " + err.Error(),
+				Fix:     "give the account with --user NAME|SID (its profile's NTUSER.DAT must be on the volume), or restore the built-in Administrator's profile"})
+			return nil, err
+		}
+		res.user = &cu
+		return res.user, nil
+	}
+	arch := v.Installation.Architecture
 	for _, lf := range files {
 		imgs := append([]winimage.Imaging(nil), lf.file.Imaging...)
 		sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].Order < imgs[j].Order })
+		native := map[string]bool{}
+		for _, img := range imgs {
+			if img.Arch == arch || img.Arch == "" || img.Arch == "neutral" {
+				native[strings.ToLower(img.Assembly)] = true
+			}
+		}
 		for _, img := range imgs {
 			label := fmt.Sprintf("%s line %d", path.Base(lf.rel), img.Line)
 			if img.Assembly != "" {
-				label += " (" + img.Assembly + ")"
+				label += " (" + img.Assembly
+				if img.Arch != "" {
+					label += ", " + img.Arch
+				}
+				label += ")"
 			}
-			for _, m := range append(append([]winimage.ModuleCall(nil), img.Validates...), img.Modules...) {
-				noteModule(o, label, m.Module, m.Method)
+			if img.Exclude != "" {
+				res.findings = append(res.findings, Finding{ID: "action-file-unsupported", Severity: SeverityError, Where: lf.rel,
+					Message: fmt.Sprintf("%s: exclude=%q is a condition reseal does not know, so it cannot tell whether Sysprep would run this entry", label, img.Exclude),
+					Fix:     "restore the action file from the installation media"})
+				continue
+			}
+			// One entry per component: on 64-bit Windows the wow64 twin
+			// of a native entry is the same provider (docs/fidelity.md).
+			if img.Arch != arch && img.Arch != "" && img.Arch != "neutral" && native[strings.ToLower(img.Assembly)] {
+				res.mapped = append(res.mapped, fmt.Sprintf("%s: not run again: the same component's %s entry runs", label, arch))
+				continue
+			}
+			for _, m := range img.Validates {
+				noteModule(res, label, m.Module, m.Method, true)
+			}
+			for _, m := range img.Modules {
+				noteModule(res, label, m.Module, m.Method, false)
 			}
 			for _, ra := range img.Registry {
-				a, err := registryAction(v, ra)
+				a, err := registryAction(v, ra, needUser, lf.rel)
 				if err != nil {
-					o.notRunOffline(fmt.Sprintf("%s: <%s path=%q>: %v", label, ra.Op, ra.Path, err))
+					res.findings = append(res.findings, actionError(lf.rel, label, ra.Op, ra.Path, ra.Line, err))
 					continue
 				}
 				if a != nil {
 					a.Detail = strings.TrimSpace(a.Detail + " [" + label + "]")
 					a.Source = label
-					acts = append(acts, *a)
+					res.acts = append(res.acts, *a)
 				}
 			}
 			for _, fa := range img.Files {
-				fileActs, err := fileAction(v, fa)
+				profile := ""
+				if strings.Contains(strings.ToLower(fa.Path), "$(runtime.userprofile)") {
+					if cu, err := needUser(lf.rel); err == nil {
+						profile = cu.Profile.Dir
+					}
+				}
+				fileActs, err := fileAction(v, fa, profile)
 				if err != nil {
-					o.notRunOffline(fmt.Sprintf("%s: <%s path=%q>: %v", label, fa.Op, fa.Path, err))
+					res.findings = append(res.findings, actionError(lf.rel, label, fa.Op, fa.Path, fa.Line, err))
 					continue
 				}
 				for i := range fileActs {
 					fileActs[i].Detail = strings.TrimSpace(fileActs[i].Detail + " [" + label + "]")
 					fileActs[i].Source = label
 				}
-				acts = append(acts, fileActs...)
+				res.acts = append(res.acts, fileActs...)
 			}
 		}
 	}
-	registeredProviders(v, o)
-	return acts, nil
+	registeredProviders(v, res)
+	if res.user != nil {
+		res.mapped = append(res.mapped, fmt.Sprintf("HKEY_CURRENT_USER is %s: %s (%s)", winimage.KeyRef{Hive: res.user.Profile.SID},
+			res.user.How, winPath(res.user.Profile.Hive)))
+	}
+	return res
 }
 
-func noteModule(o *Options, label, module, method string) {
+func actionError(file, label, op, p string, line int, err error) Finding {
+	return Finding{ID: "action-file-unsupported", Severity: SeverityError, Where: file,
+		Message: fmt.Sprintf("%s: <%s path=%q> (line %d) cannot be carried out offline: %v; Sysprep stops on a failing action, so reseal does not generalize without it", label, op, p, line, err),
+		Fix:     "restore the action file from the installation media, or report the action to reseal's maintainers"}
+}
+
+// checkActionFiles refuses action files that cannot be read or that ask
+// for an action reseal cannot carry out: Sysprep would stop on them, and
+// skipping them would leave the image half generalized. It also says which
+// hive stands for HKEY_CURRENT_USER.
+func checkActionFiles(v *winimage.Volume, o *Options) []Finding {
+	res := actionFiles(v, o)
+	out := append([]Finding(nil), res.findings...)
+	if res.user != nil {
+		out = append(out, Finding{ID: "current-user", Severity: SeverityInfo, Where: res.user.Profile.Hive,
+			Message: fmt.Sprintf("HKEY_CURRENT_USER actions go to %s, the hive of %s; no other user's hive is touched", winPath(res.user.Profile.Hive), res.user.How)})
+	}
+	return out
+}
+
+// planActionFiles carries out the image's own action files: declarative
+// registry and file actions become actions of the plan, in sysprepOrder; a
+// sysprepModule or sysprepValidate (code in a DLL) is either covered by a
+// reseal equivalent or reported as not run offline. Providers registered
+// in the registry are reported the same way.
+func planActionFiles(v *winimage.Volume, o *Options) ([]Action, error) {
+	res := actionFiles(v, o)
+	if len(res.findings) > 0 {
+		return nil, fmt.Errorf("%s: %s", res.findings[0].Where, res.findings[0].Message)
+	}
+	o.run.mapped = append(o.run.mapped, res.mapped...)
+	for _, n := range res.notRun {
+		o.notRunOffline(n)
+	}
+	return res.acts, nil
+}
+
+func noteModule(res *actionFileResult, label, module, method string, validate bool) {
 	base := strings.ToLower(path.Base(strings.ReplaceAll(module, `\`, "/")))
+	kind := "sysprepModule"
+	if validate {
+		kind = "sysprepValidate"
+	}
 	if eq, ok := moduleEquivalents[base]; ok {
-		o.run.mapped = append(o.run.mapped, fmt.Sprintf("%s: %s!%s -> %s", label, module, method, eq))
+		res.mapped = append(res.mapped, fmt.Sprintf("%s: %s %s!%s -> %s", label, kind, module, method, eq.does))
 		return
 	}
-	o.notRunOffline(fmt.Sprintf("%s: %s!%s is code in a DLL and cannot run offline", label, module, method))
+	what := "code in a DLL, which cannot run offline"
+	if at, ok := moduleAtSpecialize[base]; ok {
+		what += "; " + at
+	} else {
+		what += "; Windows does not run it later: its effect is missing from the image"
+	}
+	res.notRun = append(res.notRun, fmt.Sprintf("%s: %s %s!%s is %s", label, kind, module, method, what))
 }
 
 // registeredProviders reports the providers registered in the registry
 // (Setup\Sysprep\{Cleanup,Generalize}, Setup\SysPrepExternal\...).
-func registeredProviders(v *winimage.Volume, o *Options) {
+func registeredProviders(v *winimage.Volume, res *actionFileResult) {
 	for _, base := range []string{`Microsoft\Windows\CurrentVersion\Setup\Sysprep`, `Microsoft\Windows\CurrentVersion\Setup\SysPrepExternal`} {
 		for _, phase := range []string{"Cleanup", "Generalize"} {
 			ref := winimage.KeyRef{Hive: winimage.HiveSoftware, Path: base + `\` + phase}
@@ -144,7 +274,7 @@ func registeredProviders(v *winimage.Volume, o *Options) {
 			}
 			vals, err := k.Values()
 			if err != nil {
-				o.notRunOffline(fmt.Sprintf("%s: unreadable: %v", ref, err))
+				res.findings = append(res.findings, unreadable("action-file", ref.String(), err))
 				continue
 			}
 			for _, val := range vals {
@@ -153,14 +283,28 @@ func registeredProviders(v *winimage.Volume, o *Options) {
 					continue
 				}
 				module, method, _ := strings.Cut(strings.Trim(s, `"`), ",")
-				noteModule(o, ref.String()+`\`+valueLabel(val.Name), strings.TrimSpace(module), strings.TrimSpace(method))
+				noteModule(res, ref.String()+`\`+valueLabel(val.Name), strings.TrimSpace(module), strings.TrimSpace(method), false)
 			}
 		}
 	}
 }
 
-func registryAction(v *winimage.Volume, ra winimage.RegistryAction) (*Action, error) {
-	ref, err := v.Map(ra.Path)
+// registryAction turns a declarative registry action into an Action (nil
+// when there is nothing to do: a deleteValue or deleteKey of something
+// absent). HKEY_CURRENT_USER is the hive needUser chooses.
+func registryAction(v *winimage.Volume, ra winimage.RegistryAction, needUser func(string) (*winimage.CurrentUser, error), where string) (*Action, error) {
+	p := ra.Path
+	if root, rest, isCU := currentUserPath(p); isCU {
+		cu, err := needUser(where)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", root, err)
+		}
+		p = `HKEY_USERS\` + cu.Profile.SID
+		if rest != "" {
+			p += `\` + rest
+		}
+	}
+	ref, err := v.Map(p)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +328,9 @@ func registryAction(v *winimage.Volume, ra winimage.RegistryAction) (*Action, er
 		a := deleteValue(ref, ra.Name, "")
 		return &a, nil
 	case "setValue":
+		if !ra.HasData {
+			return nil, fmt.Errorf("setValue %s without a value attribute", valueLabel(ra.Name))
+		}
 		t, data, shown, err := encodeValue(ra.Type, ra.Data)
 		if err != nil {
 			return nil, err
@@ -276,8 +423,8 @@ func parseActionNumber(s string, bits int) (uint64, error) {
 
 // fileAction expands a declarative file action; the last component may be
 // a wildcard pattern (*.log).
-func fileAction(v *winimage.Volume, fa winimage.FileAction) ([]Action, error) {
-	rel, err := winimage.ExpandRuntimePath(fa.Path)
+func fileAction(v *winimage.Volume, fa winimage.FileAction, userProfile string) ([]Action, error) {
+	rel, err := winimage.ExpandRuntimePathFor(fa.Path, userProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -328,4 +475,16 @@ func fileAction(v *winimage.Volume, fa winimage.FileAction) ([]Action, error) {
 		}
 	}
 	return acts, nil
+}
+
+// currentUserPath tells whether a registry path is under HKEY_CURRENT_USER
+// (any spelling) and returns the root as written and the rest.
+func currentUserPath(p string) (root, rest string, ok bool) {
+	p = strings.TrimLeft(p, `\`)
+	root, rest, _ = strings.Cut(p, `\`)
+	switch strings.ToUpper(root) {
+	case "HKEY_CURRENT_USER", "HKCU":
+		return root, strings.Trim(rest, `\`), true
+	}
+	return "", "", false
 }

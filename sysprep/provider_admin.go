@@ -8,10 +8,16 @@ import (
 )
 
 // planAdministrator sets the built-in Administrator (RID 500) the way
-// generalize leaves it: disabled when the next boot runs OOBE (which creates
-// the first user account), enabled when it enters audit mode, which logs on
-// as the built-in Administrator.
+// generalize leaves it on a client edition: disabled when the next boot
+// runs OOBE (which creates the first user account), enabled when it enters
+// audit mode, which logs on as the built-in Administrator. A server
+// edition keeps the account as it is: Windows Server's built-in
+// Administrator is enabled by default and its OOBE asks for that account's
+// password instead of creating a user (docs/fidelity.md).
 func planAdministrator(v *winimage.Volume, o *Options) ([]Action, error) {
+	if v.Installation.Server() {
+		return nil, nil
+	}
 	ref := winimage.BuiltinAdministratorKey
 	val, ok := v.Value(ref, "F")
 	if !ok {

@@ -42,14 +42,28 @@ func planImageState(v *winimage.Volume, o *Options) ([]Action, error) {
 		setDWord(sysprepStatusKey, "GeneralizationState", generalizationStateGeneralized),
 		setDWord(sysprepStatusKey, "CleanupState", cleanupStateDone),
 	)
-	acts = append(acts, deleteIfPresent(v, childCompletionKey, "setup.exe", " (setup.exe completion flag: specialize has not run)")...)
-	// The passes the next boot runs must not be recorded as done: an image
-	// Windows builds itself has no record of them (docs/fidelity.md).
+	// A child or pass that has not run carries 0 in a real installation's
+	// hive (audit.exe, windowsPE, generalize, auditSystem, ... in regipy's
+	// Windows 7 SYSTEM): setup.exe's completion flag and the passes the
+	// next boot runs go back to 0 where they are recorded.
+	acts = append(acts, resetIfSet(v, childCompletionKey, "setup.exe", " (setup.exe completion flag: specialize has not run)")...)
 	for _, pass := range nextBootPasses {
-		acts = append(acts, deleteIfPresent(v, unattendPassesKey, pass, " (pass the next boot runs again)")...)
+		acts = append(acts, resetIfSet(v, unattendPassesKey, pass, " (pass the next boot runs again)")...)
 	}
 	acts = append(acts, writeFile(succeededTagPath, nil, "Sysprep's success marker"))
 	n, _ := v.Integer(resealKey, "GeneralizeCount")
 	acts = append(acts, setDWord(resealKey, "GeneralizeCount", uint32(n+1)))
 	return acts, nil
+}
+
+// resetIfSet sets a present DWORD to 0 when it is not 0 already.
+func resetIfSet(v *winimage.Volume, ref winimage.KeyRef, name, why string) []Action {
+	n, ok := v.Integer(ref, name)
+	if !ok || n == 0 {
+		return nil
+	}
+	a := setDWord(ref, name, 0)
+	a.Detail += why
+	a.Reason = reasonText(why)
+	return []Action{a}
 }

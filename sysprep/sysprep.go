@@ -39,9 +39,13 @@ type Options struct {
 	Mode         Mode
 	VM           bool   // --mode vm: keep device installs
 	UnattendPath string // --unattend FILE ("" = none)
-	DryRun       bool
-	Now          func() time.Time  // nil = time.Now
-	Progress     func(step string) // nil = silent
+	// User names the account whose NTUSER.DAT stands for
+	// HKEY_CURRENT_USER in action files (a SID or a profile folder name);
+	// "" is the built-in Administrator, whom Sysprep runs as in audit mode.
+	User     string
+	DryRun   bool
+	Now      func() time.Time  // nil = time.Now
+	Progress func(step string) // nil = silent
 	// Backend, when set, is the installation to work on instead of the
 	// directory target (which then only names it in the report): an image
 	// inside a WIM, a disk image. Generalize commits to it through its
@@ -67,6 +71,9 @@ type runState struct {
 	settings generalizeSettings
 	notRun   []string
 	mapped   []string // modules covered by a reseal equivalent, for the logs
+	// actionFiles is what the image's action files ask for, worked out
+	// once for preflight and plan.
+	actionFiles *actionFileResult
 }
 
 // generalizeSettings are the answer file's generalize-pass settings that

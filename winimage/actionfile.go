@@ -23,6 +23,7 @@ type ActionFile struct {
 // Imaging is one <imaging> element: a provider, its order and what it does.
 type Imaging struct {
 	Assembly  string // assemblyIdentity name
+	Arch      string // assemblyIdentity processorArchitecture (amd64, wow64, x86, arm64, ...), lower case
 	Exclude   string // the exclude attribute, as written
 	Order     uint32 // sysprepOrder, parsed from hex ("0x1A00") or decimal
 	HasOrder  bool
@@ -113,6 +114,7 @@ func ParseActionFile(r io.Reader) (*ActionFile, error) {
 			switch name {
 			case "assemblyIdentity":
 				cur.Assembly = attr(t, "name")
+				cur.Arch = strings.ToLower(strings.TrimSpace(attr(t, "processorArchitecture")))
 			case "sysprepOrder":
 				n, err := parseOrder(attr(t, "order"))
 				if err != nil {
@@ -188,28 +190,48 @@ func parseOrder(s string) (uint32, error) {
 }
 
 // runtimeVars are the $(runtime.*) variables of action files, as
-// volume-relative directories.
+// volume-relative directories (keys lower case). $(runtime.userprofile) is
+// the profile of the account Sysprep runs as and is given by the caller.
 var runtimeVars = map[string]string{
-	"runtime.windows":      "Windows",
-	"runtime.system32":     "Windows/System32",
-	"runtime.system":       "Windows/System",
-	"runtime.syswow64":     "Windows/SysWOW64",
-	"runtime.systemroot":   "Windows",
-	"runtime.programdata":  "ProgramData",
-	"runtime.programfiles": "Program Files",
-	"runtime.systemdrive":  "",
-	"runtime.drivers":      "Windows/System32/drivers",
-	"runtime.inf":          "Windows/INF",
-	"runtime.help":         "Windows/Help",
-	"runtime.fonts":        "Windows/Fonts",
-	"runtime.bootdrive":    "",
-	"runtime.userprofile":  "",
+	"runtime.windows":         "Windows",
+	"runtime.systemroot":      "Windows",
+	"runtime.windir":          "Windows",
+	"runtime.system32":        "Windows/System32",
+	"runtime.system":          "Windows/System",
+	"runtime.syswow64":        "Windows/SysWOW64",
+	"runtime.drivers":         "Windows/System32/drivers",
+	"runtime.wbem":            "Windows/System32/wbem",
+	"runtime.inf":             "Windows/INF",
+	"runtime.help":            "Windows/Help",
+	"runtime.fonts":           "Windows/Fonts",
+	"runtime.programdata":     "ProgramData",
+	"runtime.programfiles":    "Program Files",
+	"runtime.programfilesx86": "Program Files (x86)",
+	"runtime.commonfiles":     "Program Files/Common Files",
+	"runtime.commonfilesx86":  "Program Files (x86)/Common Files",
+	"runtime.public":          "Users/Public",
+	"runtime.systemdrive":     "",
+	"runtime.bootdrive":       "",
+}
+
+// KnownRuntimeVariable reports whether $(name) is a variable action files
+// may use (name without $( ), any case).
+func KnownRuntimeVariable(name string) bool {
+	n := strings.ToLower(name)
+	_, ok := runtimeVars[n]
+	return ok || n == "runtime.userprofile"
 }
 
 // ExpandRuntimePath turns an action-file path ("$(runtime.windows)\Logs\x.log",
 // "%SystemRoot%\Temp", "C:\Windows\...") into a volume-relative path with
-// forward slashes.
-func ExpandRuntimePath(p string) (string, error) {
+// forward slashes. $(runtime.userprofile) has no meaning here; see
+// ExpandRuntimePathFor.
+func ExpandRuntimePath(p string) (string, error) { return ExpandRuntimePathFor(p, "") }
+
+// ExpandRuntimePathFor is ExpandRuntimePath with $(runtime.userprofile)
+// standing for userProfile, a volume-relative profile folder ("" when no
+// account is known, which makes the variable an error).
+func ExpandRuntimePathFor(p, userProfile string) (string, error) {
 	orig := p
 	p = strings.TrimSpace(p)
 	if strings.HasPrefix(p, "$(") {
@@ -219,8 +241,13 @@ func ExpandRuntimePath(p string) (string, error) {
 		}
 		name := strings.ToLower(p[2:end])
 		dir, ok := runtimeVars[name]
-		if !ok || name == "runtime.userprofile" {
-			return "", fmt.Errorf("path %q: variable $(%s) has no offline meaning", orig, p[2:end])
+		if name == "runtime.userprofile" && userProfile != "" {
+			dir, ok = userProfile, true
+		} else if name == "runtime.userprofile" {
+			return "", fmt.Errorf("path %q: $(%s) needs the account Sysprep runs as, and the volume has none (see --user)", orig, p[2:end])
+		}
+		if !ok {
+			return "", fmt.Errorf("path %q: variable $(%s) is not one reseal knows", orig, p[2:end])
 		}
 		p = dir + "/" + p[end+1:]
 	} else if strings.HasPrefix(strings.ToLower(p), "%systemroot%") || strings.HasPrefix(strings.ToLower(p), "%windir%") {
@@ -229,6 +256,9 @@ func ExpandRuntimePath(p string) (string, error) {
 		p = p[3:]
 	} else {
 		return "", fmt.Errorf("path %q: not anchored to the volume (expected $(runtime.*), %%SystemRoot%% or a drive)", orig)
+	}
+	if strings.Contains(p, "$(") {
+		return "", fmt.Errorf("path %q: a variable inside the path is not supported", orig)
 	}
 	parts, err := splitRel(p)
 	if err != nil {

@@ -85,3 +85,77 @@ func (v *Volume) UserHive(p UserProfile) (*hive.Hive, error) {
 	}
 	return v.Hive(p.SID)
 }
+
+// accountDomainSIDKey holds the machine's own (account domain) SID.
+var accountDomainSIDKey = KeyRef{Hive: HiveSecurity, Path: `Policy\PolAcDmS`}
+
+// MachineSID returns the SID of the installation's local accounts
+// (S-1-5-21-a-b-c), from the SECURITY hive's account domain.
+func (v *Volume) MachineSID() (string, error) {
+	val, ok := v.Value(accountDomainSIDKey, "")
+	if !ok {
+		return "", fmt.Errorf("%s: no account domain SID", accountDomainSIDKey)
+	}
+	sid, err := FormatSID(val.Data)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", accountDomainSIDKey, err)
+	}
+	return sid, nil
+}
+
+// CurrentUser is the account whose hive stands for HKEY_CURRENT_USER when
+// Sysprep's action files are carried out offline.
+type CurrentUser struct {
+	Profile UserProfile
+	How     string // how it was chosen, for the report
+}
+
+// FindCurrentUser chooses HKEY_CURRENT_USER's account: the one named by
+// spec (a SID, or a profile folder name such as "robin" for Users\robin),
+// or with spec "" the built-in Administrator (the machine SID + -500), the
+// account Sysprep runs as in audit mode. The profile must have its
+// NTUSER.DAT on the volume.
+func (v *Volume) FindCurrentUser(spec string) (CurrentUser, error) {
+	profiles, err := v.UserProfiles()
+	if err != nil {
+		return CurrentUser{}, err
+	}
+	spec = strings.TrimSpace(spec)
+	var want, how string
+	switch {
+	case spec == "":
+		machine, err := v.MachineSID()
+		if err != nil {
+			return CurrentUser{}, fmt.Errorf("the built-in Administrator's SID is unknown: %w", err)
+		}
+		want = machine + "-500"
+		how = "the built-in Administrator (" + ProfileListKey.String() + `\` + want + ")"
+	case IsUserHive(spec):
+		want = spec
+		how = "--user " + spec
+	default:
+		for _, p := range profiles {
+			if strings.EqualFold(path.Base(p.Dir), spec) {
+				if want != "" {
+					return CurrentUser{}, fmt.Errorf("--user %s: more than one profile folder is called %s; give the SID", spec, spec)
+				}
+				want = p.SID
+			}
+		}
+		if want == "" {
+			return CurrentUser{}, fmt.Errorf("--user %s: no profile in %s has the folder Users\\%s", spec, ProfileListKey, spec)
+		}
+		how = "--user " + spec + " (" + want + ")"
+	}
+	for _, p := range profiles {
+		if strings.EqualFold(p.SID, want) {
+			if p.Hive == "" {
+				return CurrentUser{}, fmt.Errorf("profile %s (%s) has no NTUSER.DAT on this volume", p.SID, winPathOf(p.Dir))
+			}
+			return CurrentUser{Profile: p, How: how}, nil
+		}
+	}
+	return CurrentUser{}, fmt.Errorf("no profile for %s in %s", want, ProfileListKey)
+}
+
+func winPathOf(rel string) string { return strings.ReplaceAll(rel, "/", `\`) }

@@ -22,7 +22,7 @@ func sysprepCommands() []*command {
 	}
 }
 
-const preflightUsage = `reseal preflight TARGET [--unattend FILE] [--json] [--quiet]
+const preflightUsage = `reseal preflight TARGET [--unattend FILE] [--user NAME|SID] [--json] [--quiet]
 
 Runs every check Sysprep's generalize would fail on, on the offline Windows
 volume at TARGET (the directory holding Windows\System32\config, an image
@@ -41,13 +41,16 @@ holds TARGET/reseal.lock while it runs, and a second one stops with exit
 status 3, naming the lock's holder.
 
   --unattend F  answer file to validate with the volume
+  --user U      the account whose NTUSER.DAT is HKEY_CURRENT_USER for the
+                image's action files (profile folder name or SID; default:
+                the built-in Administrator, as Sysprep in audit mode)
   --json        print the report as JSON (docs/json.md)
   --quiet       print nothing when no check finds an error; otherwise only
                 the findings, on standard error
 
 Exit status 1 when a check finds an error.`
 
-const generalizeUsage = `reseal generalize TARGET [--oobe|--audit] [--mode vm] [--unattend FILE] [--dry-run] [--json] [--quiet]
+const generalizeUsage = `reseal generalize TARGET [--oobe|--audit] [--mode vm] [--unattend FILE] [--user NAME|SID] [--dry-run] [--json] [--quiet]
        reseal generalize IMAGE.wim:INDEX|NAME (-o OUT.wim | --append [--name NAME]) [options]
 
 Runs preflight and, when it finds no error, generalizes the offline Windows
@@ -69,6 +72,9 @@ another host is kept, and the error says how to remove it.
   --audit       next boot runs specialize, then audit mode
   --mode vm     keep device installs (image redeployed on the same virtual hardware)
   --unattend F  answer file: validated, generalize pass applied, cached for the next boot
+  --user U      the account whose NTUSER.DAT is HKEY_CURRENT_USER for the
+                image's action files (profile folder name or SID; default:
+                the built-in Administrator); no other user's hive is touched
   --dry-run     print every key, value and file the run would change; change nothing
   --json        print the report as JSON (docs/json.md)
   --quiet       print only errors (as sysprep's /quiet)
@@ -81,14 +87,16 @@ another host is kept, and the error says how to remove it.
 Exit status 1 when preflight finds an error (nothing is changed).`
 
 const sysprepUsage = `reseal sysprep TARGET /generalize [/oobe | /audit] [/mode:vm] [/unattend:FILE]
-               [/reboot | /shutdown | /quit] [/quiet]
+               [/reboot | /shutdown | /quit] [/quiet] [--user:NAME|SID]
 
 Sysprep's command line, for scripts written for sysprep.exe: the switches are
 case-insensitive and mean what they mean to Sysprep, applied to the offline
 volume at TARGET (see 'reseal help generalize'). /oobe and /audit exclude each
 other, as do /reboot, /shutdown and /quit; /mode:vm needs /generalize and is
 not valid with /audit. /reboot, /shutdown and /quit are accepted and have
-nothing to act on offline. /quiet prints only errors.
+nothing to act on offline. /quiet prints only errors. --user:NAME (or
+/user:NAME), which sysprep.exe does not have, names the account whose hive is
+HKEY_CURRENT_USER, as 'reseal help generalize' describes.
 
 For a TARGET inside a WIM (IMAGE.wim:INDEX), reseal's own switches
 /output:OUT.wim or /append (with /name:NAME) say where the generalized image
@@ -97,6 +105,7 @@ goes, as -o and --append do for 'reseal generalize'.`
 // volumeFlags are the flags shared by preflight and generalize.
 type volumeFlags struct {
 	unattend string
+	user     string
 	asJSON   bool
 	quiet    bool
 }
@@ -105,6 +114,7 @@ func runPreflight(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("preflight")
 	var vf volumeFlags
 	fs.StringVar(&vf.unattend, "unattend", "", "answer file to validate")
+	fs.StringVar(&vf.user, "user", "", "account whose hive is HKEY_CURRENT_USER")
 	fs.BoolVar(&vf.asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&vf.quiet, "quiet", false, "print only errors")
 	rest, err := parseFlags(fs, args)
@@ -115,7 +125,7 @@ func runPreflight(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	target := rest[0]
-	opts := sysprep.Options{UnattendPath: vf.unattend}
+	opts := sysprep.Options{UnattendPath: vf.unattend, User: vf.user}
 	b, err := openWIMTarget(target)
 	if err != nil {
 		return err
@@ -176,6 +186,7 @@ func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
 	audit := fs.Bool("audit", false, "next boot runs specialize, then audit mode")
 	mode := fs.String("mode", "", `"vm": keep device installs`)
 	unattendPath := fs.String("unattend", "", "answer file")
+	user := fs.String("user", "", "account whose hive is HKEY_CURRENT_USER")
 	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "print only errors")
@@ -208,6 +219,7 @@ func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
 		req.opts.Mode = sysprep.ModeAudit
 	}
 	req.opts.UnattendPath = *unattendPath
+	req.opts.User = *user
 	req.opts.DryRun = *dryRun
 	return doGeneralize(ctx, sio, req)
 }
@@ -215,7 +227,7 @@ func runGeneralize(ctx context.Context, sio *stdio, args []string) error {
 // sysprepSwitches are the switches sysprep.exe knows.
 var sysprepSwitches = map[string]bool{
 	"generalize": true, "oobe": true, "audit": true, "quiet": true, "reboot": true,
-	"shutdown": true, "quit": true, "mode": true, "unattend": true,
+	"shutdown": true, "quit": true, "mode": true, "unattend": true, "user": true,
 	"output": true, "append": true, "name": true, // reseal's, for a TARGET inside a WIM
 }
 
@@ -226,7 +238,7 @@ func isSysprepSwitch(a string) bool {
 	if !strings.HasPrefix(a, "/") && !strings.HasPrefix(a, "-") {
 		return false
 	}
-	name, _, _ := strings.Cut(strings.TrimLeft(a, "/-"), ":")
+	name, _ := switchName(a)
 	if sysprepSwitches[strings.ToLower(name)] {
 		return true
 	}
@@ -255,7 +267,7 @@ func parseSysprepSwitches(args []string) (generalizeRequest, error) {
 			req.target = a
 			continue
 		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "/-"), ":")
+		name, value, hasValue := switchParts(a)
 		name = strings.ToLower(name)
 		if seen[name] {
 			return req, usageError("%s given twice", a)
@@ -285,6 +297,11 @@ func parseSysprepSwitches(args []string) (generalizeRequest, error) {
 				return req, usageError("/unattend needs a file: /unattend:FILE")
 			}
 			req.opts.UnattendPath = value
+		case "user":
+			if value == "" {
+				return req, usageError("%s needs an account: --user:NAME or --user:SID", a)
+			}
+			req.opts.User = value
 		default:
 			if hasValue || !strings.HasPrefix(a, "/") {
 				return req, usageError("unknown switch %s", a)
@@ -488,4 +505,20 @@ func countFindings(fs []sysprep.Finding) string {
 		}
 	}
 	return fmt.Sprintf("%d error(s), %d warning(s)", e, wn)
+}
+
+// switchParts splits a switch into its name and value: /unattend:FILE,
+// --user:NAME or --user=NAME.
+func switchParts(a string) (name, value string, hasValue bool) {
+	s := strings.TrimLeft(a, "/-")
+	i := strings.IndexAny(s, ":=")
+	if i < 0 || (s[i] == '=' && !strings.EqualFold(s[:i], "user")) {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+func switchName(a string) (string, bool) {
+	name, _, has := switchParts(a)
+	return name, has
 }
