@@ -440,3 +440,54 @@ func containsID(ids []string, id string) bool {
 	}
 	return false
 }
+
+// TestAuditFirstBootState: generalize to audit mode leaves the same
+// first-boot state with the audit image state in both places.
+func TestAuditFirstBootState(t *testing.T) {
+	tv := newTestVolume(t)
+	root := tv.save()
+	if _, err := Generalize(context.Background(), root, Options{Now: fixedNow, Mode: ModeAudit}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := winimage.Open(root)
+	must(t, err)
+	defer v.Close()
+	for _, ref := range []winimage.KeyRef{setupStateKey, imageServicingKey} {
+		if s, _ := v.String(ref, "ImageState"); s != imageStateGeneralizeAudit {
+			t.Errorf("%s ImageState = %q, want %s", ref, s, imageStateGeneralizeAudit)
+		}
+	}
+	for _, c := range []struct {
+		ref  winimage.KeyRef
+		name string
+		want uint64
+	}{
+		{sysprepStatusKey, "GeneralizationState", 4},
+		{childCompletionKey, "setup.exe", 0},
+		{unattendPassesKey, "specialize", 0},
+		{systemSetupKey, "AuditInProgress", 1},
+		{systemSetupKey, "SetupType", 2},
+	} {
+		if n, ok := v.Integer(c.ref, c.name); !ok || n != c.want {
+			t.Errorf("%s %s = %d (present %v), want %d", c.ref, c.name, n, ok, c.want)
+		}
+	}
+}
+
+// TestServerAdministratorKept: on a server edition the built-in
+// Administrator is left as found (enabled), as Windows Server's OOBE asks
+// for its password.
+func TestServerAdministratorKept(t *testing.T) {
+	tv := newTestVolume(t)
+	must(t, tv.key("SOFTWARE", `Microsoft\Windows NT\CurrentVersion`).SetString("InstallationType", "Server"))
+	root := tv.save()
+	r, err := Generalize(context.Background(), root, Options{Now: fixedNow, Mode: ModeOOBE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range r.Actions {
+		if a.Provider == "administrator" {
+			t.Errorf("server: the built-in Administrator was changed: %s", a.Detail)
+		}
+	}
+}
