@@ -314,8 +314,6 @@ func TestGeneralizeRealFormatOnRealHives(t *testing.T) {
 		want         []byte
 	}{
 		{"SYSTEM", `SETUP\STATUS\SYSPREPSTATUS`, "GENERALIZATIONSTATE", dword(4)},
-		{"SYSTEM", `SETUP\STATUS\CHILDCOMPLETION`, "SETUP.EXE", dword(0)},
-		{"SYSTEM", `SETUP\STATUS\UNATTENDPASSES`, "OOBESYSTEM", dword(0)},
 		{"SYSTEM", `SETUP`, "SETUPTYPE", dword(2)},
 		{"SOFTWARE", `MICROSOFT\WINDOWS\CURRENTVERSION\SETUP\STATE`, "IMAGESTATE", u16z(imageStateGeneralizeOOBE)},
 		{"SOFTWARE", `MICROSOFT\WINDOWS\CURRENTVERSION\SETUP\IMAGESERVICINGDATA`, "IMAGESTATE", u16z(imageStateGeneralizeOOBE)},
@@ -323,6 +321,11 @@ func TestGeneralizeRealFormatOnRealHives(t *testing.T) {
 		got, ok := dumps[c.h][c.key][c.name]
 		if !ok || got[1].(string) != hex.EncodeToString(c.want) {
 			t.Errorf("hivex: %s\\%s\\%s = %v, want %x", c.h, c.key, c.name, got, c.want)
+		}
+	}
+	for _, gone := range [][2]string{{`SETUP\STATUS\CHILDCOMPLETION`, "SETUP.EXE"}, {`SETUP\STATUS\UNATTENDPASSES`, "OOBESYSTEM"}} {
+		if _, ok := dumps["SYSTEM"][gone[0]][gone[1]]; ok {
+			t.Errorf("hivex: %s\\%s survived", gone[0], gone[1])
 		}
 	}
 	if n := len(dumps["SYSTEM"]["MOUNTEDDEVICES"]); n != 0 {
@@ -457,14 +460,15 @@ func TestAuditFirstBootState(t *testing.T) {
 			t.Errorf("%s ImageState = %q, want %s", ref, s, imageStateGeneralizeAudit)
 		}
 	}
+	if _, ok := v.Value(childCompletionKey, "setup.exe"); ok {
+		t.Error("audit: setup.exe completion flag survived")
+	}
 	for _, c := range []struct {
 		ref  winimage.KeyRef
 		name string
 		want uint64
 	}{
 		{sysprepStatusKey, "GeneralizationState", 4},
-		{childCompletionKey, "setup.exe", 0},
-		{unattendPassesKey, "specialize", 0},
 		{systemSetupKey, "AuditInProgress", 1},
 		{systemSetupKey, "SetupType", 2},
 	} {

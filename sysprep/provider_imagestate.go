@@ -42,28 +42,16 @@ func planImageState(v *winimage.Volume, o *Options) ([]Action, error) {
 		setDWord(sysprepStatusKey, "GeneralizationState", generalizationStateGeneralized),
 		setDWord(sysprepStatusKey, "CleanupState", cleanupStateDone),
 	)
-	// A child or pass that has not run carries 0 in a real installation's
-	// hive (audit.exe, windowsPE, generalize, auditSystem, ... in regipy's
-	// Windows 7 SYSTEM): setup.exe's completion flag and the passes the
-	// next boot runs go back to 0 where they are recorded.
-	acts = append(acts, resetIfSet(v, childCompletionKey, "setup.exe", " (setup.exe completion flag: specialize has not run)")...)
+	// windeploy reads the setup.exe completion flag as False when it is
+	// absent, and Windows' own generalized images record neither it nor
+	// the passes the next boot runs: both are removed (docs/fidelity.md;
+	// reseal inspect checks for their absence).
+	acts = append(acts, deleteIfPresent(v, childCompletionKey, "setup.exe", " (setup.exe completion flag: specialize has not run)")...)
 	for _, pass := range nextBootPasses {
-		acts = append(acts, resetIfSet(v, unattendPassesKey, pass, " (pass the next boot runs again)")...)
+		acts = append(acts, deleteIfPresent(v, unattendPassesKey, pass, " (pass the next boot runs again)")...)
 	}
 	acts = append(acts, writeFile(succeededTagPath, nil, "Sysprep's success marker"))
 	n, _ := v.Integer(resealKey, "GeneralizeCount")
 	acts = append(acts, setDWord(resealKey, "GeneralizeCount", uint32(n+1)))
 	return acts, nil
-}
-
-// resetIfSet sets a present DWORD to 0 when it is not 0 already.
-func resetIfSet(v *winimage.Volume, ref winimage.KeyRef, name, why string) []Action {
-	n, ok := v.Integer(ref, name)
-	if !ok || n == 0 {
-		return nil
-	}
-	a := setDWord(ref, name, 0)
-	a.Detail += why
-	a.Reason = reasonText(why)
-	return []Action{a}
 }
