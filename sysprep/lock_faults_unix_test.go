@@ -90,3 +90,36 @@ func TestKilledWhileLocking(t *testing.T) {
 	}
 	t.Logf("the lock was present at %d of 20 kills", present)
 }
+
+// TestFIFOInVolumeNeverHangs: a FIFO where the answer file, an action file
+// or a hive belongs makes preflight and a dry run end promptly.
+func TestFIFOInVolumeNeverHangs(t *testing.T) {
+	for _, rel := range []string{
+		"Windows/Panther/unattend.xml",
+		"Windows/System32/Sysprep/ActionFiles/Cleanup.xml",
+		"Windows/System32/config/SECURITY",
+	} {
+		t.Run(rel, func(t *testing.T) {
+			root := writeSample(t, "10")
+			p := filepath.Join(root, filepath.FromSlash(rel))
+			must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			os.Remove(p)
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Skipf("mkfifo: %v", err)
+			}
+			done := make(chan error, 2)
+			go func() { _, err := Preflight(context.Background(), root, Options{Now: fixedNow}); done <- err }()
+			go func() {
+				_, err := Generalize(context.Background(), root, Options{Now: fixedNow, DryRun: true})
+				done <- err
+			}()
+			for range 2 {
+				select {
+				case <-done:
+				case <-time.After(30 * time.Second):
+					t.Fatal("hangs on a FIFO")
+				}
+			}
+		})
+	}
+}
