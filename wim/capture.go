@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/reseal/reseal/internal/atomicfile"
 )
 
 // CaptureOptions tunes Capture.
@@ -53,6 +55,10 @@ type CaptureOptions struct {
 	// Warning, if set, receives what was skipped (sockets, devices, ...).
 	Warning func(msg string)
 }
+
+// staleCaptureAge is how long a capture's temporary must have gone
+// unchanged to count as left by an interrupted one.
+const staleCaptureAge = 10 * time.Minute
 
 // Capture writes the directory tree srcDir as an image: a new WIM at
 // wimPath, or with Append a new image at the end of the existing one. The
@@ -160,6 +166,10 @@ func captureWith(ctx context.Context, wimPath string, opts CaptureOptions, scanT
 	}
 
 	dir := filepath.Dir(wimPath)
+	// Temporaries of an interrupted capture to this WIM: ours by name,
+	// regular files, untouched for longer than any live capture leaves
+	// its own (it writes continuously).
+	atomicfile.CleanStale(wimPath, staleCaptureAge)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(wimPath)+".reseal-*")
 	if err != nil {
 		// Name the WIM asked for, not the temporary file beside it.
