@@ -171,6 +171,30 @@ func TestPreflightDiskEqualsDirectory(t *testing.T) {
 					}
 				}
 			}
+			// inspect reads the same next-boot state from the disk as from
+			// the applied directory, and --expect gates on it the same way.
+			inspect := func(target string, args ...string) (int, map[string]any) {
+				code, stdout, stderr := runCLI(t, append([]string{"inspect", "--json", target}, args...)...)
+				var rep map[string]any
+				if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+					t.Fatalf("inspect %s: %v\n%s\n%s", target, err, stdout, stderr)
+				}
+				delete(rep, "target")
+				return code, rep
+			}
+			for _, expect := range []string{"complete", "generalized"} {
+				c1, r1 := inspect(q, "--expect", expect)
+				c2, r2 := inspect(applied, "--expect", expect)
+				b1, _ := json.Marshal(r1)
+				b2, _ := json.Marshal(r2)
+				want := 0
+				if expect == "generalized" {
+					want = 1
+				}
+				if c1 != want || c2 != want || string(b1) != string(b2) {
+					t.Errorf("inspect --expect %s: disk exit %d, directory exit %d (want %d)\ndisk:      %s\ndirectory: %s", expect, c1, c2, want, b1, b2)
+				}
+			}
 			if name == "blockers" && (dc != 1 || !strings.Contains(df, "pending-servicing") || !strings.Contains(df, "appx-not-provisioned")) {
 				t.Errorf("blockers not found: exit %d %s", dc, df)
 			}
