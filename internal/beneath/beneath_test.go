@@ -38,8 +38,7 @@ func bothWays(t *testing.T, f func(t *testing.T)) {
 	t.Run("openat2", f)
 	if runtime.GOOS == "linux" {
 		t.Run("walk", func(t *testing.T) {
-			useOpenat2 = false
-			defer func() { useOpenat2 = true }()
+			withoutOpenat2(t)
 			f(t)
 		})
 	}
