@@ -262,19 +262,11 @@ func OpenRegularPath(path string) (*os.File, error) {
 // SyncDir makes renames inside the directory name durable ("" is the
 // directory itself).
 func (d *Dir) SyncDir(name string) error {
-	fd := d.fd
-	if name != "" {
-		pfd, base, err := d.parent(name)
-		if err != nil {
-			return err
-		}
-		fd, err = unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		d.closeParent(pfd)
-		if err != nil {
-			return d.pathErr("open", name, err)
-		}
-		defer unix.Close(fd)
+	fd, release, err := d.dirFD(name)
+	if err != nil {
+		return err
 	}
+	defer release()
 	if err := unix.Fsync(fd); err != nil && !errors.Is(err, unix.EINVAL) {
 		return d.pathErr("sync", name, err)
 	}
@@ -373,22 +365,36 @@ func (d *Dir) Device(name string) (uint64, error) {
 func (d *Dir) ReadDirNames(name string) ([]string, error) {
 	var fd int
 	if name == "" {
+		// A descriptor of its own: the File below closes it, never d.fd.
 		var err error
 		if fd, err = unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
 			return nil, d.pathErr("open", name, err)
 		}
 	} else {
-		pfd, base, err := d.parent(name)
-		if err != nil {
+		var err error
+		if fd, _, err = d.dirFD(name); err != nil {
 			return nil, err
-		}
-		fd, err = unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		d.closeParent(pfd)
-		if err != nil {
-			return nil, d.pathErr("open", name, err)
 		}
 	}
 	f := os.NewFile(uintptr(fd), d.path(name))
 	defer f.Close()
 	return f.Readdirnames(-1)
+}
+
+// dirFD returns a descriptor of the directory name ("" is the root itself),
+// reached without links, and what releases it.
+func (d *Dir) dirFD(name string) (int, func(), error) {
+	if name == "" {
+		return d.fd, func() {}, nil
+	}
+	pfd, base, err := d.parent(name)
+	if err != nil {
+		return -1, nil, err
+	}
+	fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	d.closeParent(pfd)
+	if err != nil {
+		return -1, nil, d.pathErr("open", name, err)
+	}
+	return fd, func() { unix.Close(fd) }, nil
 }

@@ -52,19 +52,11 @@ func getFlags(fd int, d *Dir, name string) (uint32, error) {
 // Writable reports whether the directory name (or the root, "") can be
 // written: a read-only mount fails with EROFS, permissions with EACCES.
 func (d *Dir) Writable(name string) error {
-	fd := d.fd
-	if name != "" {
-		pfd, base, err := d.parent(name)
-		if err != nil {
-			return err
-		}
-		fd, err = unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		d.closeParent(pfd)
-		if err != nil {
-			return d.pathErr("open", name, err)
-		}
-		defer unix.Close(fd)
+	fd, release, err := d.dirFD(name)
+	if err != nil {
+		return err
 	}
+	defer release()
 	if err := unix.Faccessat(fd, ".", unix.W_OK, unix.AT_EACCESS); err != nil {
 		return d.pathErr("access", name, err)
 	}
