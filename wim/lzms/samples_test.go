@@ -2,76 +2,24 @@ package lzms
 
 import (
 	"encoding/binary"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/reseal/reseal/internal/testenv"
+	"github.com/reseal/reseal/wim/internal/wimtest"
 )
 
-// goroot is the Go installation whose sources and binaries serve as data.
-var goroot = sync.OnceValue(func() string {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-})
+// goroot, sampleText, sampleBinary and sampleRandom are wimtest's shared
+// test data under this package's names.
+var goroot = wimtest.GOROOT
 
-// sampleText returns n bytes of real text: Go sources of the toolchain.
-func sampleText(tb testing.TB, n int) []byte {
-	tb.Helper()
-	var out []byte
-	root := filepath.Join(goroot(), "src")
-	for _, pkg := range []string{"net/http", "runtime", "go/types", "cmd/compile/internal/ssa", "encoding/json", "fmt"} {
-		files, _ := filepath.Glob(filepath.Join(root, pkg, "*.go"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				continue
-			}
-			out = append(out, b...)
-			if len(out) >= n {
-				return out[:n]
-			}
-		}
-	}
-	if len(out) == 0 {
-		tb.Skip("no Go sources found under GOROOT")
-	}
-	for len(out) < n {
-		out = append(out, out...)
-	}
-	return out[:n]
-}
+func sampleText(tb testing.TB, n int) []byte { return wimtest.GoText(tb, n) }
 
-// sampleBinary returns up to n bytes of an x86-64 executable (gofmt), whose
-// calls and RIP-relative operands exercise the x86 filter.
-func sampleBinary(tb testing.TB, n int) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(goroot(), "bin", "gofmt"))
-	if err != nil {
-		tb.Skipf("no gofmt binary: %v", err)
-	}
-	if len(b) > n {
-		b = b[len(b)/8:]
-		b = b[:min(n, len(b))]
-	}
-	return b
-}
+// sampleBinary is gofmt's code from 1/8 of the way in, whose calls and RIP-relative operands exercise the x86 filter.
+func sampleBinary(tb testing.TB, n int) []byte { return wimtest.GoBinary(tb, n, 8) }
 
-func sampleRandom(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 1))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+func sampleRandom(n int, seed uint64) []byte { return wimtest.Random(n, seed) }
 
 // sampleTable is a table of records whose fields grow linearly, the kind
 // of data delta matches are for.
