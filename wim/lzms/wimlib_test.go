@@ -140,6 +140,26 @@ func TestDecodeWimlibWIMs(t *testing.T) {
 	}
 }
 
+// wimlibJudgesOurs puts c's chunks in place of wimlib's in w, then has
+// wimlib-imagex verify the result and apply it to the files of dir.
+func wimlibJudgesOurs(t *testing.T, imagex, dir string, w *wimtest.File, c *Compressor) {
+	t.Helper()
+	data, theirs, ours := rewriteWithOurs(t, w, c)
+	t.Logf("wimlib %d bytes, ours %d (%.4fx)", theirs, ours, float64(ours)/float64(theirs))
+	path := filepath.Join(t.TempDir(), "ours.wim")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command(imagex, "verify", path).CombinedOutput(); err != nil {
+		t.Fatalf("wimlib-imagex verify: %v\n%s", err, msg)
+	}
+	dest := filepath.Join(t.TempDir(), "x")
+	if msg, err := exec.Command(imagex, "apply", path, "1", dest).CombinedOutput(); err != nil {
+		t.Fatalf("wimlib-imagex apply: %v\n%s", err, msg)
+	}
+	sameFiles(t, dir, dest)
+}
+
 // rewriteWithOurs returns the WIM with every compressed chunk of every
 // non-solid resource replaced by our compression of it (raw when ours is not
 // smaller), and the total stored bytes of those chunks, wimlib's and ours.
@@ -189,20 +209,7 @@ func TestWimlibDecodesOurs(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				data, theirs, ours := rewriteWithOurs(t, w, c)
-				t.Logf("wimlib %d bytes, ours %d (%.4fx)", theirs, ours, float64(ours)/float64(theirs))
-				path := filepath.Join(t.TempDir(), "ours.wim")
-				if err := os.WriteFile(path, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				if msg, err := exec.Command(imagex, "verify", path).CombinedOutput(); err != nil {
-					t.Fatalf("wimlib-imagex verify: %v\n%s", err, msg)
-				}
-				dest := filepath.Join(t.TempDir(), "x")
-				if msg, err := exec.Command(imagex, "apply", path, "1", dest).CombinedOutput(); err != nil {
-					t.Fatalf("wimlib-imagex apply: %v\n%s", err, msg)
-				}
-				sameFiles(t, dir, dest)
+				wimlibJudgesOurs(t, imagex, dir, w, c)
 			})
 		}
 	}
@@ -262,18 +269,5 @@ func TestWimlibDecodesOursLargeChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, theirs, ours := rewriteWithOurs(t, w, c)
-	t.Logf("wimlib %d bytes, ours %d (%.4fx)", theirs, ours, float64(ours)/float64(theirs))
-	path := filepath.Join(t.TempDir(), "ours.wim")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if msg, err := exec.Command(imagex, "verify", path).CombinedOutput(); err != nil {
-		t.Fatalf("wimlib-imagex verify: %v\n%s", err, msg)
-	}
-	dest := filepath.Join(t.TempDir(), "x")
-	if msg, err := exec.Command(imagex, "apply", path, "1", dest).CombinedOutput(); err != nil {
-		t.Fatalf("wimlib-imagex apply: %v\n%s", err, msg)
-	}
-	sameFiles(t, dir, dest)
+	wimlibJudgesOurs(t, imagex, dir, w, c)
 }
