@@ -73,14 +73,24 @@ func run(tree, work string, threads, reps int) error {
 		so, st := fileSize(ours), fileSize(theirs)
 		fmt.Printf("%-14s %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f %10.1f %10.1f %7.3f\n", "capture "+comp, tOurs, tTheirs, tOurs/tTheirs, cOurs, cTheirs, cOurs/cTheirs, float64(so)/1e6, float64(st)/1e6, float64(so)/float64(st))
 	}
-	// WIMs only wimlib writes so far, for the apply rows: LZMS and solid
-	// (LZMS, 64 MiB chunks).
-	for comp, args := range map[string][]string{"lzms": {"--compress=lzms"}, "solid": {"--solid"}} {
-		p := filepath.Join(work, "wimlib-"+comp+".wim")
-		os.Remove(p)
-		if out, err := exec.Command(wimlib, append([]string{"capture", tree, p, "--threads=" + th}, args...)...).CombinedOutput(); err != nil {
-			return fmt.Errorf("wimlib-imagex capture %v: %v\n%s", args, err, out)
+	// LZMS (128 KiB chunks) and solid (LZMS, 64 MiB chunks) capture rows;
+	// wimlib's WIMs of them feed the apply rows below.
+	for _, row := range []struct{ name, ours, theirs string }{
+		{"lzms", "--compress=lzms", "--compress=LZMS"},
+		{"solid", "--solid", "--solid"},
+	} {
+		ours := filepath.Join(work, "reseal-"+row.name+".wim")
+		theirs := filepath.Join(work, "wimlib-"+row.name+".wim")
+		tOurs, cOurs, err := timeIt(reps, func() { os.Remove(ours) }, reseal, "capture", tree, ours, row.ours, "--threads", th, "--quiet")
+		if err != nil {
+			return err
 		}
+		tTheirs, cTheirs, err := timeIt(reps, func() { os.Remove(theirs) }, wimlib, "capture", tree, theirs, row.theirs, "--threads="+th)
+		if err != nil {
+			return err
+		}
+		so, st := fileSize(ours), fileSize(theirs)
+		fmt.Printf("%-14s %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f %10.1f %10.1f %7.3f\n", "capture "+row.name, tOurs, tTheirs, tOurs/tTheirs, cOurs, cTheirs, cOurs/cTheirs, float64(so)/1e6, float64(st)/1e6, float64(so)/float64(st))
 	}
 	for _, comp := range []string{"none", "xpress", "lzx", "lzms", "solid"} {
 		src := filepath.Join(work, "wimlib-"+comp+".wim")
