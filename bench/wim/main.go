@@ -1,12 +1,24 @@
-// Command wimbench captures and applies the same tree with reseal and with
-// wimlib-imagex, at the same compression and thread count, and prints the
-// time and size ratios (reseal / wimlib). It is a measurement, not a test:
-// run it by hand (it takes minutes and needs several GB of free space).
+// Command wimbench captures, applies and verifies the same tree with reseal
+// and with wimlib-imagex, at the same compression and thread count, and
+// prints the ratios (reseal / wimlib) of wall time, CPU time (user +
+// system), output size and peak RSS. It is a measurement, not a test: run
+// it by hand (it takes minutes and needs several GB of free space).
 //
-//	go run ./bench/wim [-tree DIR] [-threads N] [-work DIR]
+//	go run ./bench/wim [-tree DIR] [-threads N] [-reps N] [-work DIR] [-rows LIST] [-big BYTES]
 //
 // Without -tree it builds one: a copy of $(go env GOROOT) plus a few large
-// binaries from /usr/bin.
+// binaries from /usr/bin. The "mem" rows capture and apply a second tree
+// holding one file of -big bytes (4 GiB by default, sparse: its data is
+// zeros) to show that peak memory does not grow with file size.
+//
+// -rows selects rows by name prefix, comma-separated: -rows 'apply,verify lzx'
+// runs every apply row and the LZX verify row; -rows list prints the names.
+// Each rep runs reseal then wimlib, alternating; the fastest wall time, the
+// smallest CPU time and the largest RSS of the reps count. The load average
+// is printed beside each row: on a shared machine wall time is noise and CPU
+// time the figure to compare.
+//
+// New rows go into the tables below (captureRows, sourceWIMs).
 package main
 
 import (
@@ -19,24 +31,150 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
+
+// captureRow captures the tree with both tools.
+type captureRow struct {
+	name   string   // row name after "capture "
+	reseal []string // reseal capture arguments after SRC DEST
+	wimlib []string // wimlib-imagex capture arguments after SRC DEST
+}
+
+// captureRows are the capture rows, in order. --threads is added to both.
+var captureRows = []captureRow{
+	{"none", []string{"--compress", "none"}, []string{"--compress=none"}},
+	{"xpress", []string{"--compress", "xpress"}, []string{"--compress=xpress"}},
+	{"lzx", []string{"--compress", "lzx"}, []string{"--compress=lzx"}},
+	{"lzms", []string{"--compress=lzms"}, []string{"--compress=LZMS"}}, // 128 KiB chunks
+	{"solid", []string{"--solid"}, []string{"--solid"}},                // LZMS, 64 MiB chunks
+}
+
+// sourceWIM is a WIM wimlib writes of the tree, which both tools then
+// apply and verify ("apply NAME", "verify NAME" rows).
+type sourceWIM struct {
+	name   string
+	wimlib []string // wimlib-imagex capture arguments after SRC DEST
+}
+
+var sourceWIMs = []sourceWIM{
+	{"none", []string{"--compress=none"}},
+	{"xpress", []string{"--compress=xpress"}},
+	{"lzx", []string{"--compress=lzx"}},
+	{"lzms", []string{"--compress=lzms"}},
+	{"solid", []string{"--solid"}}, // LZMS, 64 MiB chunks
+}
+
+// memCompressions are the compressions of the "mem" rows (capture and
+// apply of the big-file tree).
+var memCompressions = []string{"none", "xpress", "lzx"}
+
+type bench struct {
+	reseal, wimlib string
+	work, tree     string
+	threads, reps  int
+	bigSize        int64
+	bigTree        string
+	wims           map[string]string // source WIMs made so far, by tree and name
+	trash          []string          // applied trees, removed at the end
+}
+
+// row is one line of the table.
+type row struct {
+	name string
+	run  func(b *bench) (result, error)
+}
+
+type result struct {
+	ours, theirs measure
+	sizes        bool // ours.size and theirs.size are output sizes
+}
+
+type measure struct {
+	wall, cpu float64 // seconds
+	rss       int64   // peak resident set, bytes
+	size      int64   // output bytes
+}
 
 func main() {
 	tree := flag.String("tree", "", "tree to capture (default: build one)")
 	threads := flag.Int("threads", runtime.NumCPU(), "compression threads for both tools")
 	work := flag.String("work", "", "scratch directory (default: a temporary one)")
-	reps := flag.Int("reps", 1, "runs of each command; the fastest counts")
+	reps := flag.Int("reps", 1, "runs of each command, reseal and wimlib alternating")
+	rows := flag.String("rows", "", "comma-separated name prefixes of the rows to run (default all; 'list' prints them)")
+	big := flag.Int64("big", 4<<30, "size of the file in the tree of the mem rows")
 	flag.Parse()
-	if err := run(*tree, *work, *threads, *reps); err != nil {
+	all := allRows()
+	if *rows == "list" {
+		for _, r := range all {
+			fmt.Println(r.name)
+		}
+		return
+	}
+	var selected []row
+	for _, r := range all {
+		if *rows == "" || matches(r.name, *rows) {
+			selected = append(selected, r)
+		}
+	}
+	if len(selected) == 0 {
+		fmt.Fprintf(os.Stderr, "wimbench: no row matches %q (-rows list prints them)\n", *rows)
+		os.Exit(2)
+	}
+	b := &bench{threads: *threads, reps: max(1, *reps), bigSize: *big, wims: map[string]string{}}
+	if err := b.run(*tree, *work, selected); err != nil {
 		fmt.Fprintln(os.Stderr, "wimbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(tree, work string, threads, reps int) error {
-	wimlib, err := exec.LookPath("wimlib-imagex")
-	if err != nil {
+func matches(name, list string) bool {
+	for _, p := range strings.Split(list, ",") {
+		if p = strings.TrimSpace(p); p != "" && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func allRows() []row {
+	var rows []row
+	for _, c := range captureRows {
+		rows = append(rows, row{"capture " + c.name, func(b *bench) (result, error) { return b.capture(b.tree, c) }})
+	}
+	for _, s := range sourceWIMs {
+		rows = append(rows, row{"apply " + s.name, func(b *bench) (result, error) { return b.apply(b.tree, s) }})
+	}
+	for _, s := range sourceWIMs {
+		rows = append(rows, row{"verify " + s.name, func(b *bench) (result, error) { return b.verify(b.tree, s) }})
+	}
+	for _, comp := range memCompressions {
+		c := captureRow{comp, []string{"--compress", comp}, []string{"--compress=" + comp}}
+		rows = append(rows, row{"mem capture " + comp, func(b *bench) (result, error) {
+			t, err := b.big()
+			if err != nil {
+				return result{}, err
+			}
+			return b.capture(t, c)
+		}})
+	}
+	for _, comp := range memCompressions {
+		s := sourceWIM{comp, []string{"--compress=" + comp}}
+		rows = append(rows, row{"mem apply " + comp, func(b *bench) (result, error) {
+			t, err := b.big()
+			if err != nil {
+				return result{}, err
+			}
+			return b.apply(t, s)
+		}})
+	}
+	return rows
+}
+
+func (b *bench) run(tree, work string, rows []row) error {
+	var err error
+	if b.wimlib, err = exec.LookPath("wimlib-imagex"); err != nil {
 		return err
 	}
 	if work == "" {
@@ -45,97 +183,239 @@ func run(tree, work string, threads, reps int) error {
 		}
 		defer os.RemoveAll(work)
 	}
-	reseal := filepath.Join(work, "reseal")
-	if out, err := exec.Command("go", "build", "-o", reseal, "./cmd/reseal").CombinedOutput(); err != nil {
+	b.work = work
+	defer b.cleanup()
+	b.reseal = filepath.Join(work, "reseal")
+	if out, err := exec.Command("go", "build", "-o", b.reseal, "./cmd/reseal").CombinedOutput(); err != nil {
 		return fmt.Errorf("build reseal (run from the repository root): %v\n%s", err, out)
 	}
 	if tree == "" {
 		tree = filepath.Join(work, "tree")
-		if err := buildTree(tree); err != nil {
-			return err
+		if _, err := os.Stat(tree); err != nil {
+			if err := buildTree(tree); err != nil {
+				return err
+			}
 		}
 	}
+	b.tree = tree
 	size, files := treeSize(tree)
-	fmt.Printf("tree %s: %d files, %.1f MB; threads %d; %s\n", tree, files, float64(size)/1e6, threads, runtime.Version())
-	fmt.Printf("%-14s %9s %9s %7s %9s %9s %7s %10s %10s %7s\n", "", "reseal s", "wimlib s", "time x", "cpu s", "cpu s", "cpu x", "reseal MB", "wimlib MB", "size x")
-	th := fmt.Sprint(threads)
-	for _, comp := range []string{"none", "xpress", "lzx"} {
-		ours := filepath.Join(work, "reseal-"+comp+".wim")
-		theirs := filepath.Join(work, "wimlib-"+comp+".wim")
-		tOurs, cOurs, err := timeIt(reps, func() { os.Remove(ours) }, reseal, "capture", tree, ours, "--compress", comp, "--threads", th, "--quiet")
+	rev, _ := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	fmt.Printf("tree %s: %d files, %.1f MB; threads %d; reps %d; %s; reseal at %s; %s\n", tree, files, float64(size)/1e6,
+		b.threads, b.reps, runtime.Version(), strings.TrimSpace(string(rev)), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Printf("%-20s %8s %8s %6s %8s %8s %6s %9s %9s %6s %8s %8s %6s  %s\n", "", "reseal s", "wimlib s", "time x",
+		"cpu s", "cpu s", "cpu x", "reseal MB", "wimlib MB", "size x", "rss MB", "rss MB", "rss x", "load")
+	for _, r := range rows {
+		before := loadAvg()
+		res, err := r.run(b)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", r.name, err)
 		}
-		tTheirs, cTheirs, err := timeIt(reps, func() { os.Remove(theirs) }, wimlib, "capture", tree, theirs, "--compress="+comp, "--threads="+th)
-		if err != nil {
-			return err
+		o, t := res.ours, res.theirs
+		sizes := fmt.Sprintf("%9s %9s %6s", "", "", "")
+		if res.sizes {
+			sizes = fmt.Sprintf("%9.1f %9.1f %6.3f", mb(o.size), mb(t.size), float64(o.size)/float64(t.size))
 		}
-		so, st := fileSize(ours), fileSize(theirs)
-		fmt.Printf("%-14s %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f %10.1f %10.1f %7.3f\n", "capture "+comp, tOurs, tTheirs, tOurs/tTheirs, cOurs, cTheirs, cOurs/cTheirs, float64(so)/1e6, float64(st)/1e6, float64(so)/float64(st))
-	}
-	// LZMS (128 KiB chunks) and solid (LZMS, 64 MiB chunks) capture rows;
-	// wimlib's WIMs of them feed the apply rows below.
-	for _, row := range []struct{ name, ours, theirs string }{
-		{"lzms", "--compress=lzms", "--compress=LZMS"},
-		{"solid", "--solid", "--solid"},
-	} {
-		ours := filepath.Join(work, "reseal-"+row.name+".wim")
-		theirs := filepath.Join(work, "wimlib-"+row.name+".wim")
-		tOurs, cOurs, err := timeIt(reps, func() { os.Remove(ours) }, reseal, "capture", tree, ours, row.ours, "--threads", th, "--quiet")
-		if err != nil {
-			return err
-		}
-		tTheirs, cTheirs, err := timeIt(reps, func() { os.Remove(theirs) }, wimlib, "capture", tree, theirs, row.theirs, "--threads="+th)
-		if err != nil {
-			return err
-		}
-		so, st := fileSize(ours), fileSize(theirs)
-		fmt.Printf("%-14s %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f %10.1f %10.1f %7.3f\n", "capture "+row.name, tOurs, tTheirs, tOurs/tTheirs, cOurs, cTheirs, cOurs/cTheirs, float64(so)/1e6, float64(st)/1e6, float64(so)/float64(st))
-	}
-	for _, comp := range []string{"none", "xpress", "lzx", "lzms", "solid"} {
-		src := filepath.Join(work, "wimlib-"+comp+".wim")
-		dest := filepath.Join(work, "apply")
-		clean := func() { os.RemoveAll(dest) }
-		tOurs, cOurs, err := timeIt(reps, clean, reseal, "apply", src, "1", dest, "--quiet")
-		if err != nil {
-			return err
-		}
-		tTheirs, cTheirs, err := timeIt(reps, clean, wimlib, "apply", src, "1", dest)
-		if err != nil {
-			return err
-		}
-		clean()
-		fmt.Printf("%-14s %9.2f %9.2f %7.2f %9.2f %9.2f %7.2f\n", "apply "+comp, tOurs, tTheirs, tOurs/tTheirs, cOurs, cTheirs, cOurs/cTheirs)
+		fmt.Printf("%-20s %8.2f %8.2f %6.2f %8.2f %8.2f %6.2f %s %8.1f %8.1f %6.2f  %s-%s\n", r.name, o.wall, t.wall, o.wall/t.wall,
+			o.cpu, t.cpu, o.cpu/t.cpu, sizes, mb(o.rss), mb(t.rss), float64(o.rss)/float64(t.rss), before, loadAvg())
 	}
 	return nil
 }
 
-// timeIt runs the command reps times (after prepare each time) and returns
-// the fastest wall time and the smallest CPU time (user + system), in
-// seconds. CPU time is the steadier figure on a shared machine.
-func timeIt(reps int, prepare func(), name string, args ...string) (float64, float64, error) {
-	best, bestCPU := 0.0, 0.0
-	for i := 0; i < reps; i++ {
-		prepare()
-		cmd := exec.Command(name, args...)
-		cmd.Stdout = io.Discard
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			return 0, 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-		}
-		d := time.Since(start).Seconds()
-		if best == 0 || d < best {
-			best = d
-		}
-		cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
-		if bestCPU == 0 || cpu < bestCPU {
-			bestCPU = cpu
+func (b *bench) capture(tree string, c captureRow) (result, error) {
+	tag := strings.NewReplacer("/", "_", ":", "_").Replace(c.name)
+	if tree != b.tree {
+		tag = "big-" + tag
+	}
+	ours := filepath.Join(b.work, "reseal-"+tag+".wim")
+	theirs := filepath.Join(b.work, "wimlib-"+tag+".wim")
+	th := fmt.Sprint(b.threads)
+	var res result
+	err := b.alternate(&res,
+		func() (measure, error) {
+			os.Remove(ours)
+			return timeIt(b.reseal, append(append([]string{"capture", tree, ours}, c.reseal...), "--threads", th, "--quiet")...)
+		},
+		func() (measure, error) {
+			os.Remove(theirs)
+			return timeIt(b.wimlib, append(append([]string{"capture", tree, theirs}, c.wimlib...), "--threads="+th)...)
+		})
+	res.ours.size, res.theirs.size, res.sizes = fileSize(ours), fileSize(theirs), true
+	os.Remove(ours)
+	if tree != b.tree {
+		os.Remove(theirs)
+	}
+	return res, err
+}
+
+// source returns wimlib's WIM of tree for s, capturing it the first time.
+func (b *bench) source(tree string, s sourceWIM) (string, error) {
+	key := tree + "\x00" + s.name
+	if p := b.wims[key]; p != "" {
+		return p, nil
+	}
+	tag := s.name
+	if tree != b.tree {
+		tag = "big-" + tag
+	}
+	p := filepath.Join(b.work, "source-"+tag+".wim")
+	os.Remove(p)
+	args := append([]string{"capture", tree, p, fmt.Sprintf("--threads=%d", b.threads)}, s.wimlib...)
+	if out, err := exec.Command(b.wimlib, args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("wimlib-imagex %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	b.wims[key] = p
+	return p, nil
+}
+
+// apply applies wimlib's WIM with both tools, each time into a new
+// directory: removing a tree just before creating the next one would make
+// the file system's inode allocation (ext4 skips recently freed inodes)
+// part of what is measured. The applied trees are removed at the end, or
+// at once for the big tree.
+func (b *bench) apply(tree string, s sourceWIM) (result, error) {
+	src, err := b.source(tree, s)
+	if err != nil {
+		return result{}, err
+	}
+	n := 0
+	dest := func() string {
+		n++
+		d := filepath.Join(b.work, fmt.Sprintf("apply-%s-%d-%d", s.name, len(b.trash), n))
+		b.trash = append(b.trash, d)
+		return d
+	}
+	done := func() {
+		if tree != b.tree {
+			b.cleanup()
 		}
 	}
-	return best, bestCPU, nil
+	var res result
+	err = b.alternate(&res,
+		func() (measure, error) {
+			defer done()
+			return timeIt(b.reseal, "apply", src, "1", dest(), "--quiet")
+		},
+		func() (measure, error) {
+			defer done()
+			return timeIt(b.wimlib, "apply", src, "1", dest())
+		})
+	return res, err
 }
+
+func (b *bench) verify(tree string, s sourceWIM) (result, error) {
+	src, err := b.source(tree, s)
+	if err != nil {
+		return result{}, err
+	}
+	var res result
+	err = b.alternate(&res,
+		func() (measure, error) { return timeIt(b.reseal, "verify", src, "--quiet") },
+		func() (measure, error) { return timeIt(b.wimlib, "verify", src) })
+	return res, err
+}
+
+// big returns the tree of the mem rows, making it the first time: a few
+// small files and one sparse file of b.bigSize bytes.
+func (b *bench) big() (string, error) {
+	if b.bigTree != "" {
+		return b.bigTree, nil
+	}
+	t := filepath.Join(b.work, "bigtree")
+	if err := os.MkdirAll(filepath.Join(t, "small"), 0o755); err != nil {
+		return "", err
+	}
+	for i := range 16 {
+		if err := os.WriteFile(filepath.Join(t, "small", fmt.Sprintf("f%02d.txt", i)), []byte(strings.Repeat(fmt.Sprintf("line %d\n", i), 100*i)), 0o644); err != nil {
+			return "", err
+		}
+	}
+	f, err := os.Create(filepath.Join(t, "big.bin"))
+	if err != nil {
+		return "", err
+	}
+	// A little non-zero data at each GiB, so that not every chunk is alike.
+	for off := int64(0); off < b.bigSize; off += 1 << 30 {
+		if _, err := f.WriteAt([]byte(fmt.Sprintf("offset %d\n", off)), off); err != nil {
+			f.Close()
+			return "", err
+		}
+	}
+	if err := f.Truncate(b.bigSize); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	b.bigTree = t
+	return t, nil
+}
+
+func (b *bench) cleanup() {
+	for _, d := range b.trash {
+		os.RemoveAll(d)
+	}
+	b.trash = nil
+}
+
+// alternate runs ours then theirs, reps times, and keeps the fastest wall
+// time, the smallest CPU time and the largest peak RSS of each.
+func (b *bench) alternate(res *result, ours, theirs func() (measure, error)) error {
+	keep := func(best *measure, m measure, first bool) {
+		if first || m.wall < best.wall {
+			best.wall = m.wall
+		}
+		if first || m.cpu < best.cpu {
+			best.cpu = m.cpu
+		}
+		best.rss = max(best.rss, m.rss)
+	}
+	for i := 0; i < b.reps; i++ {
+		m, err := ours()
+		if err != nil {
+			return err
+		}
+		keep(&res.ours, m, i == 0)
+		if m, err = theirs(); err != nil {
+			return err
+		}
+		keep(&res.theirs, m, i == 0)
+	}
+	return nil
+}
+
+// timeIt runs the command once and returns its wall time, CPU time (user +
+// system) and peak RSS.
+func timeIt(name string, args ...string) (measure, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return measure{}, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	m := measure{wall: time.Since(start).Seconds()}
+	m.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.rss = int64(ru.Maxrss) * 1024 // kilobytes on Linux
+	}
+	return m, nil
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+func mb(n int64) float64 { return float64(n) / 1e6 }
 
 func buildTree(tree string) error {
 	goroot, err := exec.Command("go", "env", "GOROOT").Output()
