@@ -36,46 +36,52 @@ func buildDecodeTable(table *[decodeTableLen]uint16, hdr []byte) error {
 	if space != 1<<maxCodeLen {
 		return fmt.Errorf("%w: Huffman code lengths are not a complete code (%d/%d)", ErrCorrupt, space, 1<<maxCodeLen)
 	}
-	// First canonical code of each length.
-	var next [maxCodeLen + 1]uint32
-	code := uint32(0)
+	// Canonical codes taken in (length, symbol) order, left-aligned to 15
+	// bits, are increasing and, for a complete code, tile the code space
+	// without gaps. So the primary table fills front to back, and each
+	// secondary table fills completely before the next prefix starts: no
+	// code values, no clearing of the previous chunk's table.
+	var start [maxCodeLen + 2]int
 	for l := 1; l <= maxCodeLen; l++ {
-		next[l] = code
-		code = (code + uint32(count[l])) << 1
+		start[l+1] = start[l] + count[l]
 	}
-	// Stale secondary-table links from the previous chunk must not survive.
-	clear(table[:1<<primaryBits])
-	nextSecondary := 1 << primaryBits
-	for l := 1; l <= maxCodeLen; l++ {
-		if count[l] == 0 {
-			continue
+	var sorted [numSymbols]uint16
+	for sym, l := range lens {
+		if l != 0 {
+			sorted[start[l]] = uint16(sym)
+			start[l]++
 		}
-		for sym := 0; sym < numSymbols; sym++ {
-			if int(lens[sym]) != l {
-				continue
+	}
+	p := 0
+	i := 0
+	for l := 1; l <= primaryBits; l++ {
+		n := 1 << (primaryBits - l)
+		for ; i < start[l]; i++ {
+			entry := sorted[i]<<4 | uint16(l)
+			fill := table[p : p+n]
+			for k := range fill {
+				fill[k] = entry
 			}
-			c := next[l]
-			next[l]++
-			entry := uint16(sym<<4 | l)
-			if l <= primaryBits {
-				start := c << (primaryBits - l)
-				fill := table[start : start+1<<(primaryBits-l)]
-				for i := range fill {
-					fill[i] = entry
-				}
-				continue
+			p += n
+		}
+	}
+	nextSecondary := 1 << primaryBits
+	sub, subEnd := 0, 0 // fill position and end in the current secondary table
+	for l := primaryBits + 1; l <= maxCodeLen; l++ {
+		n := 1 << (maxCodeLen - l)
+		for ; i < start[l]; i++ {
+			if sub == subEnd {
+				table[p] = secondaryFlag | uint16(nextSecondary)
+				p++
+				sub, subEnd = nextSecondary, nextSecondary+1<<secondaryBits
+				nextSecondary = subEnd
 			}
-			prefix := c >> (l - primaryBits)
-			if table[prefix]&secondaryFlag == 0 {
-				table[prefix] = secondaryFlag | uint16(nextSecondary)
-				nextSecondary += 1 << secondaryBits
+			entry := sorted[i]<<4 | uint16(l)
+			fill := table[sub : sub+n]
+			for k := range fill {
+				fill[k] = entry
 			}
-			base := uint32(table[prefix] &^ secondaryFlag)
-			start := base + (c&(1<<(l-primaryBits)-1))<<(maxCodeLen-l)
-			fill := table[start : start+1<<(maxCodeLen-l)]
-			for i := range fill {
-				fill[i] = entry
-			}
+			sub += n
 		}
 	}
 	return nil
