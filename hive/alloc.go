@@ -11,16 +11,33 @@ import (
 type freeLists struct {
 	small [smallClasses][]uint32 // exact sizes 8..4088, indexed by size/8
 	large []uint32               // cells of 4096 bytes and more, first fit
+	// nonEmpty has a bit set for each small class whose list is not empty,
+	// so that an allocation finds the next class holding a cell without
+	// looking at hundreds of empty lists (a hive full of cells: most are).
+	nonEmpty [smallClasses / 64]uint64
 }
 
 const smallClasses = 512
 
 func (f *freeLists) push(off, size uint32) {
-	if size/cellAlign < smallClasses {
-		f.small[size/cellAlign] = append(f.small[size/cellAlign], off)
+	if c := size / cellAlign; c < smallClasses {
+		f.small[c] = append(f.small[c], off)
+		f.nonEmpty[c/64] |= 1 << (c % 64)
 		return
 	}
 	f.large = append(f.large, off)
+}
+
+// nextClass returns the first small class from c on whose list is not
+// empty, or smallClasses.
+func (f *freeLists) nextClass(c uint32) uint32 {
+	for c < smallClasses {
+		if w := f.nonEmpty[c/64] >> (c % 64); w != 0 {
+			return c + uint32(bits.TrailingZeros64(w))
+		}
+		c = (c/64 + 1) * 64
+	}
+	return smallClasses
 }
 
 // isFree reports whether off is still a free cell of exactly size bytes.
@@ -30,17 +47,21 @@ func (h *Hive) isFree(off, size uint32) bool {
 
 // findFree pops a free cell of at least need bytes, or returns false.
 func (h *Hive) findFree(need uint32) (uint32, bool) {
-	for c := need / cellAlign; c < smallClasses; c++ {
+	for c := h.free.nextClass(need / cellAlign); c < smallClasses; c = h.free.nextClass(c + 1) {
 		list := h.free.small[c]
 		for len(list) > 0 {
 			off := list[len(list)-1]
 			list = list[:len(list)-1]
 			if h.isFree(off, c*cellAlign) {
 				h.free.small[c] = list
+				if len(list) == 0 {
+					h.free.nonEmpty[c/64] &^= 1 << (c % 64)
+				}
 				return off, true
 			}
 		}
 		h.free.small[c] = list
+		h.free.nonEmpty[c/64] &^= 1 << (c % 64)
 	}
 	kept := h.free.large[:0]
 	found, ok := uint32(0), false

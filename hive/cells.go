@@ -161,12 +161,14 @@ func (h *Hive) subkeyOffsets(n nkCell) ([]uint32, error) {
 	if n.subkeyCount() == 0 {
 		return nil, nil
 	}
-	var out []uint32
+	// The count is the file's word, only a hint (bounded: a hostile count
+	// must not make every call allocate megabytes).
+	out := make([]uint32, 0, min(n.subkeyCount(), 1024))
 	collect := func(nkOff uint32, _ string, _ uint32) error {
 		out = append(out, nkOff)
 		return nil
 	}
-	if err := h.walkList(n.subkeyList(), true, map[uint32]bool{}, collect); err != nil {
+	if err := h.walkList(n.subkeyList(), true, collect); err != nil {
 		return nil, fmt.Errorf("subkeys of %s: %w", quoted(n.name()), err)
 	}
 	return out, nil
@@ -175,15 +177,8 @@ func (h *Hive) subkeyOffsets(n nkCell) ([]uint32, error) {
 // walkList calls visit for every element of the li/lf/lh/ri subkey list at
 // off, in stored order (an index root's leaves one after another), with
 // the element's nk offset, the signature of the leaf holding it and the
-// leaf's tag for it (the lf hint or lh hash; 0 in an li leaf). leaves
-// records the lists read.
-func (h *Hive) walkList(off uint32, allowRoot bool, leaves map[uint32]bool, visit func(nkOff uint32, leaf string, tag uint32) error) error {
-	// A leaf listed twice by an index root could multiply the list beyond
-	// any bound; each leaf is read once.
-	if leaves[off] {
-		return formatErr(fileOff(off), "subkey list 0x%x is listed twice in an index root", off)
-	}
-	leaves[off] = true
+// leaf's tag for it (the lf hint or lh hash; 0 in an li leaf).
+func (h *Hive) walkList(off uint32, allowRoot bool, visit func(nkOff uint32, leaf string, tag uint32) error) error {
 	b, err := h.cell(off)
 	if err != nil {
 		return err
@@ -191,7 +186,18 @@ func (h *Hive) walkList(off uint32, allowRoot bool, leaves map[uint32]bool, visi
 	if len(b) < 4 {
 		return formatErr(fileOff(off), "subkey list cell of %d bytes", len(b))
 	}
-	kind := string(b[:2])
+	// kind is one of the constants, not a string made from b for each list.
+	var kind string
+	switch sig := string(b[:2]); sig {
+	case "lf":
+		kind = "lf"
+	case "lh":
+		kind = "lh"
+	case "li":
+		kind = "li"
+	case "ri":
+		kind = "ri"
+	}
 	count := int(le.Uint16(b[2:]))
 	step := 8
 	switch kind {
@@ -209,12 +215,23 @@ func (h *Hive) walkList(off uint32, allowRoot bool, leaves map[uint32]bool, visi
 	if 4+count*step > len(b) {
 		return formatErr(fileOff(off), "subkey list of %d elements overruns its %d-byte cell", count, len(b))
 	}
+	// A leaf listed twice by an index root could multiply the list beyond
+	// any bound; each leaf is read once. (An index root cannot hold
+	// another, so leaves are only ever listed by this one.)
+	var leaves map[uint32]bool
+	if kind == "ri" {
+		leaves = make(map[uint32]bool, count)
+	}
 	for i := 0; i < count; i++ {
 		e := le.Uint32(b[4+i*step:])
 		var err error
 		switch {
 		case kind == "ri":
-			err = h.walkList(e, false, leaves, visit)
+			if leaves[e] {
+				return formatErr(fileOff(e), "subkey list 0x%x is listed twice in an index root", e)
+			}
+			leaves[e] = true
+			err = h.walkList(e, false, visit)
 		case step == 8:
 			err = visit(e, kind, le.Uint32(b[8+i*step:]))
 		default:

@@ -83,12 +83,7 @@ func (h *Hive) SaveAs(path string) error {
 	}
 	// The logs beside the target count too: the hive may have been opened
 	// with NoLogs, or be saved over another hive.
-	seq := h.nextSeq()
-	if logs, err := findLogs(path); err == nil {
-		for _, l := range logs {
-			seq = max(seq, l.maxSeq()+1)
-		}
-	}
+	seq := max(h.nextSeq(), h.logSeqBeside(path)+1)
 	base := h.cleanBase(seq)
 	err := atomicfile.WriteFile(path, 0o644, func(w io.Writer) error {
 		if _, err := w.Write(base); err != nil {
@@ -102,6 +97,39 @@ func (h *Hive) SaveAs(path string) error {
 	}
 	h.base = base
 	return emptyLogs(path)
+}
+
+// openLog is a log read at Open and the highest sequence number it held.
+type openLog struct {
+	stat   logStat
+	maxSeq uint32
+}
+
+// logSeqBeside returns the highest sequence number held by the logs beside
+// path (0 if none). A log read at Open that still has the same size and
+// modification time is not read again (a commit of a dirty SYSTEM would
+// otherwise read and hash its megabytes of logs twice).
+func (h *Hive) logSeqBeside(path string) uint32 {
+	stats, err := listLogs(path)
+	if err != nil {
+		return 0
+	}
+	var seq uint32
+next:
+	for _, st := range stats {
+		for _, o := range h.openLogs {
+			if o.stat.path == st.path && o.stat.size == st.size && o.stat.mod.Equal(st.mod) {
+				seq = max(seq, o.maxSeq)
+				continue next
+			}
+		}
+		raw, err := readRegular(st.path, func(int) int { return 0 })
+		if err != nil {
+			continue
+		}
+		seq = max(seq, logFile{path: st.path, raw: raw}.maxSeq())
+	}
+	return seq
 }
 
 // emptyLogs replaces every transaction log beside path with an empty file.

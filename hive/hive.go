@@ -60,6 +60,10 @@ type Hive struct {
 
 	recovery  Recovery
 	maxLogSeq uint32 // highest sequence number seen in any log beside the file
+	// openLogs are the logs read at Open with the highest sequence number
+	// each holds: a commit that finds them unchanged need not read them
+	// again.
+	openLogs []openLog
 
 	epoch     uint64            // bumped whenever a key is deleted
 	deletedAt map[uint32]uint64 // nk offset -> epoch of its deletion
@@ -103,7 +107,7 @@ func Open(path string, opts *OpenOptions) (*Hive, error) {
 		// (every editor holds this lock while it writes one).
 		atomicfile.CleanStale(path, staleTempAge)
 	}
-	raw, err := readRegular(path)
+	raw, err := readRegular(path, growRoom)
 	if err != nil {
 		lock.release()
 		return nil, fmt.Errorf("open hive: %w", err)
@@ -116,7 +120,7 @@ func Open(path string, opts *OpenOptions) (*Hive, error) {
 			return nil, fmt.Errorf("hive %s: %w", path, err)
 		}
 	}
-	h, err := load(raw, logs)
+	h, err := loadOwned(raw, logs)
 	if err != nil {
 		lock.release()
 		return nil, fmt.Errorf("hive %s: %w", path, err)
@@ -137,10 +141,26 @@ func Load(r io.Reader) (*Hive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read hive: %w", err)
 	}
-	return load(raw, nil)
+	return loadOwned(raw, nil)
 }
 
+// load is loadOwned for a buffer the caller keeps: raw is copied once
+// (with room for the hive to grow) and never changed.
 func load(raw []byte, logs []logFile) (*Hive, error) {
+	own := make([]byte, len(raw), len(raw)+growRoom(len(raw)))
+	copy(own, raw)
+	return loadOwned(own, logs)
+}
+
+// growRoom is the spare capacity given to a hive's buffer, so that the
+// first bins an edit appends need no copy of the whole hive.
+func growRoom(n int) int { return n/8 + binAlign }
+
+// loadOwned parses a hive file held in raw, which it takes over: the hive
+// bins data stays in raw (log recovery writes its pages there, and edits
+// change it in place), so that an 11 MB hive is not copied again after
+// it was read.
+func loadOwned(raw []byte, logs []logFile) (*Hive, error) {
 	if len(raw) < baseBlockSize {
 		if len(raw) >= 4 && string(raw[:4]) != "regf" {
 			return nil, notRegf(raw)
@@ -160,9 +180,12 @@ func load(raw []byte, logs []logFile) (*Hive, error) {
 	checksumOK := bb.checksumOK()
 	dirty := !checksumOK || bb.seq1() != bb.seq2()
 	h.recovery.Dirty = dirty
+	cacheEntries(logs)
 	for _, l := range logs {
-		if s := l.maxSeq(); s > h.maxLogSeq {
-			h.maxLogSeq = s
+		s := l.maxSeq()
+		h.maxLogSeq = max(h.maxLogSeq, s)
+		if l.stat.path != "" {
+			h.openLogs = append(h.openLogs, openLog{l.stat, s})
 		}
 	}
 	data := raw[baseBlockSize:]
@@ -184,9 +207,9 @@ func load(raw []byte, logs []logFile) (*Hive, error) {
 	if size > len(data) {
 		return nil, formatErr(40, "hive bins data size is %d bytes but only %d follow the base block (truncated file?)", size, len(data))
 	}
-	// The data is copied so that edits never alias the caller's buffer and
-	// the padding after the last bin is dropped.
-	h.data = append(make([]byte, 0, size+size/8), data[:size]...)
+	// Padding after the last bin is dropped (and overwritten as bins are
+	// appended: the buffer is the hive's own).
+	h.data = data[:size]
 	if err := h.scanBins(); err != nil {
 		return nil, err
 	}
@@ -350,12 +373,37 @@ func (h *Hive) Close() error {
 // editors of other programs.
 const staleTempAge = 10 * time.Second
 
-// readRegular reads a regular file whole, never blocking on a FIFO.
-func readRegular(path string) ([]byte, error) {
+// readRegular reads a regular file whole, never blocking on a FIFO, into
+// one buffer sized from the file's length, with extra(length) bytes of
+// room beyond it for the hive to grow (io.ReadAll's growing chunks and
+// final copy touched three times the file's size in fresh memory, and
+// page faults dominate opening a large hive). At most MaxFileSize+1 bytes
+// are read, whatever the file claims or becomes while it is read.
+func readRegular(path string, extra func(n int) int) ([]byte, error) {
 	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxHiveBins+baseBlockSize+1))
+	const limit = maxHiveBins + baseBlockSize + 1
+	size := 0
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		size = int(min(st.Size(), limit))
+	}
+	buf := make([]byte, 0, min(size+extra(size), limit)+1)
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			// The file grew while it was read.
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):min(cap(buf), limit)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }

@@ -199,7 +199,7 @@ func (k *Key) OpenKey(path string) (*Key, error) {
 		}
 		off, ok := idx[foldKey(p)]
 		if !ok {
-			return nil, fmt.Errorf("key %s: %w", quoted(joinPath(k.Path(), path)), ErrNotExist)
+			return nil, &notExistError{key: *k, path: path}
 		}
 		if n, err = k.h.nk(off); err != nil {
 			return nil, err
@@ -299,7 +299,30 @@ func (k *Key) Value(name string) (Value, error) {
 	}
 	off, ok := idx[foldKey(name)]
 	if !ok {
-		return Value{}, fmt.Errorf("value %s of key %s: %w", quoted(name), quoted(k.Path()), ErrNotExist)
+		return Value{}, &notExistError{key: *k, value: name, isValue: true}
 	}
 	return k.h.readValue(off)
 }
+
+// notExistError is a key or value that does not exist (it wraps
+// ErrNotExist). Its message, naming the key by its path, is built only
+// when asked for: callers that probe for a value (an import checking
+// whether a value already holds the data) miss thousands of times, and
+// building the path each time cost more than the lookup.
+type notExistError struct {
+	key     Key    // the key looked in
+	path    string // the key path below it (OpenKey)
+	value   string // the value name (Value, DeleteValue)
+	isValue bool
+}
+
+func (e *notExistError) Error() string {
+	// The path is that of the key when the message is made; a key deleted
+	// since has none.
+	if e.isValue {
+		return fmt.Sprintf("value %s of key %s: %v", quoted(e.value), quoted(e.key.Path()), ErrNotExist)
+	}
+	return fmt.Sprintf("key %s: %v", quoted(joinPath(e.key.Path(), e.path)), ErrNotExist)
+}
+
+func (e *notExistError) Unwrap() error { return ErrNotExist }

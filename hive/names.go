@@ -35,8 +35,27 @@ func upperUnits(s string) []uint16 {
 	return u
 }
 
-// foldKey is a string usable as a map key for case-insensitive lookups.
+// isASCII reports whether s is all ASCII: most names are, and their
+// UTF-16 units and upper case need no rune decoding.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// foldKey is a string usable as a map key for case-insensitive lookups:
+// the upper-cased UTF-16LE code units of s.
 func foldKey(s string) string {
+	if isASCII(s) {
+		b := make([]byte, 2*len(s))
+		for i := 0; i < len(s); i++ {
+			b[2*i] = byte(upcaseUnit(uint16(s[i])))
+		}
+		return string(b)
+	}
 	u := upperUnits(s)
 	b := make([]byte, 2*len(u))
 	for i, c := range u {
@@ -69,6 +88,12 @@ func compareUnits(a, b []uint16) int {
 // upper-cased UTF-16 code units.
 func nameHash(s string) uint32 {
 	var h uint32
+	if isASCII(s) {
+		for i := 0; i < len(s); i++ {
+			h = 37*h + uint32(upcaseUnit(uint16(s[i])))
+		}
+		return h
+	}
 	for _, c := range upperUnits(s) {
 		h = 37*h + uint32(c)
 	}
@@ -125,4 +150,10 @@ func encodeName(s string) (b []byte, compressed bool) {
 }
 
 // nameUnits is the length of a name in UTF-16 code units.
-func nameUnits(s string) int { return len(utf16.Encode([]rune(s))) }
+func nameUnits(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}

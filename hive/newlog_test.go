@@ -150,10 +150,10 @@ func FuzzRecover(f *testing.F) {
 	f.Fuzz(func(t *testing.T, primary, log1, log2 []byte) {
 		var logs []logFile
 		if len(log1) > 0 {
-			logs = append(logs, logFile{"HIVE.LOG1", log1})
+			logs = append(logs, logFile{path: "HIVE.LOG1", raw: log1})
 		}
 		if len(log2) > 0 {
-			logs = append(logs, logFile{"HIVE.LOG2", log2})
+			logs = append(logs, logFile{path: "HIVE.LOG2", raw: log2})
 		}
 		h, err := load(primary, logs)
 		if err != nil {

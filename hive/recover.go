@@ -6,20 +6,45 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // logFile is a transaction log read from beside the primary file.
 type logFile struct {
 	path string
 	raw  []byte
+	stat logStat // as found beside the hive (zero for logs given by a caller)
+	// parsed holds entries() once cacheEntries has run: verifying the
+	// entries' hashes is most of the cost of reading a log.
+	parsed *[]logEntry
+}
+
+// cacheEntries parses each new-format log's entries once, for maxSeq and
+// recovery.
+func cacheEntries(logs []logFile) {
+	for i := range logs {
+		if bb, ok := logs[i].logBase(); ok && bb.fileType() == fileTypeLogNew {
+			e := logs[i].parseEntries()
+			logs[i].parsed = &e
+		}
+	}
 }
 
 // logSuffixes are the log names Windows uses, in the order they are tried.
 var logSuffixes = []string{".LOG1", ".LOG2", ".LOG"}
 
-// findLogs reads the transaction logs beside path (names compared
-// case-insensitively: images copied off NTFS keep any case).
-func findLogs(path string) ([]logFile, error) {
+// logStat is a transaction log found beside a hive: its path, and its
+// size and modification time when it was looked at.
+type logStat struct {
+	path string
+	size int64
+	mod  time.Time
+}
+
+// listLogs finds the non-empty transaction logs beside path (names
+// compared case-insensitively: images copied off NTFS keep any case), in
+// the order of logSuffixes.
+func listLogs(path string) ([]logStat, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -28,7 +53,7 @@ func findLogs(path string) ([]logFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("look for transaction logs: %w", err)
 	}
-	var out []logFile
+	var out []logStat
 	for _, suf := range logSuffixes {
 		want := strings.ToUpper(base + suf)
 		for _, e := range ents {
@@ -40,13 +65,26 @@ func findLogs(path string) ([]logFile, error) {
 			if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
 				continue
 			}
-			raw, err := readRegular(p)
-			if err != nil {
-				return nil, fmt.Errorf("read transaction log: %w", err)
-			}
-			out = append(out, logFile{path: p, raw: raw})
+			out = append(out, logStat{path: p, size: st.Size(), mod: st.ModTime()})
 			break
 		}
+	}
+	return out, nil
+}
+
+// findLogs reads the transaction logs beside path.
+func findLogs(path string) ([]logFile, error) {
+	stats, err := listLogs(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []logFile
+	for _, st := range stats {
+		raw, err := readRegular(st.path, func(int) int { return 0 })
+		if err != nil {
+			return nil, fmt.Errorf("read transaction log: %w", err)
+		}
+		out = append(out, logFile{path: st.path, raw: raw, stat: st})
 	}
 	return out, nil
 }
@@ -99,9 +137,16 @@ type logPage struct {
 	data []byte
 }
 
-// entries parses the HvLE entries of a new-format log, stopping at the
+// entries returns the HvLE entries of a new-format log, stopping at the
 // first entry that is malformed or whose hashes do not match.
 func (l logFile) entries() []logEntry {
+	if l.parsed != nil {
+		return *l.parsed
+	}
+	return l.parseEntries()
+}
+
+func (l logFile) parseEntries() []logEntry {
 	var out []logEntry
 	off := 512
 	for off+40 <= len(l.raw) {
@@ -212,7 +257,10 @@ func (h *Hive) recoverNew(data []byte, logs []logFile, checksumOK bool) ([]byte,
 		limit += len(l.raw)
 	}
 	from := baseBlock{h.base}.seq2()
-	buf := append([]byte(nil), data...)
+	// Pages are written over the primary's own buffer (the hive's, see
+	// loadOwned): once an entry applies, the result is the recovered hive
+	// whatever follows.
+	buf := data
 	applied := 0
 	var last logEntry
 	used := map[string]bool{}

@@ -146,7 +146,7 @@ func TestCommitDefeatsStaleLogs(t *testing.T) {
 		t.Fatalf("committed base block not clean: seq %d/%d checksum ok %v", bb.seq1(), bb.seq2(), bb.checksumOK())
 	}
 	for name, b := range oldLogs {
-		if s := (logFile{name, b}).maxSeq(); s >= bb.seq1() {
+		if s := (logFile{path: name, raw: b}).maxSeq(); s >= bb.seq1() {
 			t.Fatalf("log %s holds sequence %d, not below the committed %d", name, s, bb.seq1())
 		}
 	}
@@ -365,7 +365,7 @@ func TestSaveAsOverHiveWithLogs(t *testing.T) {
 	var maxSeq uint32
 	for _, l := range c.logs {
 		b, _ := os.ReadFile(filepath.Join(dir, l))
-		maxSeq = max(maxSeq, logFile{l, b}.maxSeq())
+		maxSeq = max(maxSeq, logFile{path: l, raw: b}.maxSeq())
 	}
 	h := New()
 	if err := h.SaveAs(path); err != nil {

@@ -47,7 +47,7 @@ func (h *Hive) listEntries(n nkCell) ([]listEntry, error) {
 		out = append(out, listEntry{nkOff, tag})
 		return nil
 	}
-	if err := h.walkList(n.subkeyList(), true, map[uint32]bool{}, keep); err != nil {
+	if err := h.walkList(n.subkeyList(), true, keep); err != nil {
 		return nil, fmt.Errorf("subkeys of %s: %w", quoted(n.name()), err)
 	}
 	return out, nil

@@ -32,7 +32,9 @@ func (k *Key) writable() (nkCell, error) {
 // the root (as reg check does); it walks the tree once per open hive.
 func (h *Hive) CheckShared() error {
 	if !h.checkedSharing {
-		h.sharing = h.validateSubtree(baseBlock{h.base}.root(), 0, map[uint32]bool{})
+		// The whole tree: one bit per 8-byte unit is far cheaper than a
+		// map of every cell (a SYSTEM hive has hundreds of thousands).
+		h.sharing = h.validateSubtree(baseBlock{h.base}.root(), 0, newCellBits(len(h.data)))
 		h.checkedSharing = true
 	}
 	return h.sharing
@@ -171,7 +173,7 @@ func (k *Key) DeleteKey(path string) error {
 	}
 	// The whole subtree is verified before anything changes, so that a
 	// damaged subtree makes DeleteKey fail without leaving a half-freed one.
-	if err := h.validateSubtree(target.off, 0, map[uint32]bool{}); err != nil {
+	if err := h.validateSubtree(target.off, 0, cellMap{}); err != nil {
 		return fmt.Errorf("delete key %s: %w", quoted(target.Path()), err)
 	}
 	if err := h.removeSubkey(parent, target.off); err != nil {
@@ -536,7 +538,7 @@ func (k *Key) DeleteValue(name string) error {
 	}
 	off, ok := idx[foldKey(name)]
 	if !ok {
-		return fmt.Errorf("value %s of key %s: %w", quoted(name), quoted(k.Path()), ErrNotExist)
+		return &notExistError{key: *k, value: name, isValue: true}
 	}
 	offs, err := h.valueOffsets(n)
 	if err != nil {
@@ -610,17 +612,46 @@ func (h *Hive) recomputeValueMax(off uint32) error {
 	return nil
 }
 
+// cellSet records cells reached; add reports whether off is new. Only
+// offsets of allocated cells (checked by Hive.cell) are added.
+type cellSet interface{ add(off uint32) bool }
+
+// cellMap suits a small subtree.
+type cellMap map[uint32]bool
+
+func (m cellMap) add(off uint32) bool {
+	if m[off] {
+		return false
+	}
+	m[off] = true
+	return true
+}
+
+// cellBits has one bit per 8-byte unit of the hive bins data: for a walk of
+// the whole tree.
+type cellBits []uint64
+
+func newCellBits(dataLen int) cellBits { return make(cellBits, dataLen/cellAlign/64+1) }
+
+func (b cellBits) add(off uint32) bool {
+	i, bit := off/cellAlign/64, uint64(1)<<(off/cellAlign%64)
+	if b[i]&bit != 0 {
+		return false
+	}
+	b[i] |= bit
+	return true
+}
+
 // validateSubtree checks that every cell freeTree would free below off is
 // an allocated cell reached only once.
-func (h *Hive) validateSubtree(off uint32, depth int, seen map[uint32]bool) error {
+func (h *Hive) validateSubtree(off uint32, depth int, seen cellSet) error {
 	mark := func(c uint32) error {
-		if seen[c] {
-			return fmt.Errorf("%w: cell 0x%x (file offset 0x%x)", ErrSharedCell, c, fileOff(c))
-		}
 		if _, err := h.cell(c); err != nil {
 			return err
 		}
-		seen[c] = true
+		if !seen.add(c) {
+			return fmt.Errorf("%w: cell 0x%x (file offset 0x%x)", ErrSharedCell, c, fileOff(c))
+		}
 		return nil
 	}
 	if depth > maxDepth {
