@@ -390,7 +390,7 @@ func readRegular(path string, extra func(n int) int) ([]byte, error) {
 	if st, err := f.Stat(); err == nil && st.Size() > 0 {
 		size = int(min(st.Size(), limit))
 	}
-	buf := make([]byte, 0, min(size+extra(size), limit)+1)
+	buf := newBuffer(min(size+extra(size), limit) + 1)[:0]
 	for len(buf) < limit {
 		if len(buf) == cap(buf) {
 			// The file grew while it was read.
