@@ -38,6 +38,11 @@ type File struct {
 	Links                                []Link   // every name: hard links are several
 	Streams                              []Stream // the unnamed data stream (Name "") first, then named ones
 	Reparse                              []byte   // the $REPARSE_POINT value (tag, length, data), nil when none
+	// WOF is set for a file the Windows Overlay Filter backs (CompactOS,
+	// WIMBoot). Such a file is shown as Windows shows it: Reparse nil, no
+	// reparse point or sparse attribute, no WofCompressedData stream, and
+	// its unnamed stream reads as the decoded content.
+	WOF *WOF
 
 	v        *Volume
 	inlineSD []byte // NTFS 1.x: a $SECURITY_DESCRIPTOR attribute
@@ -89,6 +94,9 @@ func (f *File) OpenStream(name string) (StreamReader, error) {
 	attrs, err := f.v.fileAttrs(f.Record)
 	if err != nil {
 		return nil, err
+	}
+	if name == "" && f.WOF != nil {
+		return f.openWOF(attrs)
 	}
 	ext := pick(attrs, attrData, name)
 	if len(ext) == 0 {
@@ -207,6 +215,7 @@ func (v *Volume) loadFile(n int64) (*File, error) {
 	if f.Dir {
 		f.Attributes |= AttrDirectory
 	}
+	f.wofView()
 	return f, nil
 }
 

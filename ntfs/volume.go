@@ -28,7 +28,11 @@ var ErrNotNTFS = errors.New("not an NTFS volume")
 type CorruptError struct {
 	Record int64 // MFT record number, or -1
 	Msg    string
+	err    error // the cause, when there is one
 }
+
+// Unwrap returns the cause (a codec's error, ErrWIMBacked), if any.
+func (e *CorruptError) Unwrap() error { return e.err }
 
 func (e *CorruptError) Error() string {
 	if e.Record >= 0 {
@@ -56,6 +60,7 @@ type Volume struct {
 	cache       *recordCache
 	sds         *stream // $Secure:$SDS
 	sdIndex     map[uint32]sdsEntry
+	wofCache    *wofCache // decoded chunks of WOF-compressed files
 	dirty       []string
 	label       string
 	version     [2]byte
@@ -120,6 +125,7 @@ func Open(r io.ReaderAt, size int64) (*Volume, error) {
 		return nil, corrupt(-1, "boot sector: MFT records of %d bytes", v.recordSize)
 	}
 	v.cache = newRecordCache(16384) // 16 MiB of 1 KiB records
+	v.wofCache = newWOFCache(8 << 20)
 
 	// $MFT's own record: read directly at the boot sector's cluster; its
 	// $DATA runs (possibly in extension records listed by its attribute
@@ -161,6 +167,17 @@ func Open(r io.ReaderAt, size int64) (*Volume, error) {
 			return nil, err
 		}
 		v.records = v.mft.size / v.recordSize
+	}
+	// The MFT is never sparse or compressed and lies inside the volume: a
+	// record claiming otherwise would have the tree scan billions of
+	// records that are not there.
+	if v.mft.cuSize > 0 || v.mft.size > v.size {
+		return nil, corrupt(recMFT, "$MFT of %d bytes (compressed: %v) on a volume of %d bytes", v.mft.size, v.mft.cuSize > 0, v.size)
+	}
+	for _, r := range v.mft.runs {
+		if r.lcn < 0 {
+			return nil, corrupt(recMFT, "$MFT has a sparse run at VCN %d", r.vcn)
+		}
 	}
 	if err := v.readVolumeInfo(); err != nil {
 		return nil, err
