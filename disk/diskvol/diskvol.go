@@ -182,8 +182,8 @@ func (v *Volume) CheckClean() error {
 // names, the three timestamps, reparse data, named streams, hard links.
 func (v *Volume) WIMSource() (*wim.SourceFile, error) {
 	seen := map[int64]bool{}
-	var conv func(f *ntfs.File, name, short string, depth int) (*wim.SourceFile, error)
-	conv = func(f *ntfs.File, name, short string, depth int) (*wim.SourceFile, error) {
+	var conv func(f *ntfs.File, name, short, path string, depth int) (*wim.SourceFile, error)
+	conv = func(f *ntfs.File, name, short, path string, depth int) (*wim.SourceFile, error) {
 		sd, err := f.SecurityDescriptor()
 		if err != nil {
 			return nil, err
@@ -202,7 +202,7 @@ func (v *Volume) WIMSource() (*wim.SourceFile, error) {
 			sf.LinkID = uint64(f.Record) // never 0: record 0 is $MFT
 		}
 		for _, s := range f.Streams {
-			ls := &lazyStream{f: f, name: s.Name, size: s.Size}
+			ls := &lazyStream{f: f, name: s.Name, size: s.Size, path: path, vol: v}
 			if s.Name == "" {
 				sf.Data = &wim.SourceStream{Size: s.Size, Data: ls}
 			} else {
@@ -218,7 +218,7 @@ func (v *Volume) WIMSource() (*wim.SourceFile, error) {
 				return nil, fmt.Errorf("%s: directory tree deeper than 1024", v)
 			}
 			for _, e := range v.Tree.Children(f) {
-				c, err := conv(e.File, e.Name, e.ShortName, depth+1)
+				c, err := conv(e.File, e.Name, e.ShortName, path+"/"+e.Name, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -227,7 +227,7 @@ func (v *Volume) WIMSource() (*wim.SourceFile, error) {
 		}
 		return sf, nil
 	}
-	return conv(v.Tree.Root(), "", "", 0)
+	return conv(v.Tree.Root(), "", "", "", 0)
 }
 
 // lazyStream opens an NTFS stream on first read, so that a capture does
@@ -236,6 +236,8 @@ type lazyStream struct {
 	f    *ntfs.File
 	name string
 	size int64
+	path string // in the volume, for errors
+	vol  *Volume
 	once sync.Once
 	r    ntfs.StreamReader
 	err  error
@@ -244,9 +246,22 @@ type lazyStream struct {
 func (l *lazyStream) ReadAt(p []byte, off int64) (int, error) {
 	l.once.Do(func() { l.r, l.err = l.f.OpenStream(l.name) })
 	if l.err != nil {
-		return 0, l.err
+		return 0, l.wrap(l.err)
 	}
-	return l.r.ReadAt(p, off)
+	n, err := l.r.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		err = l.wrap(err)
+	}
+	return n, err
+}
+
+// wrap names the file (and stream) an error of the NTFS layer is about.
+func (l *lazyStream) wrap(err error) error {
+	name := l.path
+	if l.name != "" {
+		name += ":" + l.name
+	}
+	return fmt.Errorf("%s: %s: %w", l.vol, strings.TrimPrefix(name, "/"), err)
 }
 
 var _ io.ReaderAt = (*lazyStream)(nil)
