@@ -1,5 +1,7 @@
 package lzx
 
+import "encoding/binary"
+
 // lzMatch is a match candidate: length bytes at offset back.
 type lzMatch struct {
 	length uint16
@@ -7,28 +9,37 @@ type lzMatch struct {
 }
 
 const (
-	btHashBits = 16
-	btHashSize = 1 << btHashBits
+	btHashBits  = 14
+	btHash3Bits = 15
 )
 
 // binaryTrees finds, at each position, the matches of every length that can
-// be had, each with the nearest offset giving that length. The positions
-// with the same hash of their first three bytes form a binary search tree
-// ordered by the strings that start there, rooted at the latest position; a
-// search descends it and re-roots the tree at the new position in one walk.
+// be had, each with the nearest offset giving that length (or nearly so).
+// The positions with the same hash of their first four bytes form a binary
+// search tree ordered by the strings that start there, rooted at the latest
+// position; a search descends it and re-roots the tree at the new position
+// in one walk. Three-byte matches come from a table holding the latest
+// position of each hash of three bytes: the nearest one is the only one
+// worth its offset, and keeping them out of the trees makes the trees (and
+// so each descent) smaller.
 type binaryTrees struct {
 	data  []byte
 	head  []int32
+	head3 []int32
 	child []int32 // 2*pos: smaller strings; 2*pos+1: larger strings
 }
 
 func (t *binaryTrees) reset(data []byte) {
 	t.data = data
 	if t.head == nil {
-		t.head = make([]int32, btHashSize)
+		t.head = make([]int32, 1<<btHashBits)
+		t.head3 = make([]int32, 1<<btHash3Bits)
 	}
 	for i := range t.head {
 		t.head[i] = -1
+	}
+	for i := range t.head3 {
+		t.head3[i] = -1
 	}
 	if cap(t.child) < 2*len(data) {
 		t.child = make([]int32, 2*len(data))
@@ -36,28 +47,47 @@ func (t *binaryTrees) reset(data []byte) {
 	t.child = t.child[:2*len(data)]
 }
 
-func btHash(data []byte, i int) uint32 {
-	v := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16
-	return (v * 0x9E3779B1) >> (32 - btHashBits)
-}
+func btHash4(v uint32) uint32 { return (v * 0x9E3779B1) >> (32 - btHashBits) }
+
+func btHash3(v uint32) uint32 { return ((v << 8) * 0x9E3779B1) >> (32 - btHash3Bits) }
 
 // advance inserts position i and, when record is set, appends to it the
 // matches found there in increasing length (at least 3 bytes, at most
-// niceLen, nearest offset for each length). depth bounds the nodes visited.
+// niceLen). depth bounds the tree nodes visited.
 func (t *binaryTrees) advance(i, niceLen, depth int, out []lzMatch, record bool) []lzMatch {
 	data := t.data
-	if i+3 > len(data) {
+	if i+4 > len(data) {
+		if i+3 == len(data) {
+			h3 := btHash3(uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16)
+			cand := int(t.head3[h3])
+			t.head3[h3] = int32(i)
+			if record && cand >= 0 && data[cand] == data[i] && data[cand+1] == data[i+1] && data[cand+2] == data[i+2] {
+				out = append(out, lzMatch{length: 3, offset: uint32(i - cand)})
+			}
+		}
 		return out
 	}
 	limit := min(maxMatch, len(data)-i)
 	nice := min(niceLen, limit)
-	h := btHash(data, i)
+	v := binary.LittleEndian.Uint32(data[i:])
+	best := 3
+	h3 := btHash3(v)
+	if c3 := int(t.head3[h3]); c3 >= 0 && record {
+		// The nearest position with the same three bytes gives the
+		// nearest match of each length up to its own.
+		if l := matchLen(data, c3, i, limit); l >= 3 {
+			out = append(out, lzMatch{length: uint16(l), offset: uint32(i - c3)})
+			best = l
+		}
+	}
+	t.head3[h3] = int32(i)
+	h := btHash4(v)
 	cand := int(t.head[h])
 	t.head[h] = int32(i)
+	child := t.child
 	lt := 2 * i   // where the next node smaller than i's string goes
 	gt := 2*i + 1 // where the next node larger than it goes
 	lenLt, lenGt := 0, 0
-	best := 2
 	for cand >= 0 && depth > 0 {
 		depth--
 		l := min(lenLt, lenGt)
@@ -70,23 +100,23 @@ func (t *binaryTrees) advance(i, niceLen, depth int, out []lzMatch, record bool)
 		}
 		if l >= nice {
 			// cand's string equals ours as far as we look: it takes its place.
-			t.child[lt] = t.child[2*cand]
-			t.child[gt] = t.child[2*cand+1]
+			child[lt] = child[2*cand]
+			child[gt] = child[2*cand+1]
 			return out
 		}
 		if data[cand+l] < data[i+l] {
-			t.child[lt] = int32(cand)
+			child[lt] = int32(cand)
 			lt = 2*cand + 1
 			lenLt = l
-			cand = int(t.child[2*cand+1])
+			cand = int(child[lt])
 		} else {
-			t.child[gt] = int32(cand)
+			child[gt] = int32(cand)
 			gt = 2 * cand
 			lenGt = l
-			cand = int(t.child[2*cand])
+			cand = int(child[gt])
 		}
 	}
-	t.child[lt] = -1
-	t.child[gt] = -1
+	child[lt] = -1
+	child[gt] = -1
 	return out
 }

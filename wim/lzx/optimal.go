@@ -16,14 +16,9 @@ const (
 	infiniteCost = math.MaxUint32
 )
 
-// optNode is a position of the search: the cost of the best path to it and
-// the item that ends that path here, packed as length (9 bits), repeated
-// offset index + 1 or 0 for an explicit offset (2 bits), offset (21 bits).
-type optNode struct {
-	cost    uint32
-	arrival uint32
-}
-
+// The item that ends the best path to a node is packed as length (9 bits),
+// repeated offset index + 1 or 0 for an explicit offset (2 bits), offset
+// (21 bits).
 func packArrival(length int, rep int, offset uint32) uint32 {
 	return uint32(length) | uint32(rep+1)<<9 | offset<<11
 }
@@ -45,18 +40,20 @@ type costModel struct {
 type optimalParser struct {
 	bt         binaryTrees
 	matches    []lzMatch
-	matchStart []int32 // matches of position p are matches[matchStart[p]:matchStart[p+1]]
-	nodes      []optNode
+	matchStart []int32     // matches of position p are matches[matchStart[p]:matchStart[p+1]]
+	cost       []uint32    // of the best path to each node
+	arrival    []uint32    // the item ending that path (packArrival)
 	reps       [][3]uint32 // repeated offsets after the best path to each node
 	costs      costModel
-	// lengthPart[l] is the price of the length symbol of a match of l bytes
-	// (0 when the main symbol holds the whole length); header[l] is the
-	// length header that goes into the main symbol.
-	lengthPart [maxMatch + 1]uint32
-	header     [maxMatch + 1]uint8
-	niceLen    int
-	depth      int
-	passes     int
+	// slotLen[s][l] prices the main symbol of position slot s and the
+	// length symbol of a match of l bytes (repLen: the same for the
+	// repeated offsets, slots 0..2).
+	slotLen  [50][maxMatch + 1]uint32
+	repLen   [3][maxMatch + 1]uint32
+	numSlots int
+	niceLen  int
+	depth    int
+	passes   int
 }
 
 // findMatches runs the match finder over data[start:end].
@@ -95,6 +92,7 @@ func (p *optimalParser) costsFromCodes(b *blockWriter) {
 	set(p.costs.length[:], b.lengthLens[:], 14)
 	set(p.costs.aligned[:], b.alignedLens[:], 6)
 	p.costs.useAligned = b.useAligned()
+	p.numSlots = (b.numMain - numChars) / 8
 }
 
 // offsetCost prices the extra bits of an explicit offset.
@@ -110,63 +108,78 @@ func (m *costModel) offsetCost(slot int, formatted uint32) uint32 {
 // costs, starting from repeated offsets reps, and appends them to items.
 func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items []item) ([]item, [3]uint32) {
 	n := end - start
-	if cap(p.nodes) < n+1 {
-		p.nodes = make([]optNode, n+1)
+	if cap(p.cost) < n+1 {
+		p.cost = make([]uint32, n+1)
+		p.arrival = make([]uint32, n+1)
 		p.reps = make([][3]uint32, n+1)
 	}
-	nodes := p.nodes[:n+1]
+	cost := p.cost[:n+1]
+	arrival := p.arrival[:n+1]
 	repsAt := p.reps[:n+1]
-	for i := range nodes {
-		nodes[i].cost = infiniteCost
+	for i := range cost {
+		cost[i] = infiniteCost
 	}
-	nodes[0].cost = 0
+	cost[0] = 0
 	repsAt[0] = reps
 	costs := &p.costs
-	for l := minMatch; l <= maxMatch; l++ {
-		p.lengthPart[l], p.header[l] = 0, uint8(l-minMatch)
-		if l-minMatch >= numPrimaryLengths {
-			p.lengthPart[l], p.header[l] = costs.length[l-minMatch-numPrimaryLengths], numPrimaryLengths
-		}
-	}
-	lengthPart, header := &p.lengthPart, &p.header
+	p.priceLengths()
+	literal := &costs.main
 	skipUntil := 0
 	for i := 0; i < n; i++ {
-		base := nodes[i].cost
+		base := cost[i]
 		if i > 0 {
-			repsAt[i] = p.repsAfter(i)
+			// The repeated offsets after the best path to i.
+			a := arrival[i]
+			if length := int(a & 0x1ff); length == 1 {
+				repsAt[i] = repsAt[i-1]
+			} else {
+				prev := repsAt[i-length]
+				switch a >> 9 & 3 {
+				case 0:
+					prev = [3]uint32{a >> 11, prev[0], prev[1]}
+				case 1:
+				case 2:
+					prev[0], prev[1] = prev[1], prev[0]
+				case 3:
+					prev[0], prev[2] = prev[2], prev[0]
+				}
+				repsAt[i] = prev
+			}
 		}
+		pos := start + i
 		// Literal.
-		if c := base + costs.main[data[start+i]]; c < nodes[i+1].cost {
-			nodes[i+1] = optNode{cost: c, arrival: packArrival(1, -1, 0)}
+		if c := base + literal[data[pos]]; c < cost[i+1] {
+			cost[i+1] = c
+			arrival[i+1] = packArrival(1, -1, 0)
 		}
 		if i < skipUntil {
 			continue
 		}
-		pos := start + i
 		limit := min(maxMatch, n-i)
 		if limit < minMatch {
 			continue
 		}
 		cur := repsAt[i]
 		longest := 0
+		nextCost := cost[i : i+limit+1]
+		nextArrival := arrival[i : i+limit+1]
 		// Repeated offsets.
 		for r := 0; r < 3; r++ {
 			off := cur[r]
 			if int(off) > pos || (r > 0 && off == cur[0]) || (r == 2 && off == cur[1]) {
 				continue
 			}
-			l := matchLen(data, pos, pos-int(off), limit)
-			if l < minMatch {
+			if data[pos] != data[pos-int(off)] || data[pos+1] != data[pos+1-int(off)] {
 				continue
 			}
+			l := matchLen(data, pos, pos-int(off), limit)
 			longest = max(longest, l)
-			mainCosts := costs.main[numChars+r<<3:][:8]
-			arrival := packArrival(0, r, 0)
-			next := nodes[i:]
-			for length := minMatch; length <= l; length++ {
-				c := base + mainCosts[header[length]] + lengthPart[length]
-				if c < next[length].cost {
-					next[length] = optNode{cost: c, arrival: arrival | uint32(length)}
+			row := p.repLen[r][:l+1]
+			a := packArrival(0, r, 0)
+			for length := minMatch; length < len(row); length++ {
+				if c := base + row[length]; c < nextCost[length] {
+					nextCost[length] = c
+					nextArrival[length] = a | uint32(length)
 				}
 			}
 		}
@@ -186,13 +199,12 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 			formatted := off + 2
 			slot := positionSlot(formatted)
 			oc := base + costs.offsetCost(slot, formatted)
-			mainCosts := costs.main[numChars+slot<<3:][:8]
-			arrival := packArrival(0, -1, off)
-			next := nodes[i:]
-			for length := prevLen + 1; length <= ml; length++ {
-				c := oc + mainCosts[header[length]] + lengthPart[length]
-				if c < next[length].cost {
-					next[length] = optNode{cost: c, arrival: arrival | uint32(length)}
+			row := p.slotLen[slot][:ml+1]
+			a := packArrival(0, -1, off)
+			for length := prevLen + 1; length < len(row); length++ {
+				if c := oc + row[length]; c < nextCost[length] {
+					nextCost[length] = c
+					nextArrival[length] = a | uint32(length)
 				}
 			}
 			prevLen = ml
@@ -205,7 +217,7 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 	// Walk back from the end, then emit in order.
 	first := len(items)
 	for j := n; j > 0; {
-		length, rep, offset := unpackArrival(nodes[j].arrival)
+		length, rep, offset := unpackArrival(arrival[j])
 		if length == 1 {
 			items = append(items, literalItem(data[start+j-1]))
 		} else {
@@ -217,6 +229,29 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 		items[a], items[b] = items[b], items[a]
 	}
 	return items, p.repsAfter(n)
+}
+
+// priceLengths fills repLen and slotLen from the current costs.
+func (p *optimalParser) priceLengths() {
+	costs := &p.costs
+	var lengthPart [maxMatch + 1]uint32
+	var header [maxMatch + 1]int
+	for l := minMatch; l <= maxMatch; l++ {
+		header[l] = l - minMatch
+		if l-minMatch >= numPrimaryLengths {
+			lengthPart[l], header[l] = costs.length[l-minMatch-numPrimaryLengths], numPrimaryLengths
+		}
+	}
+	for slot := range p.numSlots {
+		mainCosts := costs.main[numChars+slot<<3:][:8]
+		row := &p.slotLen[slot]
+		for l := minMatch; l <= maxMatch; l++ {
+			row[l] = mainCosts[header[l]] + lengthPart[l]
+		}
+	}
+	for r := range p.repLen {
+		p.repLen[r] = p.slotLen[r]
+	}
 }
 
 // greedy parses data[start:end] cheaply from the cached matches, taking the
@@ -258,7 +293,7 @@ func (p *optimalParser) greedy(data []byte, start, end int, reps [3]uint32, item
 
 // repsAfter returns the repeated offsets after the best path to node i.
 func (p *optimalParser) repsAfter(i int) [3]uint32 {
-	length, rep, offset := unpackArrival(p.nodes[i].arrival)
+	length, rep, offset := unpackArrival(p.arrival[i])
 	if length == 1 {
 		return p.reps[i-1]
 	}

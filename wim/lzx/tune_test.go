@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestTune reports CPU time and ratio for search parameters from the
@@ -20,9 +21,16 @@ func TestTune(t *testing.T) {
 	files := [][]byte{sampleBinary(t, 3<<20), sampleText(t, 3<<20)}
 	c, _ := NewCompressor(v[3])
 	c.opt.niceLen, c.opt.depth, c.opt.passes, c.blockSize = v[0], v[1], v[2], v[4]
-	start := cpuTime()
-	in, out := compressAll(c, files, v[3])
-	el := cpuTime() - start
+	// The best of three runs: the machine is shared.
+	var in, out int
+	var el time.Duration
+	for range 3 {
+		start := cpuTime()
+		in, out = compressAll(c, files, v[3])
+		if d := cpuTime() - start; el == 0 || d < el {
+			el = d
+		}
+	}
 	t.Logf("%v: ratio %.5f, %.2f MB/s CPU", v, float64(out)/float64(in), float64(in)/el.Seconds()/1e6)
 }
 
