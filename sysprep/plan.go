@@ -87,15 +87,21 @@ func makePlan(v *winimage.Volume, o *Options) ([]Action, []string, error) {
 func dedupePlan(plan []Action) []Action {
 	type deleted struct{ hive, prefix string }
 	seen := map[string]int{}
-	var gone []deleted
-	out := plan[:0:0]
+	// gone holds the keys and folders deleted whole so far; a deletion is
+	// looked up by each of its ancestors (a handful), not compared with
+	// every earlier deletion, so that thousands of deletions stay linear.
+	gone := map[deleted]bool{}
+	out := make([]Action, 0, len(plan))
 	under := func(a Action) bool {
 		if a.Kind != KindDeleteValue && a.Kind != KindDeleteKey && a.Kind != KindDeleteFile && a.Kind != KindDeleteDir {
 			return false
 		}
 		h, p := planTarget(a)
-		for _, g := range gone {
-			if g.hive == h && (strings.HasPrefix(p, g.prefix+"\\") || (a.Kind == KindDeleteValue && p == g.prefix)) {
+		if a.Kind == KindDeleteValue && gone[deleted{h, p}] {
+			return true
+		}
+		for i := len(p) - 1; i >= 0; i-- {
+			if p[i] == '\\' && gone[deleted{h, p[:i]}] {
 				return true
 			}
 		}
@@ -117,7 +123,7 @@ func dedupePlan(plan []Action) []Action {
 		out = append(out, a)
 		if a.Kind == KindDeleteKey || a.Kind == KindDeleteDir {
 			h, p := planTarget(a)
-			gone = append(gone, deleted{h, p})
+			gone[deleted{h, p}] = true
 		}
 	}
 	return out
