@@ -7,7 +7,7 @@ import (
 
 // hugeBufMin is the size from which a hive's buffer is advised to use
 // transparent huge pages: below it, the page faults cost little.
-const hugeBufMin = 4 << 20
+const hugeBufMin = 2 << 20
 
 // newBuffer returns a zeroed buffer of n bytes. A large one, fresh from
 // the Go heap and not yet touched, is advised to use transparent huge

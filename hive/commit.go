@@ -123,7 +123,7 @@ next:
 				continue next
 			}
 		}
-		raw, err := readRegular(st.path, func(int) int { return 0 })
+		raw, err := readLog(st.path)
 		if err != nil {
 			continue
 		}

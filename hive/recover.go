@@ -2,6 +2,7 @@ package hive
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -80,13 +81,61 @@ func findLogs(path string) ([]logFile, error) {
 	}
 	var out []logFile
 	for _, st := range stats {
-		raw, err := readRegular(st.path, func(int) int { return 0 })
+		raw, err := readLog(st.path)
 		if err != nil {
 			return nil, fmt.Errorf("read transaction log: %w", err)
 		}
 		out = append(out, logFile{path: st.path, raw: raw, stat: st})
 	}
 	return out, nil
+}
+
+// readLog reads a transaction log. Of a new-format log only the base block
+// and the entries up to the first whose header is malformed are read:
+// that is all recovery looks at, and a log file is often mostly stale
+// bytes beyond its last entry (regipy's SYSTEM_B.LOG1 holds 42 KB of
+// entries in 3 MB). Any other log is read whole.
+func readLog(path string) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := min(st.Size(), maxHiveBins+baseBlockSize+1)
+	head := make([]byte, min(size, 512))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, err
+	}
+	if bb, ok := (logFile{raw: head}).logBase(); !ok || bb.fileType() != fileTypeLogNew {
+		return readRegular(path, func(int) int { return 0 })
+	}
+	// The entries' headers first, then everything they span in one read
+	// into one buffer.
+	end := int64(512)
+	var hdr [8]byte
+	for end+40 <= size {
+		if _, err := f.ReadAt(hdr[:], end); err != nil {
+			break
+		}
+		n := int64(le.Uint32(hdr[4:]))
+		if string(hdr[:4]) != "HvLE" || n < 40 || n%512 != 0 || n > size-end {
+			break
+		}
+		end += n
+	}
+	raw := newBuffer(int(end))
+	copy(raw, head)
+	n, err := f.ReadAt(raw[512:], 512)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	// A file that shrank while it was read keeps what was there.
+	raw = raw[:512+n]
+	return raw, nil
 }
 
 // logBase returns the log's base block copy when it is valid: signature,
