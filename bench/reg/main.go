@@ -8,6 +8,7 @@
 //	go run ./bench/reg                 # corpus at ../shared/corpus or $RESEAL_CORPUS
 //	go run ./bench/reg -runs 5 -values 10000
 //	go run ./bench/reg -write-reg /tmp/bench.reg   # only write the .reg file
+//	go run ./bench/reg -rows systemb -runs 9        # only the SYSTEM_B row
 //
 // It needs hivexregedit (Debian: libwin-hivex-perl) on $PATH and the Go
 // toolchain to build reseal. Timings are wall-clock medians of -runs runs,
@@ -27,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -43,6 +45,7 @@ func main() {
 	values := flag.Int("values", 10000, "values in the generated .reg file")
 	corpus := flag.String("corpus", testenv.CorpusDir(), "corpus directory")
 	writeReg := flag.String("write-reg", "", "only write the generated .reg file here, and exit")
+	only := flag.String("rows", "import,systemb", "rows to run: import (10,000 values, both base hives), systemb (open + recover + commit of SYSTEM_B)")
 	flag.Parse()
 	if *writeReg != "" {
 		if err := writeBenchReg(*writeReg, *values); err != nil {
@@ -52,7 +55,11 @@ func main() {
 		return
 	}
 	fmt.Printf("load average at start: %s\n", loadAverage())
-	if err := run(*corpus, *runs, *values); err != nil {
+	rows := map[string]bool{}
+	for _, r := range strings.Split(*only, ",") {
+		rows[strings.TrimSpace(r)] = true
+	}
+	if err := run(*corpus, *runs, *values, rows); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/reg:", err)
 		os.Exit(1)
 	}
@@ -73,7 +80,7 @@ func loadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-func run(corpus string, runs, values int) error {
+func run(corpus string, runs, values int, rows map[string]bool) error {
 	if corpus == "" {
 		return fmt.Errorf("no corpus: set RESEAL_CORPUS or -corpus")
 	}
@@ -112,6 +119,9 @@ func run(corpus string, runs, values int) error {
 		{"corpus regipy/SYSTEM (11 MB)", filepath.Join(corpus, "hives", "regipy", "SYSTEM")},
 		{"new empty hive", empty},
 	}
+	if !rows["import"] {
+		bases = nil
+	}
 	for _, base := range bases {
 		fmt.Printf("\nbase hive: %s\n", base.name)
 		// The two tools alternate, so that both see the same load.
@@ -135,6 +145,9 @@ func run(corpus string, runs, values int) error {
 		}
 	}
 
+	if !rows["systemb"] {
+		return nil
+	}
 	return benchSystemB(corpus, work, reseal, runs)
 }
 
@@ -211,9 +224,9 @@ func benchSystemB(corpus, work, reseal string, runs int) error {
 	fmt.Printf("  %-34s %8s %8s %12s\n", "median of "+fmt.Sprint(runs), "wall s", "CPU s", "CPU ratio")
 	for i, name := range []string{"reseal reg recover -o (process)", "hive.Open + Commit (in process)"} {
 		r := timing{median(walls[i]), median(cpus[i])}
-		fmt.Printf("  %-34s %8.3f %8.3f %8.2f   (wall ratio %.2f; target <= 0.50)\n", name, r.wall.Seconds(), r.cpu.Seconds(), r.cpu.Seconds()/x.cpu.Seconds(), r.wall.Seconds()/x.wall.Seconds())
+		fmt.Printf("  %-34s %8.3f %8.3f %8.2f   (wall ratio %.2f; target <= 0.50; CPU %s)\n", name, r.wall.Seconds(), r.cpu.Seconds(), r.cpu.Seconds()/x.cpu.Seconds(), r.wall.Seconds()/x.wall.Seconds(), spread(cpus[i]))
 	}
-	fmt.Printf("  %-34s %8.3f %8.3f\n", "hivexsh -w, commit (process)", x.wall.Seconds(), x.cpu.Seconds())
+	fmt.Printf("  %-34s %8.3f %8.3f            (CPU %s)\n", "hivexsh -w, commit (process)", x.wall.Seconds(), x.cpu.Seconds(), spread(cpus[2]))
 	fmt.Printf("  (reseal applied %d dirty pages from %d logs)\n", rec.DirtyPages, len(rec.Logs))
 	return nil
 }
@@ -373,6 +386,12 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// spread is the lowest and highest of some times, in seconds.
+func spread(ds []time.Duration) string {
+	lo, hi := slices.Min(ds), slices.Max(ds)
+	return fmt.Sprintf("%.3f-%.3f s", lo.Seconds(), hi.Seconds())
 }
 
 func median(ds []time.Duration) time.Duration {
