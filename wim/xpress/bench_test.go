@@ -79,7 +79,9 @@ func BenchmarkDecompress(b *testing.B) {
 // chunkFile reads the chunks of RESEAL_XPRESS_CHUNKS, a file of
 // (uint32 little-endian length, bytes) records, for measuring the codec on
 // the same chunks a harness feeds to another compressor.
-func chunkFile(b *testing.B) [][]byte {
+func chunkFile(b *testing.B) [][]byte { return chunkFileT(b) }
+
+func chunkFileT(b testing.TB) [][]byte {
 	path := os.Getenv("RESEAL_XPRESS_CHUNKS")
 	if path == "" {
 		b.Skip("set RESEAL_XPRESS_CHUNKS to a chunk file")

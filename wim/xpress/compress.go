@@ -6,22 +6,33 @@ import (
 	"math/bits"
 )
 
-// Match finder parameters. The chain depth and "nice" length trade speed for
-// ratio; the values were tuned against wimlib's default XPRESS compressor on
-// a tree of Go sources and binaries (see docs/codecs.md).
+// Match finder and parser parameters, tuned against wimlib's default XPRESS
+// compressor on Go sources and binaries in 32 KiB chunks (docs/codecs.md):
+// with these our output is no larger than wimlib's.
+const (
+	// Chain depth at each position, and when looking one byte ahead.
+	searchDepth = 16
+	lazyDepth   = 8
+	// A match this long ends the search.
+	niceMatchLen = 48
+	// Matches at least this long are taken without looking one byte ahead.
+	lazyMatchLen = 24
+	// Estimated cost in bits of a literal and of a match symbol, for
+	// weighing a match's length against its offset bits.
+	literalBits = 6
+	symbolBits  = 8
+	// A match found one byte later must save this many more bits to be
+	// preferred (the current match may be followed by another one).
+	lazyBias = 1
+	// After 1<<missShift failed searches in a row only every other
+	// position is searched, after twice as many every third, and so on:
+	// data that does not match costs less time.
+	missShift = 5
+)
+
 const (
 	hash4Bits = 15
 	hash3Bits = 12
-	// Chain depth at each position, and when looking one byte ahead.
-	maxChainDepth  = 8
-	lazyChainDepth = 4
-	// A match this long ends the search.
-	niceMatchLen = 32
-	// Matches at least this long are taken without looking one byte ahead.
-	lazyMatchLen = 16
-	// A match of the minimum length far back costs more bits than the three
-	// literals it replaces.
-	maxFarMinMatchOffset = 1 << 11
 )
 
 // sequence is one parsed item: a literal byte (offset 0) or a match.
@@ -42,7 +53,7 @@ type Compressor struct {
 	// never inserted (four bytes must follow), so position+1 fits 16 bits.
 	head4   [1 << hash4Bits]uint16
 	head3   [1 << hash3Bits]uint16
-	prev    []uint16
+	prev    *[MaxChunkSize]uint16
 	seqs    []sequence
 	freq    [numSymbols]uint32
 	lens    [numSymbols]uint8
@@ -58,7 +69,7 @@ func NewCompressor(maxChunk int) (*Compressor, error) {
 	}
 	return &Compressor{
 		maxChunk: maxChunk,
-		prev:     make([]uint16, maxChunk),
+		prev:     new([MaxChunkSize]uint16),
 		seqs:     make([]sequence, 0, maxChunk+1),
 	}, nil
 }
@@ -70,15 +81,8 @@ func (c *Compressor) Compress(dst, src []byte) int {
 	if len(src) == 0 || len(src) > c.maxChunk || len(dst) < tableBytes+4 {
 		return 0
 	}
-	c.parse(src)
 	c.freq = [numSymbols]uint32{}
-	extraBytes := 0
-	for _, s := range c.seqs {
-		c.freq[s.symbol]++
-		if s.offset != 0 {
-			extraBytes += extraLengthBytes(s.length)
-		}
-	}
+	extraBytes := c.parse(src)
 	// End-of-data symbol: not needed by decoders that know the chunk size,
 	// but Microsoft's and wimlib's compressors write it, so we do too.
 	c.freq[numLiterals]++
@@ -136,16 +140,8 @@ func matchSymbol(length, offset uint32) int {
 	return numLiterals + (bits.Len32(offset)-1)<<4 + int(l)
 }
 
-func hash4(b []byte, i int) uint32 {
-	return (binary.LittleEndian.Uint32(b[i:]) * 0x9E3779B1) >> (32 - hash4Bits)
-}
-
-func hash3(b []byte, i int) uint32 {
-	return ((binary.LittleEndian.Uint32(b[i:]) << 8) * 0x9E3779B1) >> (32 - hash3Bits)
-}
-
 // matchLen returns how many bytes at a and b agree, up to limit bytes
-// (b > a, b+limit <= len(src)).
+// (a < b, b+limit <= len(src)).
 func matchLen(src []byte, a, b, limit int) int {
 	n := 0
 	for n+8 <= limit {
@@ -161,42 +157,64 @@ func matchLen(src []byte, a, b, limit int) int {
 	return n
 }
 
-// insert adds position i (i+4 <= len(src)) to the hash tables.
-func (c *Compressor) insert(src []byte, i int) {
-	h := hash4(src, i)
-	c.prev[i] = c.head4[h]
-	c.head4[h] = uint16(i + 1)
-	c.head3[hash3(src, i)] = uint16(i + 1)
+// insert adds position i (i+4 <= len(src)) to the hash tables and returns
+// the latest earlier position with the same 3-byte hash, or -1.
+func (c *Compressor) insert(src []byte, i int) int {
+	v := binary.LittleEndian.Uint32(src[i:])
+	h4 := (v * 0x9E3779B1) >> (32 - hash4Bits)
+	h3 := ((v << 8) * 0x9E3779B1) >> (32 - hash3Bits)
+	c.prev[uint16(i)] = c.head4[h4]
+	c.head4[h4] = uint16(i + 1)
+	cand3 := int(c.head3[h3]) - 1
+	c.head3[h3] = uint16(i + 1)
+	return cand3
 }
 
-// longestMatch searches for the longest earlier match at position i, whose
-// 3-byte hash must not be inserted yet (so head3 still names an earlier
-// position) and whose chain entry must be. It returns length 0 when nothing
-// reaches minMatchLen or improves on atLeast.
-func (c *Compressor) longestMatch(src []byte, i, atLeast, depth int, cand3 int) (length, offset int) {
+// gain estimates the bits a match saves over coding its bytes as literals.
+func gain(length, offset int) int {
+	g := length*literalBits - symbolBits - (bits.Len32(uint32(offset)) - 1)
+	if length >= minMatchLen+15 {
+		g -= 8
+	}
+	return g
+}
+
+// bestMatch searches for the best earlier match at position i, which must
+// be inserted already; cand3 is the latest earlier position with the same
+// 3-byte hash (or -1), for matches of exactly the minimum length, which the
+// 4-byte chains miss. Among candidates it prefers the longer match unless
+// the extra offset bits cost more than the length saves. It returns length
+// 0 when no match saves more than minGain bits.
+func (c *Compressor) bestMatch(src []byte, i, minGain, depth, cand3 int) (length, offset, bestGain int) {
 	limit := len(src) - i
 	nice := min(niceMatchLen, limit)
-	best := max(atLeast, minMatchLen-1)
-	if best >= limit {
-		return 0, 0
-	}
-	// A near match of exactly three bytes, which the 4-byte chains miss.
-	if best < minMatchLen && cand3 >= 0 && i-cand3 <= maxFarMinMatchOffset &&
-		src[cand3] == src[i] && src[cand3+1] == src[i+1] && src[cand3+2] == src[i+2] {
-		best, offset = minMatchLen, i-cand3
+	best := minMatchLen - 1
+	bestGain = minGain
+	if cand3 >= 0 && src[cand3] == src[i] && src[cand3+1] == src[i+1] && src[cand3+2] == src[i+2] {
+		if g := gain(minMatchLen, i-cand3); g > bestGain {
+			best, offset, bestGain = minMatchLen, i-cand3, g
+		}
 	}
 	if limit < 4 {
 		if offset == 0 {
-			return 0, 0
+			return 0, 0, minGain
 		}
-		return best, offset
+		return best, offset, bestGain
 	}
 	want := binary.LittleEndian.Uint32(src[i:])
-	for cand := int(c.prev[i]) - 1; cand >= 0 && depth > 0; cand, depth = int(c.prev[cand])-1, depth-1 {
-		if src[cand+best] == src[i+best] && binary.LittleEndian.Uint32(src[cand:]) == want {
-			n := 4 + matchLen(src, cand+4, i+4, limit-4)
-			if n > best {
-				best, offset = n, i-cand
+	best = max(best, minMatchLen) // a 4-byte match beats no match; keeps cand+best-3 >= cand
+	for cand := int(c.prev[uint16(i)]) - 1; cand >= 0 && depth > 0; cand, depth = int(c.prev[uint16(cand)])-1, depth-1 {
+		// Most candidates fail on the four bytes that end one past the best
+		// length so far: test them first (they overlap the first four
+		// while best < 7).
+		if binary.LittleEndian.Uint32(src[cand+best-3:]) != binary.LittleEndian.Uint32(src[i+best-3:]) ||
+			binary.LittleEndian.Uint32(src[cand:]) != want {
+			continue
+		}
+		n := 4 + matchLen(src, cand+4, i+4, limit-4)
+		if n > best {
+			if g := gain(n, i-cand); g > bestGain {
+				best, offset, bestGain = n, i-cand, g
 				if n >= nice {
 					break
 				}
@@ -204,15 +222,16 @@ func (c *Compressor) longestMatch(src []byte, i, atLeast, depth int, cand3 int) 
 		}
 	}
 	if offset == 0 {
-		return 0, 0
+		return 0, 0, minGain
 	}
-	return best, offset
+	return best, offset, bestGain
 }
 
-// parse splits src into literals and matches with a hash-chain match finder
-// and one-step lazy evaluation: a match is deferred when the next position
-// starts a longer one.
-func (c *Compressor) parse(src []byte) {
+// parse splits src into literals and matches with one-step lazy
+// evaluation: a match is deferred when the next position starts one that
+// saves more bits. It counts the symbols in c.freq and returns the number
+// of extra length bytes.
+func (c *Compressor) parse(src []byte) (extraBytes int) {
 	clear(c.head4[:])
 	clear(c.head3[:])
 	seqs := c.seqs[:0]
@@ -220,49 +239,57 @@ func (c *Compressor) parse(src []byte) {
 	hashEnd := n - 4 // last position with four bytes to hash
 	next := 0        // positions before next are in the hash tables
 	i := 0
+	misses := 0
 	for i < n {
-		// Search at i: bring the hash tables up to i-1, look up the 3-byte
-		// candidate, insert i, walk its chain.
+		// Bring the hash tables up to i-1.
 		for ; next < i && next <= hashEnd; next++ {
 			c.insert(src, next)
 		}
-		var length, offset int
+		var length, offset, g int
 		if i <= hashEnd {
-			cand3 := int(c.head3[hash3(src, i)]) - 1
-			c.insert(src, i)
+			cand3 := c.insert(src, i)
 			next = i + 1
-			length, offset = c.longestMatch(src, i, 0, maxChainDepth, cand3)
+			length, offset, g = c.bestMatch(src, i, 0, searchDepth, cand3)
 		} else if i+minMatchLen <= n {
-			length, offset = c.longestMatch(src, i, 0, 0, int(c.head3[hash3tail(src, i)])-1)
+			length, offset, g = c.bestMatch(src, i, 0, 0, int(c.head3[hash3tail(src, i)])-1)
 		}
 		if length == 0 {
-			seqs = append(seqs, sequence{length: uint32(src[i]), symbol: uint16(src[i])})
-			i++
+			// In data that does not match, look less often.
+			misses++
+			end := min(i+1+misses>>missShift, n)
+			for ; i < end; i++ {
+				seqs = append(seqs, sequence{length: uint32(src[i]), symbol: uint16(src[i])})
+				c.freq[src[i]]++
+			}
 			continue
 		}
-		// Lazy evaluation: while the next position has a longer match, emit
+		misses = 0
+		// Lazy evaluation: while the next position has a better match, emit
 		// a literal instead and take that one.
 		for length < lazyMatchLen && i+1 <= hashEnd {
 			j := i + 1
-			cand3 := int(c.head3[hash3(src, j)]) - 1
-			c.insert(src, j)
+			cand3 := c.insert(src, j)
 			next = j + 1
-			l2, o2 := c.longestMatch(src, j, length, lazyChainDepth, cand3)
+			l2, o2, g2 := c.bestMatch(src, j, g+lazyBias, lazyDepth, cand3)
 			if l2 == 0 {
 				break
 			}
 			seqs = append(seqs, sequence{length: uint32(src[i]), symbol: uint16(src[i])})
+			c.freq[src[i]]++
 			i = j
-			length, offset = l2, o2
+			length, offset, g = l2, o2, g2
 		}
-		seqs = append(seqs, sequence{length: uint32(length), offset: uint16(offset),
-			symbol: uint16(matchSymbol(uint32(length), uint32(offset)))})
+		sym := matchSymbol(uint32(length), uint32(offset))
+		seqs = append(seqs, sequence{length: uint32(length), offset: uint16(offset), symbol: uint16(sym)})
+		c.freq[sym]++
+		extraBytes += extraLengthBytes(uint32(length))
 		i += length
 	}
 	c.seqs = seqs
+	return extraBytes
 }
 
-// hash3tail is hash3 for the last three bytes of the input.
+// hash3tail is insert's 3-byte hash for the last three bytes of the input.
 func hash3tail(b []byte, i int) uint32 {
 	v := uint32(b[i]) | uint32(b[i+1])<<8 | uint32(b[i+2])<<16
 	return ((v << 8) * 0x9E3779B1) >> (32 - hash3Bits)

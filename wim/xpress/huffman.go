@@ -1,9 +1,6 @@
 package xpress
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // Decoding table layout: a primary table indexed by the next primaryBits bits
 // of input; codes longer than that continue in 16-entry secondary tables
@@ -112,7 +109,7 @@ func canonicalCodes(lens *[numSymbols]uint8, codes *[numSymbols]uint16) {
 // codeBuilder computes length-limited optimal prefix codes with the
 // package-merge algorithm; its slices are reused between chunks.
 type codeBuilder struct {
-	keys   []uint64 // frequency<<16 | symbol, for sorting
+	tmp    []uint16 // radix sort buffer
 	parent []int32  // Huffman tree links
 
 	packageMergeOnly bool     // for tests: skip the linear Huffman path
@@ -129,24 +126,7 @@ type codeBuilder struct {
 // cannot be complete).
 func (b *codeBuilder) buildLengths(freq *[numSymbols]uint32, lens *[numSymbols]uint8) {
 	*lens = [numSymbols]uint8{}
-	// Sort the used symbols by frequency, then symbol, through one packed key.
-	b.keys = b.keys[:0]
-	for sym, f := range freq {
-		if f != 0 {
-			b.keys = append(b.keys, uint64(f)<<16|uint64(sym))
-		}
-	}
-	// Make at least two symbols present; the dummy ones cost nothing.
-	for sym := 0; len(b.keys) < 2; sym++ {
-		if freq[sym] == 0 {
-			b.keys = append(b.keys, uint64(sym))
-		}
-	}
-	slices.Sort(b.keys)
-	b.syms = b.syms[:0]
-	for _, k := range b.keys {
-		b.syms = append(b.syms, uint16(k))
-	}
+	b.sortSymbols(freq)
 	n := len(b.syms)
 	if n == 2 {
 		lens[b.syms[0]], lens[b.syms[1]] = 1, 1
@@ -216,6 +196,60 @@ func (b *codeBuilder) buildLengths(freq *[numSymbols]uint32, lens *[numSymbols]u
 		}
 		take = 2 * pkgs
 	}
+}
+
+// sortSymbols sets b.syms to the used symbols sorted by frequency, then
+// symbol (at least two: unused ones with frequency 0 are added first). A
+// least-significant-digit radix sort on 8-bit digits of the frequency,
+// stable on symbol order: cheaper than a comparison sort for the few hundred
+// symbols of each chunk.
+func (b *codeBuilder) sortSymbols(freq *[numSymbols]uint32) {
+	b.syms = b.syms[:0]
+	maxFreq := uint32(0)
+	for sym, f := range freq {
+		if f != 0 {
+			b.syms = append(b.syms, uint16(sym))
+			maxFreq = max(maxFreq, f)
+		}
+	}
+	// Make at least two symbols present; the dummy ones (frequency 0, so
+	// first in the order) cost nothing.
+	if len(b.syms) < 2 {
+		used := -1
+		if len(b.syms) == 1 {
+			used = int(b.syms[0])
+		}
+		b.syms = b.syms[:0]
+		for sym := 0; len(b.syms) < 2 && (used < 0 || len(b.syms) < 1); sym++ {
+			if sym != used {
+				b.syms = append(b.syms, uint16(sym))
+			}
+		}
+		if used >= 0 {
+			b.syms = append(b.syms, uint16(used))
+		}
+		return
+	}
+	if cap(b.tmp) < len(b.syms) {
+		b.tmp = make([]uint16, len(b.syms), numSymbols)
+	}
+	tmp := b.tmp[:len(b.syms)]
+	for shift := 0; maxFreq>>shift != 0; shift += 8 {
+		var count [257]int
+		for _, sym := range b.syms {
+			count[1+(freq[sym]>>shift)&255]++
+		}
+		for d := 1; d < 257; d++ {
+			count[d] += count[d-1]
+		}
+		for _, sym := range b.syms {
+			d := (freq[sym] >> shift) & 255
+			tmp[count[d]] = sym
+			count[d]++
+		}
+		b.syms, tmp = tmp, b.syms
+	}
+	b.tmp = tmp[:0]
 }
 
 // huffmanLengths sets unlimited optimal (Huffman) code lengths for b.syms,
