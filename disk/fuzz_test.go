@@ -35,6 +35,12 @@ func seedImages(f *testing.F) {
 			f.Add(data)
 		}
 	}
+	// A VHDX whose log holds a live entry, for the replay.
+	if p := dirtyVHDX(dir); p != "" {
+		if data, err := os.ReadFile(p); err == nil && len(data) < 8<<20 {
+			f.Add(data)
+		}
+	}
 }
 
 // FuzzOpen: any bytes open as an image or give an error, read without

@@ -10,8 +10,9 @@ import (
 // headers, the region table, the metadata region (block size, virtual disk
 // size, logical sector size) and the BAT, whose payload entries are
 // interleaved with sector-bitmap entries every chunk ratio. A header with a
-// log GUID means the log holds writes that were not applied: such an image
-// is refused, never read as if consistent. Differencing disks are refused.
+// log GUID means the log holds writes that may not have been applied: they
+// are replayed in memory (vhdxlog.go) before anything else is read.
+// Differencing disks are refused.
 type vhdx struct {
 	f          readerAtCloser
 	name       string
@@ -78,7 +79,12 @@ func openVHDX(f readerAtCloser, fileSize int64, name string) (Image, error) {
 		return nil, unsupported(name, "VHDX header version %d", v)
 	}
 	if !bytes.Equal(cur[48:64], make([]byte, 16)) {
-		return nil, unsupported(name, "VHDX log is not empty: the image was not closed cleanly and holds writes not yet applied; open it once in Hyper-V or run qemu-img check -r all on a copy to replay the log")
+		// Writes wait in the log: read the image as it is once they are
+		// replayed (in memory; the file is not written).
+		var err error
+		if f, fileSize, err = vhdxReplay(f, fileSize, name, cur); err != nil {
+			return nil, err
+		}
 	}
 
 	var region []byte
