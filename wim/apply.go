@@ -538,13 +538,9 @@ func (a *applier) run(ctx context.Context) error {
 			return err
 		}
 	}
-	// Timestamps last, directories deepest first, so that creating entries
-	// does not disturb them.
-	for _, f := range a.plan.files {
-		if err := setTimes(a.hostPath(f), f, false); err != nil {
-			return err
-		}
-	}
+	// Files got their times as they were put in place (writeFiles); links
+	// and directories get theirs last, directories deepest first, so that
+	// creating entries does not disturb them.
 	for _, l := range created {
 		if err := setTimes(a.hostPath(l), l, true); err != nil {
 			return err
@@ -665,13 +661,13 @@ func (a *applier) writeFiles(ctx context.Context) error {
 			jobs <- fileJob{files: files, data: data}
 			continue
 		}
-		if err := writeFileAtomic(first, rd, a.buf, progress); err != nil {
+		if err := writeFileAtomic(first, rd, a.buf, progress, files[0]); err != nil {
 			fail(fmt.Errorf("%s: %w", first, err))
 			break
 		}
 		a.created.Add(1)
 		if len(files) > 1 {
-			jobs <- fileJob{files: files[1:], copyFrom: first}
+			jobs <- fileJob{files: files[1:], copyFrom: files[0]}
 		}
 	}
 	for _, f := range empty {
@@ -695,7 +691,12 @@ func (a *applier) writeFiles(ctx context.Context) error {
 	}
 	for _, f := range a.plan.files {
 		if g := f.HardLinkGroup; g != 0 && a.plan.firstOf[g] != f {
-			if err := linkAtomic(a.hostPath(a.plan.firstOf[g]), a.hostPath(f)); err != nil {
+			path := a.hostPath(f)
+			if err := linkAtomic(a.hostPath(a.plan.firstOf[g]), path); err != nil {
+				return err
+			}
+			// The members share one inode: the last one's times stand.
+			if err := setTimes(path, f, false); err != nil {
 				return err
 			}
 		}
@@ -714,7 +715,7 @@ type fileJob struct {
 	files    []*File
 	data     []byte
 	blob     *blob
-	copyFrom string
+	copyFrom *File
 }
 
 // applyWorker is what one file-writing goroutine owns.
@@ -724,56 +725,62 @@ type applyWorker struct {
 	progress func(int64)
 }
 
+// runJob creates the files of j, each with its times.
 func (a *applier) runJob(w *applyWorker, j fileJob) error {
 	if b := j.blob; b != nil {
 		first := a.hostPath(j.files[0])
 		rd, err := a.r.openChecked(b, w.dec)
 		if err == nil {
-			err = writeFileAtomic(first, rd, w.buf, w.progress)
+			err = writeFileAtomic(first, rd, w.buf, w.progress, j.files[0])
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", first, err)
 		}
 		a.created.Add(1)
-		j = fileJob{files: j.files[1:], copyFrom: first}
+		j = fileJob{files: j.files[1:], copyFrom: j.files[0]}
+	}
+	var src string
+	if j.copyFrom != nil {
+		src = a.hostPath(j.copyFrom)
 	}
 	for _, f := range j.files {
 		path := a.hostPath(f)
 		var err error
-		if j.copyFrom != "" {
-			err = copyFileAtomic(j.copyFrom, path)
+		if j.copyFrom != nil {
+			err = copyFileAtomic(src, path, w.buf, f)
 		} else {
-			err = writeWholeFile(path, j.data)
+			err = writeWholeFile(path, j.data, f)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		a.created.Add(1)
 	}
+	if j.copyFrom != nil && len(j.files) > 0 {
+		// Reading it for the copies may have moved its access time.
+		return setTimes(src, j.copyFrom, false)
+	}
 	return nil
 }
 
-// writeFileAtomic fills a new file from r and puts it at path. The data
-// goes to a temporary name beside path and is renamed over path only once r
-// has reached its end without an error (for blobs, that is once the SHA-1
+// writeFileAtomic fills a new file from r and puts it at path, with the
+// access and modification times of times (when not nil). The data goes to
+// a temporary name beside path and is renamed over path only once r has
+// reached its end without an error (for blobs, that is once the SHA-1
 // matched), so that a file already at path stays as it was until its
 // replacement is complete and verified; a link at path is replaced, never
-// written through. On any error the temporary file is removed.
-func writeFileAtomic(path string, r io.Reader, buf []byte, progress func(int64)) (err error) {
-	f, tmp, err := createTemp(path)
+// written through. On any error the temporary file is removed. Writes are
+// of buf's size (a decoded chunk is smaller), so a file costs few calls.
+func writeFileAtomic(path string, r io.Reader, buf []byte, progress func(int64), times *File) (err error) {
+	f, err := createNew(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
 	for {
-		n, rerr := r.Read(buf)
+		n, rerr := readFull(r, buf)
 		if n > 0 {
 			if _, err = f.Write(buf[:n]); err != nil {
+				f.discard()
 				return err
 			}
 			if progress != nil {
@@ -784,13 +791,25 @@ func writeFileAtomic(path string, r io.Reader, buf []byte, progress func(int64))
 			break
 		}
 		if rerr != nil {
+			f.discard()
 			return rerr
 		}
 	}
-	if err = f.Close(); err != nil {
-		return err
+	return f.commit(times)
+}
+
+// readFull reads from r until buf is full or r ends (io.EOF, possibly with
+// n > 0) or fails.
+func readFull(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
 	}
-	return renameInto(tmp, path)
+	return n, nil
 }
 
 // tempName returns a name beside path for a file being written: hidden,
@@ -847,13 +866,13 @@ func createExclusive(path string) (*os.File, error) {
 	return f, err
 }
 
-func copyFileAtomic(src, dst string) error {
+func copyFileAtomic(src, dst string, buf []byte, times *File) error {
 	f, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := writeFileAtomic(dst, f, make([]byte, 64<<10), nil); err != nil {
+	if err := writeFileAtomic(dst, f, buf, nil, times); err != nil {
 		return fmt.Errorf("%s: %w", dst, err)
 	}
 	return nil

@@ -2,9 +2,55 @@
 
 package wim
 
-import "bytes"
+import "os"
+
+// newFile is a file being written under a temporary name beside its final
+// path (see writeFileAtomic).
+type newFile struct {
+	f         *os.File
+	tmp, path string
+}
+
+func createNew(path string) (*newFile, error) {
+	f, tmp, err := createTemp(path)
+	if err != nil {
+		return nil, err
+	}
+	return &newFile{f: f, tmp: tmp, path: path}, nil
+}
+
+func (f *newFile) Write(p []byte) (int, error) { return f.f.Write(p) }
+
+// commit closes the file, renames it over path and gives it the times of
+// times (when not nil). On an error the temporary file is removed.
+func (f *newFile) commit(times *File) error {
+	if err := f.f.Close(); err != nil {
+		os.Remove(f.tmp)
+		return err
+	}
+	if err := renameInto(f.tmp, f.path); err != nil {
+		return err
+	}
+	if times != nil {
+		return setTimes(f.path, times, false)
+	}
+	return nil
+}
+
+func (f *newFile) discard() {
+	f.f.Close()
+	os.Remove(f.tmp)
+}
 
 // writeWholeFile creates path with data (see writeFileAtomic).
-func writeWholeFile(path string, data []byte) error {
-	return writeFileAtomic(path, bytes.NewReader(data), make([]byte, 64<<10), nil)
+func writeWholeFile(path string, data []byte, times *File) error {
+	f, err := createNew(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.discard()
+		return err
+	}
+	return f.commit(times)
 }
