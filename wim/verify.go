@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 )
 
 // Problem is one thing Verify found wrong.
@@ -57,16 +59,31 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) (
 	}
 	blobs := append([]*blob(nil), r.order...)
 	sortBlobsByLocation(blobs)
-	var total, done int64
+	found, err := r.verifyBlobs(ctx, blobs, progress)
+	return append(problems, found...), err
+}
+
+// verifyBlobs decodes every blob and checks its SHA-1. Blobs in plain
+// resources are checked by one worker per CPU, each with its own
+// decompressors; the blobs of solid resources by this goroutine, in file
+// order, so that each solid chunk is decoded once and one chunk cache is
+// kept. Problems come back in file order whatever finished first.
+func (r *Reader) verifyBlobs(ctx context.Context, blobs []*blob, progress func(done, total int64)) ([]Problem, error) {
+	var total int64
 	for _, b := range blobs {
 		total += b.size
 	}
-	dec := newDecoders()
-	buf := make([]byte, 1<<20)
-	for _, b := range blobs {
-		if err := ctx.Err(); err != nil {
-			return problems, err
-		}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		done     int64
+		found    = map[int]Problem{} // by position in blobs
+		fatalErr error
+	)
+	// check verifies blobs[i] and records what is wrong with it.
+	check := func(i int, dec *decoders, buf []byte) {
+		b := blobs[i]
 		where := b.res.Offset
 		if b.solid != nil {
 			where = b.solid.parts[0].where
@@ -75,19 +92,70 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) (
 		if err == nil {
 			_, err = io.CopyBuffer(io.Discard, onlyReader{rd}, buf)
 		}
-		if errors.Is(err, errors.ErrUnsupported) {
-			return problems, err
-		}
-		if err != nil {
-			msg := err.Error()
-			if errors.Is(err, ErrChecksum) {
-				msg = "data does not match its SHA-1"
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case errors.Is(err, errors.ErrUnsupported) || (err != nil && ctx.Err() != nil):
+			if fatalErr == nil {
+				fatalErr = err
 			}
-			problems = append(problems, Problem{What: "blob " + b.hash.String(), Offset: where, Message: msg})
+			cancel()
+			return
+		case errors.Is(err, ErrChecksum):
+			found[i] = Problem{What: "blob " + b.hash.String(), Offset: where, Message: "data does not match its SHA-1"}
+		case err != nil:
+			found[i] = Problem{What: "blob " + b.hash.String(), Offset: where, Message: err.Error()}
 		}
 		done += b.size
 		if progress != nil {
 			progress(done, total)
+		}
+	}
+	plain := make(chan int, 64)
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(blobs)))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dec, buf := newDecoders(), make([]byte, 256<<10)
+			for i := range plain {
+				if ctx.Err() == nil {
+					check(i, dec, buf)
+				}
+			}
+		}()
+	}
+	var solid []int
+	for i, b := range blobs {
+		if ctx.Err() != nil {
+			break
+		}
+		if b.solid != nil {
+			solid = append(solid, i)
+			continue
+		}
+		plain <- i
+	}
+	close(plain)
+	dec, buf := newDecoders(), make([]byte, 1<<20)
+	for _, i := range solid {
+		if ctx.Err() != nil {
+			break
+		}
+		check(i, dec, buf)
+	}
+	wg.Wait()
+	if fatalErr != nil {
+		return nil, fatalErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	problems := make([]Problem, 0, len(found))
+	for i := range blobs {
+		if p, ok := found[i]; ok {
+			problems = append(problems, p)
 		}
 	}
 	return problems, nil
