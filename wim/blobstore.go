@@ -64,12 +64,17 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 	}
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	queue := max(4, 4*s.threads)
+	compressing := s.comp != CompressNone
+	// Uncompressed data has no chunks: it is read and written in larger
+	// pieces (fewer system calls and goroutine hand-offs), a few in flight.
+	step, queue := s.chunkSize, max(4, 4*s.threads)
+	if !compressing {
+		step, queue = uncompressedStep, 4
+	}
 	ordered := make(chan *chunkJob, queue)
 	work := make(chan *chunkJob, queue)
-	dataPool := sync.Pool{New: func() any { b := make([]byte, s.chunkSize); return &b }}
-	outPool := sync.Pool{New: func() any { b := make([]byte, s.chunkSize); return &b }}
-	compressing := s.comp != CompressNone
+	dataPool := sync.Pool{New: func() any { b := make([]byte, step); return &b }}
+	outPool := sync.Pool{New: func() any { b := make([]byte, step); return &b }}
 
 	var wg sync.WaitGroup
 	if compressing {
@@ -100,7 +105,7 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 			defer close(work)
 		}
 		for _, src := range srcs {
-			if err := s.produce(ctx, src, ordered, work, &dataPool, compressing); err != nil {
+			if err := s.produce(ctx, src, step, ordered, work, &dataPool, compressing); err != nil {
 				return
 			}
 		}
@@ -213,8 +218,13 @@ func (s *blobStore) finishBlob(src *blobSource, last *chunkJob, start, dataStart
 	return nil
 }
 
-func (s *blobStore) produce(ctx context.Context, src *blobSource, ordered, work chan<- *chunkJob, pool *sync.Pool, compressing bool) error {
-	cnt := int((src.size + int64(s.chunkSize) - 1) / int64(s.chunkSize))
+// uncompressedStep is the size of the pieces uncompressed data is read in.
+const uncompressedStep = 1 << 20
+
+// produce reads src in pieces of step bytes (the chunk size when
+// compressing), hashing as it goes, and queues them.
+func (s *blobStore) produce(ctx context.Context, src *blobSource, step int, ordered, work chan<- *chunkJob, pool *sync.Pool, compressing bool) error {
+	cnt := int((src.size + int64(step) - 1) / int64(step))
 	fail := func(err error) error {
 		j := &chunkJob{src: src, err: err, done: make(chan struct{})}
 		close(j.done)
@@ -244,7 +254,7 @@ func (s *blobStore) produce(ctx context.Context, src *blobSource, ordered, work 
 		if ctx.Err() != nil {
 			return fail(errStopped)
 		}
-		n := min(int64(s.chunkSize), left)
+		n := min(int64(step), left)
 		job := &chunkJob{src: src, index: i, cnt: cnt, done: make(chan struct{})}
 		if src.data != nil {
 			off := src.size - left
