@@ -15,10 +15,23 @@ import (
 // would register each file with the poller (four fcntl and an epoll_ctl per
 // file) and os.Rename looks at the target first; apply creates tens of
 // thousands of files.
+//
+// Pieces of zeros are not written but left as holes (the file is made
+// sparse, as wimlib makes it): a disk image or a preallocated file in a WIM
+// costs no writes and no space for its empty parts.
 type newFile struct {
 	fd        int
 	tmp, path string
+	off       int64 // bytes of data so far
+	hole      bool  // the data ends with a hole: the size is set at commit
 }
+
+// zeros is compared with the data written; it is never written to.
+var zeros [sparseUnit]byte
+
+// sparseUnit is the largest piece of data checked for zeros: writes of
+// more are checked a piece at a time.
+const sparseUnit = 128 << 10
 
 // createNew creates a new temporary file beside path.
 func createNew(path string) (*newFile, error) {
@@ -39,18 +52,31 @@ func createNew(path string) (*newFile, error) {
 }
 
 func (f *newFile) Write(p []byte) (int, error) {
-	done := 0
-	for done < len(p) {
-		n, err := unix.Write(f.fd, p[done:])
-		if errors.Is(err, unix.EINTR) {
+	total := len(p)
+	for len(p) > 0 {
+		piece := p[:min(len(p), sparseUnit)]
+		p = p[len(piece):]
+		// Only whole blocks become holes: a short piece of zeros (a small
+		// file, a file's tail) is written.
+		if len(piece)%4096 == 0 && string(piece) == string(zeros[:len(piece)]) {
+			f.off += int64(len(piece))
+			f.hole = true
 			continue
 		}
-		if err != nil {
-			return done, fmt.Errorf("write %s: %w", f.tmp, err)
+		for len(piece) > 0 {
+			n, err := unix.Pwrite(f.fd, piece, f.off)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil {
+				return total - len(p) - len(piece), fmt.Errorf("write %s: %w", f.tmp, err)
+			}
+			piece = piece[n:]
+			f.off += int64(n)
 		}
-		done += n
+		f.hole = false
 	}
-	return done, nil
+	return total, nil
 }
 
 // commit gives the file the access and modification times of times (when
@@ -58,6 +84,12 @@ func (f *newFile) Write(p []byte) (int, error) {
 // there; a directory in the way is an error. On an error the temporary file
 // is removed.
 func (f *newFile) commit(times *File) error {
+	if f.hole {
+		if err := unix.Ftruncate(f.fd, f.off); err != nil {
+			f.discard()
+			return fmt.Errorf("set the size of %s: %w", f.tmp, err)
+		}
+	}
 	if times != nil {
 		ts := [2]unix.Timespec{timespec(times.LastAccessTime), timespec(times.LastWriteTime)}
 		// utimensat with a NULL path is futimens(2): the open file itself.
