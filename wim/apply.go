@@ -824,34 +824,6 @@ func tempName(path string) string {
 	return filepath.Join(dir, fmt.Sprintf(".%s.reseal-apply-%08x", base, rand.Uint32()))
 }
 
-// createTemp creates a new file beside path (see tempName).
-func createTemp(path string) (*os.File, string, error) {
-	for range 8 {
-		tmp := tempName(path)
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return f, tmp, err
-	}
-	return nil, "", fmt.Errorf("create a temporary file beside %s: names taken", path)
-}
-
-// renameInto renames the finished temporary file tmp to path, replacing a
-// file or link there; a directory in the way is an error (and tmp is
-// removed).
-func renameInto(tmp, path string) error {
-	if st, err := os.Lstat(path); err == nil && st.IsDir() {
-		os.Remove(tmp)
-		return fmt.Errorf("create %s: a directory is in the way", path)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
 // createExclusive creates a new file at path, replacing a file or link that
 // is there (unlinking it, never writing through it).
 func createExclusive(path string) (*os.File, error) {

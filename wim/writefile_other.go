@@ -2,7 +2,12 @@
 
 package wim
 
-import "os"
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
 
 // newFile is a file being written under a temporary name beside its final
 // path (see writeFileAtomic).
@@ -53,4 +58,32 @@ func writeWholeFile(path string, data []byte, times *File) error {
 		return err
 	}
 	return f.commit(times)
+}
+
+// createTemp creates a new file beside path (see tempName).
+func createTemp(path string) (*os.File, string, error) {
+	for range 8 {
+		tmp := tempName(path)
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, tmp, err
+	}
+	return nil, "", fmt.Errorf("create a temporary file beside %s: names taken", path)
+}
+
+// renameInto renames the finished temporary file tmp to path, replacing a
+// file or link there; a directory in the way is an error (and tmp is
+// removed).
+func renameInto(tmp, path string) error {
+	if st, err := os.Lstat(path); err == nil && st.IsDir() {
+		os.Remove(tmp)
+		return fmt.Errorf("create %s: a directory is in the way", path)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
