@@ -772,7 +772,7 @@ func (a *applier) runJob(w *applyWorker, j fileJob) error {
 // written through. On any error the temporary file is removed. Writes are
 // of buf's size (a decoded chunk is smaller), so a file costs few calls.
 func writeFileAtomic(path string, r io.Reader, buf []byte, progress func(int64), times *File) (err error) {
-	f, err := createNew(path)
+	f, err := createNew(path, isSparseEntry(times))
 	if err != nil {
 		return err
 	}
@@ -875,3 +875,7 @@ func createSymlink(target, path string, dir bool) error {
 	}
 	return nil
 }
+
+// isSparseEntry reports whether f is marked sparse in the image: only then
+// may apply leave its runs of zeros as holes (newFile).
+func isSparseEntry(f *File) bool { return f != nil && f.Attributes&AttrSparseFile != 0 }

@@ -310,6 +310,9 @@ func (s *scanner) scanDir(ctx context.Context, dir *File, hostDir, imageDir stri
 		case mode.IsRegular():
 			if meta == nil || !meta.hasAttrib {
 				f.Attributes = AttrNormal
+				if isSparse(info) {
+					f.Attributes = AttrSparseFile
+				}
 			}
 			dir.Children = append(dir.Children, f)
 			s.addRegular(f, hostPath, info)

@@ -24,3 +24,12 @@ func fileTimes(info fs.FileInfo) (atime, mtime time.Time) {
 	}
 	return atime, mtime
 }
+
+// isSparse reports whether a regular file has fewer blocks allocated than
+// its size needs: it has holes, and is captured with FILE_ATTRIBUTE_SPARSE_FILE
+// (as wimlib captures it), which is what tells apply to leave its runs of
+// zeros as holes.
+func isSparse(info fs.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && st.Blocks*512 < st.Size
+}

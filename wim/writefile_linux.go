@@ -16,13 +16,17 @@ import (
 // file) and os.Rename looks at the target first; apply creates tens of
 // thousands of files.
 //
-// Pieces of zeros are not written but left as holes (the file is made
-// sparse, as wimlib makes it): a disk image or a preallocated file in a WIM
-// costs no writes and no space for its empty parts.
+// In a file marked FILE_ATTRIBUTE_SPARSE_FILE, pieces of zeros are not
+// written but left as holes, as wimlib applies such a file: a sparse disk
+// image in a WIM costs no writes and no space for its empty parts. Other
+// files are written whole, also as wimlib does: a hole would make a file
+// sparse that Windows never saw as sparse (on an NTFS mount, a sparse
+// system file), which is not ours to decide.
 type newFile struct {
 	fd        int
 	tmp, path string
 	off       int64 // bytes of data so far
+	sparse    bool  // runs of zeros may be left as holes
 	hole      bool  // the data ends with a hole: the size is set at commit
 }
 
@@ -34,7 +38,7 @@ var zeros [sparseUnit]byte
 const sparseUnit = 128 << 10
 
 // createNew creates a new temporary file beside path.
-func createNew(path string) (*newFile, error) {
+func createNew(path string, sparse bool) (*newFile, error) {
 	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	var tmp string
 	var err error
@@ -42,7 +46,7 @@ func createNew(path string) (*newFile, error) {
 		tmp = tempName(path)
 		fd, err := unix.Open(tmp, flags, 0o644)
 		if err == nil {
-			return &newFile{fd: fd, tmp: tmp, path: path}, nil
+			return &newFile{fd: fd, tmp: tmp, path: path, sparse: sparse}, nil
 		}
 		if !errors.Is(err, unix.EEXIST) {
 			return nil, fmt.Errorf("create %s: %w", tmp, err)
@@ -58,7 +62,7 @@ func (f *newFile) Write(p []byte) (int, error) {
 		p = p[len(piece):]
 		// Only whole blocks become holes: a short piece of zeros (a small
 		// file, a file's tail) is written.
-		if len(piece)%4096 == 0 && string(piece) == string(zeros[:len(piece)]) {
+		if f.sparse && len(piece)%4096 == 0 && string(piece) == string(zeros[:len(piece)]) {
 			f.off += int64(len(piece))
 			f.hole = true
 			continue
@@ -127,7 +131,7 @@ func (f *newFile) discard() {
 // writeWholeFile puts a new file with data (and the times of times, when
 // not nil) at path, as writeFileAtomic does.
 func writeWholeFile(path string, data []byte, times *File) error {
-	f, err := createNew(path)
+	f, err := createNew(path, isSparseEntry(times))
 	if err != nil {
 		return err
 	}

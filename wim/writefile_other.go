@@ -16,7 +16,7 @@ type newFile struct {
 	tmp, path string
 }
 
-func createNew(path string) (*newFile, error) {
+func createNew(path string, sparse bool) (*newFile, error) {
 	f, tmp, err := createTemp(path)
 	if err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func (f *newFile) discard() {
 
 // writeWholeFile creates path with data (see writeFileAtomic).
 func writeWholeFile(path string, data []byte, times *File) error {
-	f, err := createNew(path)
+	f, err := createNew(path, isSparseEntry(times))
 	if err != nil {
 		return err
 	}
