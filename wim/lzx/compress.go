@@ -11,9 +11,11 @@ const (
 	// as LevelDefault, 4% (32 KiB chunks) to 9% (1 MiB) larger output.
 	LevelFast = 1
 	// LevelDefault parses near-optimally in one pass priced by a greedy
-	// parse's codes: within 1-2% of wimlib's default LZX size.
+	// parse's codes: within 1% of wimlib's default LZX size.
 	LevelDefault = 2
-	// LevelBest adds a second pass priced by the first and searches deeper.
+	// LevelBest searches deeper, takes no match unexamined for being long,
+	// and parses four times, each pass priced by the codes of the one
+	// before: about 0.8% smaller than LevelDefault at a third of its speed.
 	LevelBest = 3
 )
 
@@ -56,14 +58,14 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 	case LevelFast:
 		c.fast = true
 	case LevelDefault:
-		c.opt.niceLen, c.opt.depth, c.opt.passes = 64, 32, 1
+		c.opt.niceLen, c.opt.depth, c.opt.passes, c.opt.chain = 64, 32, 1, true
 		if c.order >= 16 {
 			// Larger windows hold more candidates worth the search: on
 			// 1 MiB chunks this is 0.4% smaller for 4% more time.
 			c.opt.niceLen, c.opt.depth = 128, 64
 		}
 	case LevelBest:
-		c.opt.niceLen, c.opt.depth, c.opt.passes = 128, 64, 2
+		c.opt.niceLen, c.opt.depth, c.opt.passes, c.opt.chain = maxMatch, 128, 4, true
 	default:
 		return nil, fmt.Errorf("lzx: compression level %d out of range %d..%d", level, LevelFast, LevelBest)
 	}

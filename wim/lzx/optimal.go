@@ -44,7 +44,13 @@ type optimalParser struct {
 	cost       []uint32    // of the best path to each node
 	arrival    []uint32    // the item ending that path (packArrival)
 	reps       [][3]uint32 // repeated offsets after the best path to each node
-	costs      costModel
+	// chained[j] describes the best path's last step to node j when it is
+	// a match, a literal and a match at the same offset (arrival length 0).
+	chained []chainedStep
+	// chain enables those steps: after the longest explicit match at a
+	// position, a literal and a repeated-offset match of the same offset.
+	chain bool
+	costs costModel
 	// slotLen[s][l] prices the main symbol of position slot s and the
 	// length symbol of a match of l bytes (repLen: the same for the
 	// repeated offsets, slots 0..2).
@@ -112,7 +118,9 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 		p.cost = make([]uint32, n+1)
 		p.arrival = make([]uint32, n+1)
 		p.reps = make([][3]uint32, n+1)
+		p.chained = make([]chainedStep, n+1)
 	}
+	chained := p.chained[:n+1]
 	cost := p.cost[:n+1]
 	arrival := p.arrival[:n+1]
 	repsAt := p.reps[:n+1]
@@ -132,6 +140,9 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 			a := arrival[i]
 			if length := int(a & 0x1ff); length == 1 {
 				repsAt[i] = repsAt[i-1]
+			} else if length == 0 {
+				ch := chained[i]
+				repsAt[i] = updateReps(repsAt[i-ch.total()], int(ch.rep), ch.offset)
 			} else {
 				prev := repsAt[i-length]
 				switch a >> 9 & 3 {
@@ -175,6 +186,9 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 			l := matchLen(data, pos, pos-int(off), limit)
 			longest = max(longest, l)
 			row := p.repLen[r][:l+1]
+			if p.chain {
+				p.chainStep(data, start, i, n, base+row[l], l, r, off)
+			}
 			a := packArrival(0, r, 0)
 			for length := minMatch; length < len(row); length++ {
 				if c := base + row[length]; c < nextCost[length] {
@@ -208,6 +222,9 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 				}
 			}
 			prevLen = ml
+			if p.chain {
+				p.chainStep(data, start, i, n, oc+row[ml], ml, -1, off)
+			}
 		}
 		longest = max(longest, prevLen)
 		if longest >= p.niceLen {
@@ -218,6 +235,14 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 	first := len(items)
 	for j := n; j > 0; {
 		length, rep, offset := unpackArrival(arrival[j])
+		if length == 0 {
+			ch := chained[j]
+			items = append(items, matchItem(int(ch.second), 0, ch.offset))
+			items = append(items, literalItem(data[start+j-int(ch.second)-1]))
+			items = append(items, matchItem(int(ch.first), int(ch.rep), ch.offset))
+			j -= ch.total()
+			continue
+		}
 		if length == 1 {
 			items = append(items, literalItem(data[start+j-1]))
 		} else {
@@ -294,8 +319,47 @@ func (p *optimalParser) greedy(data []byte, start, end int, reps [3]uint32, item
 // repsAfter returns the repeated offsets after the best path to node i.
 func (p *optimalParser) repsAfter(i int) [3]uint32 {
 	length, rep, offset := unpackArrival(p.arrival[i])
+	if length == 0 {
+		ch := p.chained[i]
+		return updateReps(p.reps[i-ch.total()], int(ch.rep), ch.offset)
+	}
 	if length == 1 {
 		return p.reps[i-1]
 	}
 	return updateReps(p.reps[i-length], rep, offset)
 }
+
+// chainedStep is a match of first bytes at offset (repeated offset rep, or
+// explicit when rep < 0), a literal, and a match of second bytes at the same
+// offset (then repeated offset 0).
+type chainedStep struct {
+	offset        uint32
+	first, second uint16
+	rep           int8
+}
+
+// chainStep considers, after a match of length bytes at offset reaching
+// node i+length at cost c, a literal and then a match at the same offset
+// (now repeated offset 0): the search alone finds that path only when the
+// match is also the cheapest way to node i+length, and it often is not.
+func (p *optimalParser) chainStep(data []byte, start, i, n int, c uint32, length, rep int, offset uint32) {
+	j := i + length + 1
+	lim := min(maxMatch, n-j)
+	if lim < minMatch {
+		return
+	}
+	q := start + j
+	o := int(offset)
+	if data[q] != data[q-o] || data[q+1] != data[q+1-o] {
+		return
+	}
+	l2 := matchLen(data, q, q-o, lim)
+	c += p.costs.main[data[q-1]] + p.repLen[0][l2]
+	if t := j + l2; c < p.cost[t] {
+		p.cost[t] = c
+		p.arrival[t] = 0
+		p.chained[t] = chainedStep{offset: offset, first: uint16(length), second: uint16(l2), rep: int8(rep)}
+	}
+}
+
+func (c chainedStep) total() int { return int(c.first) + 1 + int(c.second) }
