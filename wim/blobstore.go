@@ -34,6 +34,7 @@ type blobSource struct {
 type blobStore struct {
 	out       *outFile
 	comp      Compression
+	level     CompressionLevel
 	chunkSize int
 	threads   int
 	known     map[Hash]*blobEntry
@@ -79,7 +80,7 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 	var wg sync.WaitGroup
 	if compressing {
 		for w := 0; w < s.threads; w++ {
-			c, err := newChunkCompressor(s.comp, s.chunkSize)
+			c, err := newChunkCompressor(s.comp, s.chunkSize, s.level)
 			if err != nil {
 				return err
 			}

@@ -29,9 +29,11 @@ type CaptureOptions struct {
 	// command line defaults to XPRESS). When appending, the existing WIM's
 	// compression and chunk size are kept and this is ignored.
 	Compression Compression
-	ChunkSize   int  // 0 = 32 KiB
-	Threads     int  // 0 = runtime.NumCPU()
-	Check       bool // write an integrity table
+	// CompressionLevel: CompressionLevelMax makes LZX slower and smaller.
+	CompressionLevel CompressionLevel
+	ChunkSize        int  // 0 = 32 KiB
+	Threads          int  // 0 = runtime.NumCPU()
+	Check            bool // write an integrity table
 	// Solid stores the file data as one solid resource of
 	// SolidCompression (none means LZMS) with SolidChunkSize-byte chunks
 	// (0: DefaultSolidChunkSize); the metadata resource keeps Compression.
@@ -511,7 +513,7 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 	}
 	hdr.Flags &^= hdrFlagWriteInProg
 	out := newOutFile(w.f, start)
-	store := &blobStore{out: out, comp: w.opts.Compression, chunkSize: w.opts.ChunkSize, threads: w.opts.Threads, known: known, progress: w.opts.Progress, total: scan.total}
+	store := &blobStore{out: out, comp: w.opts.Compression, level: w.opts.CompressionLevel, chunkSize: w.opts.ChunkSize, threads: w.opts.Threads, known: known, progress: w.opts.Progress, total: scan.total}
 	if !w.opts.Solid {
 		if err := store.store(ctx, scan.sources); err != nil {
 			return err

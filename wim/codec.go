@@ -120,11 +120,24 @@ type chunkCompressor interface {
 	Compress(dst, src []byte) int
 }
 
-func newChunkCompressor(c Compression, chunkSize int) (chunkCompressor, error) {
+// CompressionLevel chooses how hard the compressor searches.
+type CompressionLevel int
+
+const (
+	CompressionLevelDefault CompressionLevel = iota
+	// CompressionLevelMax is LZX's slowest and smallest level (lzx.LevelBest);
+	// the other formats compress as by default.
+	CompressionLevelMax
+)
+
+func newChunkCompressor(c Compression, chunkSize int, level CompressionLevel) (chunkCompressor, error) {
 	switch c {
 	case CompressXPRESS:
 		return xpress.NewCompressor(chunkSize)
 	case CompressLZX:
+		if level == CompressionLevelMax {
+			return lzx.NewCompressorLevel(chunkSize, lzx.LevelBest)
+		}
 		return lzx.NewCompressor(chunkSize)
 	case CompressLZMS:
 		return lzms.NewCompressor(chunkSize)

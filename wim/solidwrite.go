@@ -72,7 +72,7 @@ func newSolidWriter(ctx context.Context, out *outFile, comp Compression, chunkSi
 	if comp != CompressNone {
 		s.work = make(chan *solidJob, threads)
 		for w := 0; w < threads; w++ {
-			c, err := newChunkCompressor(comp, chunkSize)
+			c, err := newChunkCompressor(comp, chunkSize, CompressionLevelDefault)
 			if err != nil {
 				s.abort()
 				return nil, err

@@ -47,8 +47,9 @@ var captureRows = []captureRow{
 	{"none", []string{"--compress", "none"}, []string{"--compress=none"}},
 	{"xpress", []string{"--compress", "xpress"}, []string{"--compress=xpress"}},
 	{"lzx", []string{"--compress", "lzx"}, []string{"--compress=lzx"}},
-	{"lzms", []string{"--compress=lzms"}, []string{"--compress=LZMS"}}, // 128 KiB chunks
-	{"solid", []string{"--solid"}, []string{"--solid"}},                // LZMS, 64 MiB chunks
+	{"lzx:max", []string{"--compress", "lzx:max"}, []string{"--compress=LZX:100"}}, // each at its slowest, smallest
+	{"lzms", []string{"--compress=lzms"}, []string{"--compress=LZMS"}},             // 128 KiB chunks
+	{"solid", []string{"--solid"}, []string{"--solid"}},                            // LZMS, 64 MiB chunks
 }
 
 // sourceWIM is a WIM wimlib writes of the tree, which both tools then

@@ -29,7 +29,7 @@ func wimCommands() []*command {
 	return append(cs, wimopsCommands()...)
 }
 
-const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [--compress none|xpress|lzx|lzms]
+const captureUsage = `reseal capture SRC DEST.wim [--name N] [--description D] [--compress none|xpress|lzx|lzx:max|lzms]
                [--chunk-size BYTES] [--solid] [--solid-compress xpress|lzx|lzms] [--solid-chunk-size BYTES]
                [--threads N] [--check] [--append] [--config FILE] [--exclude GLOB]... [--flags EDITION] [--boot] [--force] [--quiet]
 
@@ -41,6 +41,7 @@ mounting, with security descriptors, attributes, named streams, short names,
 hard links and reparse points; a BitLocker volume or one not cleanly shut
 down (dirty flag, unapplied $LogFile) is refused.
 Compression defaults to XPRESS (DISM's /Compress:fast); LZX is /Compress:maximum;
+lzx:max is LZX searched harder (about a third of lzx's speed, ~0.8% smaller);
 LZMS (128 KiB chunks by default) needs wimlib or Windows 8 and later to read.
 --solid stores the file data as one solid resource, as ESD files and wimlib's
 --solid do: LZMS with 64 MiB chunks unless --solid-compress and
@@ -113,7 +114,7 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("capture")
 	name := fs.String("name", "", "image name (default: the base name of SRC)")
 	desc := fs.String("description", "", "image description")
-	compress := fs.String("compress", "xpress", "none, xpress, lzx or lzms")
+	compress := fs.String("compress", "xpress", "none, xpress, lzx, lzx:max or lzms")
 	chunkSize := fs.Int("chunk-size", 0, "chunk size in bytes (default 32768)")
 	solid := fs.Bool("solid", false, "store the file data as one solid resource")
 	solidCompress := fs.String("solid-compress", "lzms", "compression of the solid resource: xpress, lzx or lzms")
@@ -135,9 +136,9 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 	if err := wantArgs(rest, 2, 2, "SRC DEST.wim"); err != nil {
 		return err
 	}
-	comp, err := wim.ParseCompression(*compress)
+	comp, level, err := parseCompressLevel(*compress)
 	if err != nil {
-		return usageError("--compress %s: want none, xpress, lzx or lzms", *compress)
+		return usageError("--compress %s: want none, xpress, lzx, lzx:max or lzms", *compress)
 	}
 	solidComp, err := wim.ParseCompression(*solidCompress)
 	if err != nil || solidComp == wim.CompressNone {
@@ -165,7 +166,7 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	opts := wim.CaptureOptions{
-		Name: *name, Description: *desc, Compression: comp, ChunkSize: *chunkSize, Threads: *threads,
+		Name: *name, Description: *desc, Compression: comp, CompressionLevel: level, ChunkSize: *chunkSize, Threads: *threads,
 		Check: *check, Append: *appendImage, Exclude: excludes, Flags: *flags, Boot: *boot,
 		Solid: *solid, SolidCompression: solidComp, SolidChunkSize: *solidChunk,
 		Warning: func(msg string) { fmt.Fprintf(sio.Err, "reseal capture: warning: %s\n", msg) },
@@ -693,4 +694,18 @@ type verifyJSON struct {
 func hdrCompression(r *wim.Reader) wim.Compression {
 	h := r.Header()
 	return h.Compression()
+}
+
+// parseCompressLevel parses --compress: a compression name, or lzx:max for
+// LZX at its slowest, smallest level.
+func parseCompressLevel(s string) (wim.Compression, wim.CompressionLevel, error) {
+	name, level, leveled := strings.Cut(s, ":")
+	c, err := wim.ParseCompression(name)
+	if err != nil || !leveled {
+		return c, wim.CompressionLevelDefault, err
+	}
+	if c != wim.CompressLZX || strings.ToLower(level) != "max" {
+		return c, 0, fmt.Errorf("unknown compression level %q", s)
+	}
+	return c, wim.CompressionLevelMax, nil
 }
