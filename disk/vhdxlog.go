@@ -70,7 +70,7 @@ func vhdxReplay(f readerAtCloser, fileSize int64, name string, hdr []byte) (read
 	l := &vhdxLog{buf: buf, guid: guid, budget: vhdxLogCRCBudget}
 	entries := map[int64]*vhdxLogEntry{}
 	for off := int64(0); off < logLen; off += vhdxLogSector {
-		e, err := l.entry(off)
+		e, err := l.entry(off, false)
 		if err != nil {
 			return nil, 0, formatErr(name, logOff+off, "VHDX log: %v", err)
 		}
@@ -94,7 +94,7 @@ func vhdxReplay(f readerAtCloser, fileSize int64, name string, hdr []byte) (read
 			break
 		}
 		if steps > 1<<20 {
-			break
+			return nil, 0, formatErr(name, logOff, "VHDX log: %v", errLogBudget)
 		}
 	}
 	if active == nil {
@@ -110,7 +110,14 @@ func vhdxReplay(f readerAtCloser, fileSize int64, name string, hdr []byte) (read
 	}
 	o := &vhdxOverlay{base: f, baseSize: fileSize, pages: map[int64][]byte{}}
 	var zeroed int64
-	for _, e := range active {
+	l.budget = 1 << 62 // the sequence was checked once already
+	for _, a := range active {
+		// Only now are the writes of an entry kept: the active sequence
+		// spans at most the log, so they take at most its size.
+		e, err := l.entry(a.off, true)
+		if err != nil || e == nil {
+			return nil, 0, formatErr(name, logOff+a.off, "VHDX log entry changed between reads")
+		}
 		for _, w := range e.writes {
 			if w.data == nil {
 				zeroed += w.length
@@ -148,8 +155,9 @@ func (l *vhdxLog) at(off, n int64) []byte {
 
 // entry parses the log entry starting at off; nil when there is none (any
 // check failing means "not a valid entry", as replay requires). An error
-// only when the search budget is exhausted.
-func (l *vhdxLog) entry(off int64) (*vhdxLogEntry, error) {
+// only when the search budget is exhausted. The writes are kept only with
+// keep: the search checks every entry but replays one sequence.
+func (l *vhdxLog) entry(off int64, keep bool) (*vhdxLogEntry, error) {
 	le := binary.LittleEndian
 	L := int64(len(l.buf))
 	h := l.at(off, 64)
@@ -159,7 +167,7 @@ func (l *vhdxLog) entry(off int64) (*vhdxLogEntry, error) {
 	e := &vhdxLogEntry{off: off, length: int64(le.Uint32(h[8:])), tail: int64(le.Uint32(h[12:])), seq: le.Uint64(h[16:]),
 		flushed: int64(le.Uint64(h[48:])), last: int64(le.Uint64(h[56:]))}
 	count := int64(le.Uint32(h[24:]))
-	if e.length < vhdxLogSector || e.length%vhdxLogSector != 0 || e.length > L || e.tail%vhdxLogSector != 0 || e.tail >= L || e.flushed < 0 || e.last < 0 {
+	if e.length < vhdxLogSector || e.length%vhdxLogSector != 0 || e.length > L || e.tail%vhdxLogSector != 0 || e.tail >= L || e.flushed < 0 || e.last < 0 || e.last > 1<<50 {
 		return nil, nil
 	}
 	descSectors := (64 + 32*count + vhdxLogSector - 1) / vhdxLogSector
@@ -182,7 +190,7 @@ func (l *vhdxLog) entry(off int64) (*vhdxLogEntry, error) {
 	for i := int64(0); i < count; i++ {
 		d := raw[64+32*i : 96+32*i]
 		fileOff, seq := int64(le.Uint64(d[16:])), le.Uint64(d[24:])
-		if seq != e.seq || fileOff < 0 || fileOff%vhdxLogSector != 0 {
+		if seq != e.seq || fileOff < 0 || fileOff > 1<<48 || fileOff%vhdxLogSector != 0 {
 			return nil, nil
 		}
 		switch string(d[:4]) {
@@ -191,7 +199,9 @@ func (l *vhdxLog) entry(off int64) (*vhdxLogEntry, error) {
 			if n <= 0 || n%vhdxLogSector != 0 || n > vhdxMaxZero {
 				return nil, nil
 			}
-			e.writes = append(e.writes, vhdxLogWrite{off: fileOff, length: n})
+			if keep {
+				e.writes = append(e.writes, vhdxLogWrite{off: fileOff, length: n})
+			}
 		case "desc":
 			if (data+1)*vhdxLogSector > e.length {
 				return nil, nil
@@ -201,11 +211,13 @@ func (l *vhdxLog) entry(off int64) (*vhdxLogEntry, error) {
 			if string(s[:4]) != "data" || le.Uint32(s[4:]) != uint32(seq>>32) || le.Uint32(s[4092:]) != uint32(seq) {
 				return nil, nil
 			}
-			sector := make([]byte, vhdxLogSector)
-			copy(sector, d[8:16])       // LeadingBytes
-			copy(sector[8:], s[8:4092]) // the data
-			copy(sector[4092:], d[4:8]) // TrailingBytes
-			e.writes = append(e.writes, vhdxLogWrite{off: fileOff, length: vhdxLogSector, data: sector})
+			if keep {
+				sector := make([]byte, vhdxLogSector)
+				copy(sector, d[8:16])       // LeadingBytes
+				copy(sector[8:], s[8:4092]) // the data
+				copy(sector[4092:], d[4:8]) // TrailingBytes
+				e.writes = append(e.writes, vhdxLogWrite{off: fileOff, length: vhdxLogSector, data: sector})
+			}
 		default:
 			return nil, nil
 		}
