@@ -38,8 +38,10 @@ Capture the directory tree SRC as an image of DEST.wim: a new WIM, or with
 SRC may be a disk image (raw, VHD, VHDX, qcow2; DISK or DISK:PART, else the
 NTFS partition holding Windows): its volume is read directly, without
 mounting, with security descriptors, attributes, named streams, short names,
-hard links and reparse points; a BitLocker volume or one not cleanly shut
-down (dirty flag, unapplied $LogFile) is refused.
+hard links and reparse points; WOF-compressed (CompactOS) files are captured
+with their content, as Windows shows them (WIMBoot files are refused); a
+BitLocker volume or one not cleanly shut down (dirty flag, unapplied $LogFile)
+is refused.
 Compression defaults to XPRESS (DISM's /Compress:fast); LZX is /Compress:maximum;
 lzx:max is LZX searched harder (about a third of lzx's speed, ~0.8% smaller);
 LZMS (128 KiB chunks by default) needs wimlib or Windows 8 and later to read.
