@@ -126,6 +126,7 @@ func BenchmarkCompressChunkFile(b *testing.B) {
 		}
 	}
 	reportCPU(b, start, total)
+	b.ReportMetric(float64(out), "bytes")
 	b.ReportMetric(float64(out)/float64(total), "ratio")
 }
 
