@@ -167,11 +167,21 @@ func benchSystemB(corpus, work, reseal string, runs int) error {
 		return fmt.Errorf("hivexsh not installed (Debian: libhivex-bin)")
 	}
 	src := filepath.Join(corpus, "hives", "regipy", "SYSTEM_B")
+	// Each run gets fresh copies; the previous run's are removed first, so
+	// that the benchmark does not pile up gigabytes of dirty page cache
+	// that the next writer is made to flush.
+	last := ""
 	fresh := func() (string, error) {
+		if last != "" {
+			if err := os.RemoveAll(last); err != nil {
+				return "", err
+			}
+		}
 		dir, err := os.MkdirTemp(work, "sysb-")
 		if err != nil {
 			return "", err
 		}
+		last = dir
 		for _, suffix := range []string{"", ".LOG1", ".LOG2"} {
 			if err := copyFile(src+suffix, filepath.Join(dir, "SYSTEM_B"+suffix)); err != nil {
 				return "", err
