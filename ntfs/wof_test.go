@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -341,6 +342,39 @@ func TestWOFWindowsStream(t *testing.T) {
 			if _, err := r.ReadAt(make([]byte, 8), other-8); err == nil {
 				t.Errorf("size %d decodes too", other)
 			}
+		}
+	}
+}
+
+// TestWOFWindowsXpressStreams decodes WofCompressedData streams of
+// compact /exe:xpress4k, xpress8k, xpress16k and lzx that Fox-IT's
+// dissect.ntfs keeps as test data (tests/data/wof/test{4k,8k,16k,lzx}.txt:
+// WofCompressedData.gz, gunzipped into the directory RESEAL_WOF_DISSECT
+// names; not in the corpus, so the test runs only then). The sizes are
+// those its tests give (24,408, 32,832 and 17,004 bytes); the LZX file's
+// size is the one at which it decodes (32,544). Each file is the text
+// "KUSJESVANSRT" repeated.
+func TestWOFWindowsXpressStreams(t *testing.T) {
+	dir := os.Getenv("RESEAL_WOF_DISSECT")
+	if dir == "" {
+		t.Skip("RESEAL_WOF_DISSECT not set (see docs/disk.md)")
+	}
+	for _, c := range []struct {
+		name string
+		alg  uint32
+		size int
+	}{{"test4k", WOFXpress4K, 24408}, {"test8k", WOFXpress8K, 32832}, {"test16k", WOFXpress16K, 17004}, {"testlzx", WOFLZX, 32544}} {
+		s, err := os.ReadFile(filepath.Join(dir, c.name+".txt:WofCompressedData"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := newWOFReader(memStream(s), int64(c.size), c.alg, 1, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		want := bytes.Repeat([]byte("KUSJESVANSRT"), c.size/12+1)[:c.size]
+		if got := readAll(t, r, 3000); !bytes.Equal(got, want) {
+			t.Errorf("%s: content is not the text repeated", c.name)
 		}
 	}
 }
