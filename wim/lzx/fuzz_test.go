@@ -59,26 +59,31 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add([]byte{}, false)
 	small, _ := NewCompressor(32768)
 	large, _ := NewCompressor(1 << 20)
+	best, _ := NewCompressorLevel(32768, LevelBest)
 	d := NewDecompressor()
 	f.Fuzz(func(t *testing.T, src []byte, useLarge bool) {
 		if len(src) > 32768 || len(src) == 0 {
 			return
 		}
-		c, cs := small, 32768
-		if useLarge {
-			c, cs = large, 1<<20
-		}
-		dst := make([]byte, len(src)*2+100)
-		n := c.compress(dst, src)
-		if n == 0 {
-			t.Fatalf("%d bytes did not fit in %d", len(src), len(dst))
-		}
-		got := make([]byte, len(src))
-		if err := d.DecompressChunk(got, dst[:n], cs); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, src) {
-			t.Fatal("round trip differs")
+		// The default level at the window chosen, and the best level
+		// (its own search: no nice-length cut, four passes) at 32 KiB.
+		for _, c := range []*Compressor{small, large, best} {
+			cs := c.maxChunk
+			if (cs == 1<<20) != useLarge && c != best {
+				continue
+			}
+			dst := make([]byte, len(src)*2+100)
+			n := c.compress(dst, src)
+			if n == 0 {
+				t.Fatalf("%d bytes did not fit in %d", len(src), len(dst))
+			}
+			got := make([]byte, len(src))
+			if err := d.DecompressChunk(got, dst[:n], cs); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, src) {
+				t.Fatalf("round trip differs (chunk size %d)", cs)
+			}
 		}
 	})
 }
