@@ -34,35 +34,58 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 	}
 	table := &d.table
 
-	// The bit reader follows [MS-XCA] exactly: 16-bit little-endian words,
-	// most significant bit first, keeping between 16 and 32 bits buffered
-	// and loading the next word as soon as fewer than 16 remain. The extra
-	// length bytes come from the byte position just past the loaded words,
-	// so the refill timing is part of the format.
-	pos := tableBytes
-	bits := uint32(binary.LittleEndian.Uint16(src[pos:]))<<16 | uint32(binary.LittleEndian.Uint16(src[pos+2:]))
-	pos += 4
-	avail := 32      // valid bits at the top of bits
-	missingBits := 0 // zero bits supplied for words past the end of src
+	// [MS-XCA]'s bit reader holds 16 to 31 bits of 16-bit little-endian
+	// words (most significant bit first) and loads one word whenever fewer
+	// than 16 remain; extra match length bytes are read from the byte just
+	// past its last loaded word. This reader holds up to 64 bits and loads
+	// two words at a time, one bounds check per refill. It has loaded the
+	// same words as [MS-XCA]'s reader plus bitCount/16-1 more (their bit
+	// counts agree modulo 16 and the standard one keeps 16..31), so the
+	// standard byte position is recomputed only for the rare extra length
+	// bytes, and the reader is then cut back to the standard state.
+	pos := tableBytes + 4
+	bitBuf := uint64(swapWords(binary.LittleEndian.Uint32(src[tableBytes:]))) << 32
+	bitCount := uint(32)   // valid bits at the top of bitBuf
+	missingBits := uint(0) // zero bits supplied for words past the end of src
 
 	out := 0
 	for out < len(dst) {
-		entry := table[bits>>(32-primaryBits)]
-		if entry&secondaryFlag != 0 {
-			entry = table[uint32(entry&^secondaryFlag)+(bits>>(32-maxCodeLen))&(1<<secondaryBits-1)]
-		}
-		n := int(entry & 15)
-		bits <<= n
-		avail -= n
-		if avail < 16 {
-			if pos+2 <= len(src) {
-				bits |= (uint32(src[pos]) | uint32(src[pos+1])<<8) << (16 - avail)
+		if bitCount < 32 {
+			// Two words: with at least 32 bits buffered, a symbol (<= 15
+			// bits) and its offset bits (<= 15) need no further check.
+			if pos+4 <= len(src) {
+				bitBuf |= uint64(swapWords(binary.LittleEndian.Uint32(src[pos:pos+4]))) << (32 - bitCount)
 			} else {
-				missingBits += 16
+				var w uint64
+				for k := range 2 {
+					w <<= 16
+					if pos+2*k+2 <= len(src) {
+						w |= uint64(src[pos+2*k]) | uint64(src[pos+2*k+1])<<8
+					} else {
+						missingBits += 16
+					}
+				}
+				bitBuf |= w << (32 - bitCount)
 			}
-			pos += 2
-			avail += 16
+			pos += 4
+			bitCount += 32
 		}
+		entry := table[bitBuf>>(64-primaryBits)]
+		if entry < numLiterals<<4 {
+			// A literal with a code of at most primaryBits: the common case.
+			n := uint(entry & 15)
+			bitBuf <<= n
+			bitCount -= n
+			dst[out] = byte(entry >> 4)
+			out++
+			continue
+		}
+		if entry&secondaryFlag != 0 {
+			entry = table[uint(entry&^secondaryFlag)+uint(bitBuf>>(64-maxCodeLen))&(1<<secondaryBits-1)]
+		}
+		n := uint(entry & 15)
+		bitBuf <<= n
+		bitCount -= n
 		sym := int(entry >> 4)
 		if sym < numLiterals {
 			dst[out] = byte(sym)
@@ -71,25 +94,30 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 		}
 		sym -= numLiterals
 		length := sym & 15
-		offsetBits := sym >> 4
+		offsetBits := uint(sym >> 4)
 		if length == 15 {
-			if pos >= len(src) {
+			// The standard reader holds 16 + bitCount%16 bits here (16..31,
+			// the same count modulo 16); the words beyond are dropped and
+			// reloaded after the length bytes.
+			stdCount := 16 + bitCount%16
+			p := pos - int(bitCount-stdCount)/8
+			if p >= len(src) {
 				return fmt.Errorf("%w: match length byte past the end of input at output offset %d", ErrCorrupt, out)
 			}
-			length = int(src[pos])
-			pos++
+			length = int(src[p])
+			p++
 			if length == 255 {
-				if pos+2 > len(src) {
+				if p+2 > len(src) {
 					return fmt.Errorf("%w: match length word past the end of input at output offset %d", ErrCorrupt, out)
 				}
-				length = int(binary.LittleEndian.Uint16(src[pos:]))
-				pos += 2
+				length = int(binary.LittleEndian.Uint16(src[p:]))
+				p += 2
 				if length == 0 {
-					if pos+4 > len(src) {
+					if p+4 > len(src) {
 						return fmt.Errorf("%w: match length dword past the end of input at output offset %d", ErrCorrupt, out)
 					}
-					length = int(binary.LittleEndian.Uint32(src[pos:]))
-					pos += 4
+					length = int(binary.LittleEndian.Uint32(src[p:]))
+					p += 4
 				}
 				if length < 15 || length > len(dst) {
 					return fmt.Errorf("%w: invalid long match length %d at output offset %d", ErrCorrupt, length, out)
@@ -97,44 +125,59 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 				length -= 15
 			}
 			length += 15
+			// p <= len(src), so every word the standard reader loaded was
+			// real: no missing bits remain.
+			pos = p
+			bitCount = stdCount
+			bitBuf &^= ^uint64(0) >> stdCount
+			missingBits = 0
 		}
 		length += minMatchLen
-		offset := int(bits>>(32-offsetBits)) | 1<<offsetBits
-		bits <<= offsetBits
-		avail -= offsetBits
-		if avail < 16 {
-			if pos+2 <= len(src) {
-				bits |= (uint32(src[pos]) | uint32(src[pos+1])<<8) << (16 - avail)
-			} else {
-				missingBits += 16
-			}
-			pos += 2
-			avail += 16
-		}
+		offset := int(bitBuf>>1>>(63-offsetBits)) | 1<<offsetBits
+		bitBuf <<= offsetBits
+		bitCount -= offsetBits
 		if offset > out {
 			return fmt.Errorf("%w: match offset %d before the start of output at offset %d", ErrCorrupt, offset, out)
 		}
 		if length > len(dst)-out {
 			return fmt.Errorf("%w: match of length %d at output offset %d runs past the chunk end %d", ErrCorrupt, length, out, len(dst))
 		}
-		if offset >= 8 && out+length+8 <= len(dst) {
-			// Common case: copy eight bytes at a time; with offset >= 8 each
-			// load reads bytes already written. Up to 7 bytes past the match
-			// are overwritten and rewritten later.
+		if out+length+16 <= len(dst) {
+			// Away from the chunk end, copy whole 8-byte words: up to 15
+			// bytes past the match are overwritten, and rewritten later.
+			m := dst[out : out+length+16]
 			from := out - offset
-			for k := 0; k < length; k += 8 {
-				binary.LittleEndian.PutUint64(dst[out+k:], binary.LittleEndian.Uint64(dst[from+k:]))
+			switch {
+			case offset >= 8:
+				// Each load reads bytes already written. Most matches are
+				// short: the first 16 bytes are copied without a loop.
+				binary.LittleEndian.PutUint64(m, binary.LittleEndian.Uint64(dst[from:]))
+				binary.LittleEndian.PutUint64(m[8:], binary.LittleEndian.Uint64(dst[from+8:]))
+				for k := 16; k < length; k += 8 {
+					binary.LittleEndian.PutUint64(m[k:], binary.LittleEndian.Uint64(dst[from+k:]))
+				}
+			case offset == 1:
+				v := uint64(dst[from]) * 0x0101010101010101
+				for k := 0; k < length; k += 8 {
+					binary.LittleEndian.PutUint64(m[k:], v)
+				}
+			default:
+				copyMatch(dst, out, offset, length)
 			}
 		} else {
 			copyMatch(dst, out, offset, length)
 		}
 		out += length
 	}
-	if missingBits > avail {
+	if missingBits > bitCount {
 		return fmt.Errorf("%w: input truncated (%d bytes)", ErrCorrupt, len(src))
 	}
 	return nil
 }
+
+// swapWords turns two little-endian 16-bit words read as one 32-bit value
+// into the order the bits are consumed: the first word on top.
+func swapWords(x uint32) uint32 { return x<<16 | x>>16 }
 
 // copyMatch copies length bytes from offset bytes back to dst[out:]; the
 // regions overlap when offset < length, which repeats the pattern.

@@ -3,6 +3,7 @@ package xpress
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/reseal/reseal/internal/testenv"
@@ -53,6 +54,16 @@ func FuzzXpressDecompress(f *testing.F) {
 		err2 := Decompress(dst, src)
 		if (err == nil) != (err2 == nil) {
 			t.Fatalf("reused decoder says %v, fresh one %v", err, err2)
+		}
+		// The fast reader must accept and reject exactly what the
+		// step-by-step [MS-XCA] reader does, with the same output.
+		want := make([]byte, len(dst))
+		errRef := NewDecompressor().decompressReference(want, src)
+		if fmt.Sprint(err) != fmt.Sprint(errRef) {
+			t.Fatalf("decoder says %v, reference decoder %v", err, errRef)
+		}
+		if err == nil && !bytes.Equal(dst, want) {
+			t.Fatal("decoder and reference decoder differ")
 		}
 	})
 }
