@@ -181,6 +181,41 @@ func openSplit(f io.ReaderAt, size int64, path string) (*Reader, error) {
 	return r, nil
 }
 
+// ReadPartInfo reads the header and XML data of one part of a split WIM on
+// its own (every part carries the whole XML data), for `info` of a part
+// other than the first, which Open refuses. It returns the part's header,
+// the images the XML describes and the part's size.
+func ReadPartInfo(path string) (Header, []ImageInfo, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Header{}, nil, 0, err
+	}
+	if st.Size() < headerSize {
+		return Header{}, nil, 0, formatErr("file of %d bytes is too short for a WIM header", st.Size())
+	}
+	hb := make([]byte, headerSize)
+	if _, err := f.ReadAt(hb, 0); err != nil {
+		return Header{}, nil, 0, fmt.Errorf("read header: %w", err)
+	}
+	h, err := parseHeader(hb)
+	if err != nil {
+		return Header{}, nil, 0, err
+	}
+	if h.TotalParts <= 1 || h.PartNumber < 1 || h.PartNumber > h.TotalParts {
+		return Header{}, nil, 0, formatErr("not a part of a split WIM (part %d of %d)", h.PartNumber, h.TotalParts)
+	}
+	r := &Reader{r: f, size: st.Size(), header: h, blobs: map[Hash]*blob{}}
+	if err := r.readXML(); err != nil {
+		return Header{}, nil, 0, err
+	}
+	return h, r.Images(), st.Size(), nil
+}
+
 // NewReader reads the WIM of the given size from r.
 func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	wr := &Reader{r: r, size: size, blobs: map[Hash]*blob{}}

@@ -540,6 +540,11 @@ func runInfo(ctx context.Context, sio *stdio, args []string) error {
 	}
 	r, err := openWIM(rest[0])
 	if err != nil {
+		// A later part of a split set: its header and XML, as wimlib's
+		// info shows them (Part Number N/M); renaming needs the set.
+		if h, images, size, perr := wim.ReadPartInfo(rest[0]); perr == nil && h.PartNumber > 1 && len(rest) == 1 {
+			return printWIMInfo(sio, *asJSON, rest[0], h, size, images, 0)
+		}
 		return err
 	}
 	defer r.Close()
@@ -566,11 +571,16 @@ func runInfo(ctx context.Context, sio *stdio, args []string) error {
 		}
 		defer r.Close()
 	}
-	h := r.Header()
+	return printWIMInfo(sio, *asJSON, rest[0], r.Header(), r.Size(), r.Images(), index)
+}
+
+// printWIMInfo prints what `wiminfo` shows: the header and the images (only
+// image index when it is not 0).
+func printWIMInfo(sio *stdio, asJSON bool, path string, h wim.Header, size int64, images []wim.ImageInfo, index int) error {
 	info := wimInfoJSON{
-		Path: rest[0], GUID: fmt.Sprintf("0x%x", h.GUID[:]), Version: h.Version, ImageCount: int(h.ImageCount),
+		Path: path, GUID: fmt.Sprintf("0x%x", h.GUID[:]), Version: h.Version, ImageCount: int(h.ImageCount),
 		Compression: h.Compression().String(), ChunkSize: h.ChunkSize, PartNumber: h.PartNumber, TotalParts: h.TotalParts,
-		BootIndex: h.BootIndex, Size: r.Size(), Integrity: h.HasIntegrity(), RPFix: h.RPFix(), Images: r.Images(),
+		BootIndex: h.BootIndex, Size: size, Integrity: h.HasIntegrity(), RPFix: h.RPFix(), Images: images,
 	}
 	if index > 0 {
 		info.Images = info.Images[index-1 : index]
@@ -583,7 +593,7 @@ func runInfo(ctx context.Context, sio *stdio, args []string) error {
 			wi.Languages = []string{}
 		}
 	}
-	if *asJSON {
+	if asJSON {
 		return writeJSON(sio.Out, info)
 	}
 	w := sio.Out

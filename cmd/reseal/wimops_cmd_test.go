@@ -69,6 +69,15 @@ func TestWIMOpsAgreeWithWimlib(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(src, "Windows/System32/drivers/big.sys"), []byte(strings.Repeat("hive data ", 20000)), 0o644)
 	os.WriteFile(filepath.Join(src, "Windows/win.ini"), []byte("[fonts]\n"), 0o644)
+	// 120 KB that does not compress, so that split makes several parts.
+	noise := make([]byte, 120_000)
+	for i, x := 0, uint32(1); i < len(noise); i++ {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		noise[i] = byte(x)
+	}
+	os.WriteFile(filepath.Join(src, "Windows/System32/noise.bin"), noise, 0o644)
 	os.WriteFile(filepath.Join(src, "Users/Public/note.txt"), []byte("hello"), 0o644)
 	os.Symlink("note.txt", filepath.Join(src, "Users/Public/link"))
 	dir := t.TempDir()
@@ -151,6 +160,18 @@ func TestWIMOpsAgreeWithWimlib(t *testing.T) {
 	mustCLI(t, "split", back, filepath.Join(dir, "s.swm"), "0.05", "--quiet")
 	peer(t, wimlib, "verify", filepath.Join(dir, "s.swm"), "--ref="+filepath.Join(dir, "s*.swm"))
 	mustCLI(t, "verify", filepath.Join(dir, "s.swm"), "--quiet")
+	// info of every part, the later ones on their own, says what wimlib's
+	// does: the set's GUID, part N of M, the images.
+	parts, _ := filepath.Glob(filepath.Join(dir, "s*.swm"))
+	if len(parts) < 2 {
+		t.Fatalf("split wrote %d parts", len(parts))
+	}
+	for _, part := range parts {
+		ours, theirs := infoLines(mustCLI(t, "info", part)), infoLines(peer(t, wimlib, "info", part))
+		if ours != theirs {
+			t.Errorf("info %s:\n%s\nwimlib:\n%s", filepath.Base(part), ours, theirs)
+		}
+	}
 	fromSplit := filepath.Join(t.TempDir(), "fromsplit")
 	mustCLI(t, "apply", filepath.Join(dir, "s.swm"), "1", fromSplit, "--quiet")
 	if a, b := strings.Join(listing(t, fromSplit), "\n"), strings.Join(listing(t, src), "\n"); a != b {
@@ -199,4 +220,18 @@ func TestRewriteInterruptedLeavesOriginal(t *testing.T) {
 	if len(names) != 1 {
 		t.Errorf("left behind: %v", names)
 	}
+}
+
+// infoLines keeps the lines of `info` that reseal and wimlib print alike
+// for a split part (wimlib's Size is the XML's total bytes, ours the file's).
+func infoLines(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		for _, p := range []string{"GUID:", "Image Count:", "Compression:", "Part Number:", "Boot Index:", "Index:", "Name:", "File Count:"} {
+			if strings.HasPrefix(l, p) {
+				keep = append(keep, strings.Join(strings.Fields(l), " "))
+			}
+		}
+	}
+	return strings.Join(keep, "\n")
 }
