@@ -20,13 +20,17 @@ func (c *Compressor) btFind(data []byte, i int, out []lzMatch, record bool) []lz
 	cur := c.head[h]
 	c.head[h] = int32(i)
 	son := c.son
+	// The trees hold the last len(son)/2 positions: a node's links live
+	// at its position modulo that window, and older nodes are cut off.
+	mask := len(son)/2 - 1
+	oldest := int32(max(i-mask, 0))
 	// ptrLeft and ptrRight are where the next smaller and greater nodes
 	// are to be linked.
-	ptrLeft, ptrRight := 2*i, 2*i+1
+	ptrLeft, ptrRight := 2*(i&mask), 2*(i&mask)+1
 	lenLeft, lenRight := 0, 0
 	best := minMatch - 1
 	for d := c.depth; ; d-- {
-		if cur < 0 || d == 0 {
+		if cur < oldest || d == 0 {
 			son[ptrLeft], son[ptrRight] = -1, -1
 			return out
 		}
@@ -40,18 +44,18 @@ func (c *Compressor) btFind(data []byte, i int, out []lzMatch, record bool) []lz
 			}
 			if l >= nice {
 				// The new node takes over both subtrees of the old one.
-				son[ptrLeft], son[ptrRight] = son[2*j], son[2*j+1]
+				son[ptrLeft], son[ptrRight] = son[2*(j&mask)], son[2*(j&mask)+1]
 				return out
 			}
 		}
 		if data[j+l] < data[i+l] {
 			son[ptrLeft] = cur
-			ptrLeft = 2*j + 1
+			ptrLeft = 2*(j&mask) + 1
 			cur = son[ptrLeft]
 			lenLeft = l
 		} else {
 			son[ptrRight] = cur
-			ptrRight = 2 * j
+			ptrRight = 2 * (j & mask)
 			cur = son[ptrRight]
 			lenRight = l
 		}

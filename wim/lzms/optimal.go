@@ -8,11 +8,8 @@ package lzms
 // coded for real, which decides repeat or explicit from the true queues.
 
 const (
-	// deltaSearchBelow: delta matches are searched only where the longest
-	// LZ match is shorter.
-	deltaSearchBelow = 32
-	optWindow        = 1024
-	infCost          = 1 << 30
+	optWindow = 1024
+	infCost   = 1 << 30
 )
 
 // itemKind of an arc in the parse graph.
@@ -147,6 +144,7 @@ func (c *Compressor) parseOptimal(data []byte) {
 	for i := range c.head {
 		c.head[i] = -1
 	}
+
 	for _, t := range c.deltaHead {
 		for i := range t {
 			t[i] = -1
@@ -212,7 +210,7 @@ func (c *Compressor) parseOptimal(data []byte) {
 			if longInserted {
 				j++
 			}
-			for ; j < i+int(long.length); j++ {
+			for ; j < i+min(int(long.length), c.longInsert); j++ {
 				c.insert(data, j)
 			}
 			i += int(long.length)
@@ -254,7 +252,7 @@ func (c *Compressor) offerMatches(data []byte, pos, cur int, node *optNode, pt *
 	if c.deltaPowers > 0 {
 		// Delta matches rarely beat a long LZ match: skip the search then
 		// (the position is still recorded).
-		search := len(c.matches) == 0 || c.matches[len(c.matches)-1].length < deltaSearchBelow
+		search := len(c.matches) == 0 || c.matches[len(c.matches)-1].length < uint32(c.deltaBelow)
 		c.offerDelta(data, pos, cur, node, pt, reach, search)
 	}
 	prevLen := uint32(1)

@@ -130,6 +130,23 @@ func tuneOverrides(c *Compressor, level int) {
 	if v, err := strconv.Atoi(os.Getenv("LZMS_DELTA")); err == nil {
 		c.deltaPowers = v
 	}
+	if v, err := strconv.Atoi(os.Getenv("LZMS_DBELOW")); err == nil {
+		c.deltaBelow = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("LZMS_WINDOW")); err == nil {
+		c.window = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("LZMS_LONGINS")); err == nil {
+		c.longInsert = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("LZMS_HASHBITS")); err == nil {
+		c.hashShift = uint(32 - v)
+		c.head = make([]int32, 1<<v)
+		c.deltaHead = make([][]int32, c.deltaPowers)
+		for p := range c.deltaHead {
+			c.deltaHead[p] = make([]int32, 1<<deltaHashBits)
+		}
+	}
 }
 
 func BenchmarkCompressBig(b *testing.B) {
@@ -149,4 +166,36 @@ func BenchmarkCompressBig(b *testing.B) {
 	}
 	b.ReportMetric((cpuTime()-start).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(n), "bytes")
+}
+
+// TestTuneFile compresses the file named by LZMS_FILE as one chunk at the
+// default level (with the LZMS_* overrides) and logs size and CPU time,
+// checking that it decodes back (it judges nothing else).
+func TestTuneFile(t *testing.T) {
+	name := os.Getenv("LZMS_FILE")
+	if name == "" {
+		t.Skip("set LZMS_FILE")
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := LevelDefault
+	if v, err := strconv.Atoi(os.Getenv("LZMS_LEVEL")); err == nil {
+		level = v
+	}
+	c, err := NewCompressorLevel(len(data), level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tuneOverrides(c, level)
+	dst := make([]byte, len(data))
+	start := cpuTime()
+	n := c.Compress(dst, data)
+	spent := cpuTime() - start
+	got := make([]byte, len(data))
+	if err := Decompress(got, dst[:n]); err != nil || string(got) != string(data) {
+		t.Fatalf("round trip failed: %v", err)
+	}
+	t.Logf("level %d: %d -> %d bytes, CPU %.2f s", level, len(data), n, spent.Seconds())
 }
