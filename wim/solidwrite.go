@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+
+	"github.com/reseal/reseal/wim/lzms"
 )
 
 // Writing solid resources (../shared/docs/lzms-format.md section 10.4): the
@@ -27,6 +29,46 @@ func DefaultSolidChunkSize(c Compression) int {
 		return 1 << 26
 	}
 	return 1 << 21
+}
+
+// solidMemoryBudget bounds what the workers of one solid writer hold: each
+// takes its compressor and two chunk buffers (the chunk and its compressed
+// form). LZMS at 64 MiB chunks needs 708 MiB a worker (lzms.MemoryFor), so
+// at most two run at once, whatever --threads says; the other codecs'
+// workers are small and never limited.
+const solidMemoryBudget = 1536 << 20
+
+// solidWorkerMemory is what one worker of a solid writer holds.
+func solidWorkerMemory(comp Compression, chunkSize int) int64 {
+	m := 2 * int64(chunkSize)
+	if comp == CompressLZMS {
+		m += lzms.MemoryFor(chunkSize)
+	}
+	return m
+}
+
+// solidWorkers is how many chunks a solid writer compresses at once.
+func solidWorkers(comp Compression, chunkSize, threads int) int {
+	threads = max(1, threads)
+	if comp == CompressNone {
+		return threads
+	}
+	return int(max(1, min(int64(threads), solidMemoryBudget/solidWorkerMemory(comp, chunkSize))))
+}
+
+// SolidMemory is about the most a capture or export writing a solid
+// resource holds for it with the given threads: the workers (see
+// solidMemoryBudget) and the chunk being filled. The command line raises
+// its soft memory limit by this much, so that the collector does not run
+// without end over memory that is in use by design.
+func SolidMemory(comp Compression, chunkSize, threads int) int64 {
+	if comp == CompressNone {
+		return int64(chunkSize)
+	}
+	if chunkSize == 0 {
+		chunkSize = DefaultSolidChunkSize(comp)
+	}
+	return int64(solidWorkers(comp, chunkSize, threads))*solidWorkerMemory(comp, chunkSize) + int64(chunkSize)
 }
 
 // solidWriter streams one solid resource of a size announced beforehand
@@ -62,7 +104,7 @@ func newSolidWriter(ctx context.Context, out *outFile, comp Compression, chunkSi
 	if !canCompress(comp, chunkSize) {
 		return nil, fmt.Errorf("cannot write %v compression with %d-byte chunks", comp, chunkSize)
 	}
-	threads = max(1, threads)
+	threads = solidWorkers(comp, chunkSize, threads)
 	s := &solidWriter{ctx: ctx, out: out, comp: comp, chunkSize: chunkSize, start: out.pos, total: total, threads: threads}
 	s.bufs.New = func() any { b := make([]byte, chunkSize); return &b }
 	n := (total + int64(chunkSize) - 1) / int64(chunkSize)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 )
@@ -25,9 +26,30 @@ func main() {
 	// 512 MB whatever the input (docs/wim.md, "Security"). GOMEMLIMIT, if
 	// set, wins.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(384 << 20)
+		debug.SetMemoryLimit(baseMemoryLimit)
 	}
 	code := run(ctx, os.Args[1:], &stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: isTerminal(os.Stderr)})
 	stop()
 	os.Exit(code)
+}
+
+// baseMemoryLimit is the binary's soft memory limit (see main).
+const baseMemoryLimit = 384 << 20
+
+// raiseMemoryLimit adds to the soft memory limit what a command holds by
+// design, such as the compressors of a solid resource (wim.SolidMemory),
+// so that the collector does not run over and over for memory in use. A
+// GOMEMLIMIT from the environment is left as it is.
+func raiseMemoryLimit(extra int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(baseMemoryLimit + extra)
+	}
+}
+
+// effectiveThreads is --threads as the wim package resolves it.
+func effectiveThreads(n int) int {
+	if n <= 0 {
+		return runtime.NumCPU()
+	}
+	return n
 }

@@ -173,6 +173,9 @@ func runCapture(ctx context.Context, sio *stdio, args []string) error {
 		Solid: *solid, SolidCompression: solidComp, SolidChunkSize: *solidChunk,
 		Warning: func(msg string) { fmt.Fprintf(sio.Err, "reseal capture: warning: %s\n", msg) },
 	}
+	if *solid {
+		raiseMemoryLimit(wim.SolidMemory(solidComp, *solidChunk, effectiveThreads(*threads)))
+	}
 	if *config != "" {
 		f, err := os.Open(*config)
 		if err != nil {

@@ -161,6 +161,9 @@ func runExport(ctx context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	srcPath, image, dest := rest[0], rest[1], rest[2]
+	if *solid {
+		raiseMemoryLimit(wim.SolidMemory(opts.SolidCompression, *solidChunk, effectiveThreads(*threads)))
+	}
 	if st, err := os.Stat(dest); err == nil && st.IsDir() {
 		return refusedError("%s is a directory; give the WIM file's name", dest)
 	}
