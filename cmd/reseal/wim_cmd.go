@@ -48,7 +48,8 @@ LZMS (128 KiB chunks by default) needs wimlib or Windows 8 and later to read.
 --solid stores the file data as one solid resource, as ESD files and wimlib's
 --solid do: LZMS with 64 MiB chunks unless --solid-compress and
 --solid-chunk-size say otherwise; without --compress the WIM's own (metadata)
-compression is then LZMS too.
+compression is then LZMS too. Each 64 MiB LZMS chunk being compressed takes
+about 700 MiB of memory; at most two are compressed at once (four at 32 MiB).
 File data is deduplicated by SHA-1 across files and images and compressed in
 parallel (--threads, default all cores). --check adds an integrity table.
 --flags sets the image's FLAGS (DISM's /Flags); --boot makes it the boot image.
