@@ -79,6 +79,7 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 	if maxChunk <= 0 || maxChunk > MaxChunkSize {
 		return nil, fmt.Errorf("lzms: chunk size %d out of range 1..%d", maxChunk, MaxChunkSize)
 	}
+	offsetSlotTablesOnce.Do(initOffsetSlotTables)
 	// Fast and Default neither put the positions inside a taken
 	// nice-length match into the match finder (that data was seen just
 	// before) nor look for delta matches where an LZ match of 12 bytes was

@@ -93,7 +93,6 @@ func init() {
 		}
 		lengthSlotSmall[l] = uint8(s)
 	}
-	initOffsetSlotTables()
 }
 
 // offsetSlotSearch returns the slot of an offset v >= 1.

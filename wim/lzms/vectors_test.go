@@ -211,6 +211,7 @@ func itoa(v int) string {
 }
 
 func TestOffsetSlot(t *testing.T) {
+	offsetSlotTablesOnce.Do(initOffsetSlotTables)
 	for v := uint32(1); v < 1<<27; v += 1 + v/1000 {
 		if a, b := offsetSlot(v), offsetSlotSearch(v); a != b {
 			t.Fatalf("offsetSlot(%d) = %d, want %d", v, a, b)
