@@ -9,7 +9,8 @@ import (
 // NewDecompressor. It keeps its decoding table between calls so that
 // decoding allocates nothing.
 type Decompressor struct {
-	table [decodeTableLen]uint16
+	table       [decodeTableLen]uint16
+	missingBits uint // zero bits supplied for words past the end of the input
 }
 
 // NewDecompressor returns a reusable decoder (not safe for concurrent use).
@@ -45,8 +46,8 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 	// bytes, and the reader is then cut back to the standard state.
 	pos := tableBytes + 4
 	bitBuf := uint64(swapWords(binary.LittleEndian.Uint32(src[tableBytes:]))) << 32
-	bitCount := uint(32)   // valid bits at the top of bitBuf
-	missingBits := uint(0) // zero bits supplied for words past the end of src
+	bitCount := uint(32) // valid bits at the top of bitBuf
+	d.missingBits = 0
 
 	out := 0
 	for out < len(dst) {
@@ -56,16 +57,7 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 			if pos+4 <= len(src) {
 				bitBuf |= uint64(swapWords(binary.LittleEndian.Uint32(src[pos:pos+4]))) << (32 - bitCount)
 			} else {
-				var w uint64
-				for k := range 2 {
-					w <<= 16
-					if pos+2*k+2 <= len(src) {
-						w |= uint64(src[pos+2*k]) | uint64(src[pos+2*k+1])<<8
-					} else {
-						missingBits += 16
-					}
-				}
-				bitBuf |= w << (32 - bitCount)
+				bitBuf |= d.tailWords(src, pos) << (32 - bitCount)
 			}
 			pos += 4
 			bitCount += 32
@@ -130,7 +122,7 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 			pos = p
 			bitCount = stdCount
 			bitBuf &^= ^uint64(0) >> stdCount
-			missingBits = 0
+			d.missingBits = 0
 		}
 		length += minMatchLen
 		offset := int(bitBuf>>1>>(63-offsetBits)) | 1<<offsetBits
@@ -169,10 +161,29 @@ func (d *Decompressor) Decompress(dst, src []byte) error {
 		}
 		out += length
 	}
-	if missingBits > bitCount {
+	if d.missingBits > bitCount {
 		return fmt.Errorf("%w: input truncated (%d bytes)", ErrCorrupt, len(src))
 	}
 	return nil
+}
+
+// tailWords returns the two words at src[pos:] as the top of a 32-bit value,
+// supplying zero words (and counting them in d.missingBits) past the end.
+// Kept out of Decompress, the rare case, so its loop keeps its variables in
+// registers.
+//
+//go:noinline
+func (d *Decompressor) tailWords(src []byte, pos int) uint64 {
+	var w uint64
+	for k := range 2 {
+		w <<= 16
+		if pos+2*k+2 <= len(src) {
+			w |= uint64(src[pos+2*k]) | uint64(src[pos+2*k+1])<<8
+		} else {
+			d.missingBits += 16
+		}
+	}
+	return w
 }
 
 // swapWords turns two little-endian 16-bit words read as one 32-bit value

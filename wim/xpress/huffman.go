@@ -17,13 +17,20 @@ const (
 // (low nibble: even symbol, high nibble: odd symbol). It fails unless the
 // lengths form a complete prefix code, as [MS-XCA] 2.2.4 requires.
 func buildDecodeTable(table *[decodeTableLen]uint16, hdr []byte) error {
-	var lens [numSymbols]uint8
+	// Four histograms: runs of equal lengths are common, and one counter
+	// incremented back to back waits for its previous store each time.
+	var hist [4][maxCodeLen + 1]int32
+	hdr = hdr[:tableBytes]
+	for i := 0; i+1 < len(hdr); i += 2 {
+		b0, b1 := hdr[i], hdr[i+1]
+		hist[0][b0&15]++
+		hist[1][b0>>4]++
+		hist[2][b1&15]++
+		hist[3][b1>>4]++
+	}
 	var count [maxCodeLen + 1]int
-	for i, b := range hdr[:tableBytes] {
-		lens[2*i] = b & 15
-		lens[2*i+1] = b >> 4
-		count[b&15]++
-		count[b>>4]++
+	for l := range count {
+		count[l] = int(hist[0][l] + hist[1][l] + hist[2][l] + hist[3][l])
 	}
 	// Kraft sum in units of 2^-15: must be exactly 2^15.
 	space := 0
@@ -43,9 +50,13 @@ func buildDecodeTable(table *[decodeTableLen]uint16, hdr []byte) error {
 		start[l+1] = start[l] + count[l]
 	}
 	var sorted [numSymbols]uint16
-	for sym, l := range lens {
-		if l != 0 {
-			sorted[start[l]] = uint16(sym)
+	for i, b := range hdr {
+		if l := b & 15; l != 0 {
+			sorted[start[l]] = uint16(2 * i)
+			start[l]++
+		}
+		if l := b >> 4; l != 0 {
+			sorted[start[l]] = uint16(2*i + 1)
 			start[l]++
 		}
 	}
