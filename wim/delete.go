@@ -78,9 +78,8 @@ func Optimize(ctx context.Context, path string, opts RewriteOptions) error {
 func rewriteImages(ctx context.Context, r *Reader, dest string, keep []int, opts RewriteOptions) error {
 	bo := builderOptions{Compression: r.header.Compression(), ChunkSize: int(r.header.ChunkSize), Recompress: opts.Recompress,
 		Check: opts.Check || r.header.HasIntegrity(), Threads: opts.Threads, RPFix: r.header.RPFix(), Progress: opts.Progress}
-	if len(r.solids) > 0 {
-		p := r.solids[0].parts[0]
-		bo.Solid, bo.SolidComp, bo.SolidChunk = true, p.comp, int(p.chunkSize)
+	if comp, chunk, ok := r.SolidFormat(); ok {
+		bo.Solid, bo.SolidComp, bo.SolidChunk = true, comp, chunk
 	}
 	b, err := newBuilder(ctx, dest, nil, bo)
 	if err != nil {

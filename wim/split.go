@@ -12,6 +12,17 @@ import (
 // HasSolid reports whether the WIM has solid resources.
 func (r *Reader) HasSolid() bool { return len(r.solids) > 0 }
 
+// SolidFormat returns the compression and chunk size of the WIM's first
+// solid resource, which a rewrite of the WIM (Delete, Optimize) uses for the
+// solid resources it writes; ok is false when the WIM has none.
+func (r *Reader) SolidFormat() (comp Compression, chunkSize int, ok bool) {
+	if len(r.solids) == 0 {
+		return CompressNone, 0, false
+	}
+	p := r.solids[0].parts[0]
+	return p.comp, int(p.chunkSize), true
+}
+
 // SplitOptions tunes Split.
 type SplitOptions struct {
 	Check    bool // write an integrity table in each part

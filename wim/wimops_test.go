@@ -261,6 +261,13 @@ func TestCaptureSolid(t *testing.T) {
 			if len(r.solids) != 2 || r.Header().Version != versionSolid {
 				t.Fatalf("%d solid runs, version %#x", len(r.solids), r.Header().Version)
 			}
+			wantChunk := c.chunk
+			if wantChunk == 0 {
+				wantChunk = DefaultSolidChunkSize(c.solid)
+			}
+			if comp, chunk, ok := r.SolidFormat(); !ok || comp != c.solid || chunk != wantChunk {
+				t.Errorf("SolidFormat = %v, %d, %v; want %v, %d, true", comp, chunk, ok, c.solid, wantChunk)
+			}
 			wimlibApplies(t, wimlib, path, src, second)
 		})
 	}

@@ -241,6 +241,7 @@ func runDelete(ctx context.Context, sio *stdio, args []string) error {
 		name = r.Images()[index-1].Name
 	}
 	before := r.Size()
+	raiseMemoryLimitForRewrite(r)
 	r.Close()
 	if err != nil {
 		return err
@@ -282,6 +283,7 @@ func runOptimize(ctx context.Context, sio *stdio, args []string) error {
 	if err != nil {
 		return err
 	}
+	raiseMemoryLimitForRewrite(r)
 	r.Close()
 	before := fileSize(path)
 	pm := newProgress(sio, *quiet, "Optimizing")
@@ -446,4 +448,16 @@ func runSplit(ctx context.Context, sio *stdio, args []string) error {
 		fmt.Fprintf(sio.Err, "split %s into %d part(s): %s in %s\n", path, len(names), strings.Join(names, ", "), pm.elapsed().Round(time.Millisecond))
 	}
 	return nil
+}
+
+// raiseMemoryLimitForRewrite raises the soft memory limit, as capture
+// --solid does, when rewriting r (delete, optimize) may compress solid
+// resources again: a solid run that loses a blob, or every one under
+// --recompress, goes through the solid compressors (about 700 MiB per
+// 64 MiB LZMS chunk, wim.SolidMemory), and under the base limit the
+// collector would run without end over memory in use by design.
+func raiseMemoryLimitForRewrite(r *wim.Reader) {
+	if comp, chunk, ok := r.SolidFormat(); ok {
+		raiseMemoryLimit(wim.SolidMemory(comp, chunk, effectiveThreads(0)))
+	}
 }
