@@ -31,7 +31,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -398,9 +397,7 @@ func timeIt(name string, args ...string) (measure, error) {
 	}
 	m := measure{wall: time.Since(start).Seconds()}
 	m.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.rss = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-	}
+	m.rss = peakRSS(cmd.ProcessState)
 	return m, nil
 }
 
