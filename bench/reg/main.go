@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reseal/reseal/bench/internal/benchutil"
 	"github.com/reseal/reseal/hive"
 	"github.com/reseal/reseal/hive/regfile"
 	"github.com/reseal/reseal/internal/testenv"
@@ -54,7 +55,7 @@ func main() {
 		}
 		return
 	}
-	fmt.Printf("load average at start: %s\n", loadAverage())
+	fmt.Printf("load average at start: %s\n", benchutil.LoadAverage(3))
 	rows := map[string]bool{}
 	for _, r := range strings.Split(*only, ",") {
 		rows[strings.TrimSpace(r)] = true
@@ -63,21 +64,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench/reg:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("\nload average at end: %s\n", loadAverage())
-}
-
-// loadAverage is the machine's load (1, 5 and 15 minutes), to be written
-// next to the figures: on a shared machine they mean little without it.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
+	fmt.Printf("\nload average at end: %s\n", benchutil.LoadAverage(3))
 }
 
 func run(corpus string, runs, values int, rows map[string]bool) error {

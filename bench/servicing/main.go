@@ -22,6 +22,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/reseal/reseal/bench/internal/benchutil"
 )
 
 func main() {
@@ -65,15 +67,15 @@ func run(pad, work string, threads, reps int) error {
 	if err := sh("cp", "-a", pad, filepath.Join(vol, "Program Files", "pad")); err != nil {
 		return err
 	}
-	size, files := treeSize(vol)
+	size, files := benchutil.TreeSize(vol)
 	golden := filepath.Join(work, "golden.wim")
 	th := fmt.Sprint(threads)
 	if err := sh(wimlib, "capture", vol, golden, "golden", "--compress=lzx", "--threads="+th); err != nil {
 		return err
 	}
 	fmt.Printf("image: sample volume + %s: %d files, %.1f MB; WIM (wimlib, LZX) %.1f MB; threads %d; %s\n",
-		pad, files, float64(size)/1e6, float64(fileSize(golden))/1e6, threads, runtime.Version())
-	load0 := loadavg()
+		pad, files, float64(size)/1e6, float64(benchutil.FileSize(golden))/1e6, threads, runtime.Version())
+	load0 := benchutil.LoadAverage(3)
 
 	// reseal, inside the WIM.
 	appendWIM := filepath.Join(work, "append.wim")
@@ -115,7 +117,7 @@ func run(pad, work string, threads, reps int) error {
 	if err != nil {
 		return err
 	}
-	load1 := loadavg()
+	load1 := benchutil.LoadAverage(3)
 	fmt.Printf("%-44s %8s %8s\n", "", "seconds", "x loop")
 	fmt.Printf("%-44s %8.2f %8.3f\n", "reseal generalize IMG.wim:1 --append", tAppend, tAppend/tLoop)
 	fmt.Printf("%-44s %8.2f %8.3f\n", "reseal generalize IMG.wim:1 -o OUT.wim", tOut, tOut/tLoop)
@@ -159,37 +161,4 @@ func best(reps int, prepare, fn func() error) (float64, error) {
 		}
 	}
 	return b, nil
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func treeSize(root string) (int64, int) {
-	var size int64
-	var n int
-	filepath.Walk(root, func(_ string, info os.FileInfo, err error) error {
-		if err == nil && info.Mode().IsRegular() {
-			size += info.Size()
-			n++
-		}
-		return nil
-	})
-	return size, n
-}
-
-func fileSize(p string) int64 {
-	st, err := os.Stat(p)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
 }

@@ -32,6 +32,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/reseal/reseal/bench/internal/benchutil"
 )
 
 // captureRow captures the tree with both tools.
@@ -198,14 +200,14 @@ func (b *bench) run(tree, work string, rows []row) error {
 		}
 	}
 	b.tree = tree
-	size, files := treeSize(tree)
+	size, files := benchutil.TreeSize(tree)
 	rev, _ := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	fmt.Printf("tree %s: %d files, %.1f MB; threads %d; reps %d; %s; reseal at %s; %s\n", tree, files, float64(size)/1e6,
 		b.threads, b.reps, runtime.Version(), strings.TrimSpace(string(rev)), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Printf("%-20s %8s %8s %6s %8s %8s %6s %9s %9s %6s %8s %8s %6s  %s\n", "", "reseal s", "wimlib s", "time x",
 		"cpu s", "cpu s", "cpu x", "reseal MB", "wimlib MB", "size x", "rss MB", "rss MB", "rss x", "load")
 	for _, r := range rows {
-		before := loadAvg()
+		before := benchutil.LoadAverage(1)
 		res, err := r.run(b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.name, err)
@@ -216,7 +218,7 @@ func (b *bench) run(tree, work string, rows []row) error {
 			sizes = fmt.Sprintf("%9.1f %9.1f %6.3f", mb(o.size), mb(t.size), float64(o.size)/float64(t.size))
 		}
 		fmt.Printf("%-20s %8.2f %8.2f %6.2f %8.2f %8.2f %6.2f %s %8.1f %8.1f %6.2f  %s-%s\n", r.name, o.wall, t.wall, o.wall/t.wall,
-			o.cpu, t.cpu, o.cpu/t.cpu, sizes, mb(o.rss), mb(t.rss), float64(o.rss)/float64(t.rss), before, loadAvg())
+			o.cpu, t.cpu, o.cpu/t.cpu, sizes, mb(o.rss), mb(t.rss), float64(o.rss)/float64(t.rss), before, benchutil.LoadAverage(1))
 	}
 	return nil
 }
@@ -239,7 +241,7 @@ func (b *bench) capture(tree string, c captureRow) (result, error) {
 			os.Remove(theirs)
 			return timeIt(b.wimlib, append(append([]string{"capture", tree, theirs}, c.wimlib...), "--threads="+th)...)
 		})
-	res.ours.size, res.theirs.size, res.sizes = fileSize(ours), fileSize(theirs), true
+	res.ours.size, res.theirs.size, res.sizes = benchutil.FileSize(ours), benchutil.FileSize(theirs), true
 	os.Remove(ours)
 	if tree != b.tree {
 		os.Remove(theirs)
@@ -401,18 +403,6 @@ func timeIt(name string, args ...string) (measure, error) {
 	return m, nil
 }
 
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return "?"
-	}
-	return f[0]
-}
-
 func mb(n int64) float64 { return float64(n) / 1e6 }
 
 func buildTree(tree string) error {
@@ -446,25 +436,4 @@ func buildTree(tree string) error {
 		}
 	}
 	return nil
-}
-
-func treeSize(root string) (int64, int) {
-	var size int64
-	var n int
-	filepath.Walk(root, func(_ string, info os.FileInfo, err error) error {
-		if err == nil && info.Mode().IsRegular() {
-			size += info.Size()
-			n++
-		}
-		return nil
-	})
-	return size, n
-}
-
-func fileSize(p string) int64 {
-	st, err := os.Stat(p)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
 }
