@@ -63,15 +63,7 @@ func unmount(t *testing.T, mnt string) {
 // two images can be compared with.
 func imageFacts(t *testing.T, wimPath string) map[string]string {
 	t.Helper()
-	r, err := Open(wimPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	img, err := r.Image(1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readImage(t, wimPath, 1)
 	facts := map[string]string{}
 	img.Root.Walk(func(f *File) error {
 		var sd string

@@ -17,3 +17,19 @@ func runPeer(t *testing.T, name string, args ...string) string {
 	}
 	return string(out)
 }
+
+// readImage returns image index of the WIM at wimPath, failing the test
+// when it cannot be read.
+func readImage(t *testing.T, wimPath string, index int) *Image {
+	t.Helper()
+	r, err := Open(wimPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img, err := r.Image(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

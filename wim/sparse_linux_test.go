@@ -122,15 +122,7 @@ func allocated(t *testing.T, path string) int64 {
 // imageAttributes maps the names of image 1's root files to their attributes.
 func imageAttributes(t *testing.T, wimPath string) map[string]uint32 {
 	t.Helper()
-	r, err := Open(wimPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	img, err := r.Image(1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readImage(t, wimPath, 1)
 	attrs := map[string]uint32{}
 	for _, f := range img.Root.Children {
 		attrs[f.Name] = f.Attributes
