@@ -763,6 +763,20 @@ func (a *applier) runJob(w *applyWorker, j fileJob) error {
 	return nil
 }
 
+// writeWholeFile puts a new file with data (and the times of times, when
+// not nil) at path, as writeFileAtomic does.
+func writeWholeFile(path string, data []byte, times *File) error {
+	f, err := createNew(path, isSparseEntry(times))
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.discard()
+		return err
+	}
+	return f.commit(times)
+}
+
 // writeFileAtomic fills a new file from r and puts it at path, with the
 // access and modification times of times (when not nil). The data goes to
 // a temporary name beside path and is renamed over path only once r has

@@ -127,17 +127,3 @@ func (f *newFile) discard() {
 	}
 	unix.Unlink(f.tmp)
 }
-
-// writeWholeFile puts a new file with data (and the times of times, when
-// not nil) at path, as writeFileAtomic does.
-func writeWholeFile(path string, data []byte, times *File) error {
-	f, err := createNew(path, isSparseEntry(times))
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.discard()
-		return err
-	}
-	return f.commit(times)
-}

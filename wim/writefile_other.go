@@ -47,19 +47,6 @@ func (f *newFile) discard() {
 	os.Remove(f.tmp)
 }
 
-// writeWholeFile creates path with data (see writeFileAtomic).
-func writeWholeFile(path string, data []byte, times *File) error {
-	f, err := createNew(path, isSparseEntry(times))
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.discard()
-		return err
-	}
-	return f.commit(times)
-}
-
 // createTemp creates a new file beside path (see tempName).
 func createTemp(path string) (*os.File, string, error) {
 	for range 8 {
