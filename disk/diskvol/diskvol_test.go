@@ -77,12 +77,8 @@ func TestCaptureEqualsWimlib(t *testing.T) {
 			if err := v.CheckClean(); err != nil {
 				t.Fatal(err)
 			}
-			src, err := v.WIMSource()
-			if err != nil {
-				t.Fatal(err)
-			}
 			out := filepath.Join(dir, name+".wim")
-			if err := wim.CaptureSource(context.Background(), src, out, wim.CaptureOptions{Name: "Windows", Compression: wim.CompressNone}); err != nil {
+			if err := captureVolume(t, v, out, "Windows"); err != nil {
 				t.Fatal(err)
 			}
 			disktest.Run(t, wimlib, "verify", out)
@@ -178,15 +174,22 @@ func TestCaptureKeepsShortNamesAndAttributes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	root, err := v.WIMSource()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(dir, "out.wim")
-	if err := wim.CaptureSource(context.Background(), root, out, wim.CaptureOptions{Name: "x", Compression: wim.CompressNone}); err != nil {
+	if err := captureVolume(t, v, out, "x"); err != nil {
 		t.Fatal(err)
 	}
 	if got := detailed(t, out); got != want {
 		t.Errorf("listing differs from wimlib's capture of the volume:\n%s", firstDiff(got, want))
 	}
+}
+
+// captureVolume captures the volume v, uncompressed, into a new WIM at out
+// with one image named name, as reseal capture DISK does.
+func captureVolume(t *testing.T, v *Volume, out, name string) error {
+	t.Helper()
+	src, err := v.WIMSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wim.CaptureSource(context.Background(), src, out, wim.CaptureOptions{Name: name, Compression: wim.CompressNone})
 }

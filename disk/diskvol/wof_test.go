@@ -14,7 +14,6 @@ import (
 	"github.com/reseal/reseal/internal/disktest"
 	"github.com/reseal/reseal/internal/testenv"
 	"github.com/reseal/reseal/ntfs"
-	"github.com/reseal/reseal/wim"
 )
 
 // wofData is content worth compressing: x86 code (this test binary, whose
@@ -66,12 +65,8 @@ func TestCaptureWOF(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	src, err := v.WIMSource()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(dir, "out.wim")
-	if err := wim.CaptureSource(context.Background(), src, out, wim.CaptureOptions{Name: "x", Compression: wim.CompressNone}); err != nil {
+	if err := captureVolume(t, v, out, "x"); err != nil {
 		t.Fatal(err)
 	}
 	disktest.Run(t, wimlib, "verify", out)
@@ -109,12 +104,8 @@ func TestCaptureWIMBootRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	src, err := v.WIMSource()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(dir, "out.wim")
-	err = wim.CaptureSource(context.Background(), src, out, wim.CaptureOptions{Name: "x"})
+	err = captureVolume(t, v, out, "x")
 	if !errors.Is(err, ntfs.ErrWIMBacked) || !strings.Contains(err.Error(), "wimboot.dll") {
 		t.Errorf("err = %v, want ErrWIMBacked naming wimboot.dll", err)
 	}
