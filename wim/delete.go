@@ -14,9 +14,17 @@ type RewriteOptions struct {
 	// Recompress (Optimize) decodes and compresses every resource again
 	// instead of copying those that suit the file as they are.
 	Recompress bool
-	Check      bool // write an integrity table (kept anyway when the file has one)
-	Threads    int
-	Progress   func(done, total int64)
+	// Compression and CompressionLevel (Optimize, when CompressionSet)
+	// are the non-solid resources' new compression: every resource is
+	// then compressed again (Recompress is implied), as wimlib's
+	// optimize --compress does. A new compression type takes its default
+	// chunk size; solid resources keep theirs.
+	Compression      Compression
+	CompressionLevel CompressionLevel
+	CompressionSet   bool
+	Check            bool // write an integrity table (kept anyway when the file has one)
+	Threads          int
+	Progress         func(done, total int64)
 }
 
 // Delete removes image index (1-based) from the WIM at path, rewriting it
@@ -78,6 +86,12 @@ func Optimize(ctx context.Context, path string, opts RewriteOptions) error {
 func rewriteImages(ctx context.Context, r *Reader, dest string, keep []int, opts RewriteOptions) error {
 	bo := builderOptions{Compression: r.header.Compression(), ChunkSize: int(r.header.ChunkSize), Recompress: opts.Recompress,
 		Check: opts.Check || r.header.HasIntegrity(), Threads: opts.Threads, RPFix: r.header.RPFix(), Progress: opts.Progress}
+	if opts.CompressionSet {
+		bo.Recompress, bo.Level = true, opts.CompressionLevel
+		if opts.Compression != bo.Compression {
+			bo.Compression, bo.ChunkSize = opts.Compression, 0
+		}
+	}
 	if comp, chunk, ok := r.SolidFormat(); ok {
 		bo.Solid, bo.SolidComp, bo.SolidChunk = true, comp, chunk
 	}

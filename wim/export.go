@@ -18,7 +18,15 @@ type ExportOptions struct {
 	// destination keeps its own: a different Compression is refused.
 	Compression    Compression
 	CompressionSet bool
-	ChunkSize      int // 0: the source's when the compression is the same, else the default
+	// CompressionLevel applies to the non-solid resources compressed
+	// anew (CompressionLevelMax: LZX searched harder); resources copied
+	// as they are keep theirs unless Recompress.
+	CompressionLevel CompressionLevel
+	// Recompress decodes and compresses every exported resource again,
+	// even those whose compression already suits DEST (wimlib's
+	// --recompress).
+	Recompress bool
+	ChunkSize  int // 0: the source's when the compression is the same, else the default
 	// Solid writes the exported file data as one solid resource of
 	// SolidCompression (LZMS by default) with SolidChunkSize-byte chunks
 	// (0: DefaultSolidChunkSize).
@@ -63,6 +71,11 @@ func Export(ctx context.Context, src *Reader, indexes []int, dest string, opts E
 				return fmt.Errorf("%s: the source and destination are the same file", dest)
 			}
 		}
+		for _, p := range src.more {
+			if pst, err := os.Stat(p.name); err == nil && os.SameFile(st, pst) {
+				return fmt.Errorf("%s: the destination is also a file the source is read from", dest)
+			}
+		}
 		base, err = Open(dest)
 		if err != nil {
 			return err
@@ -103,7 +116,7 @@ func Export(ctx context.Context, src *Reader, indexes []int, dest string, opts E
 		names[name] = true
 		refs = append(refs, imageRef{r: src, index: i, xml: inner, boot: opts.Boot})
 	}
-	bo := builderOptions{Compression: src.header.Compression(), Solid: opts.Solid, SolidComp: CompressLZMS, SolidChunk: opts.SolidChunkSize,
+	bo := builderOptions{Compression: src.header.Compression(), Level: opts.CompressionLevel, Recompress: opts.Recompress, Solid: opts.Solid, SolidComp: CompressLZMS, SolidChunk: opts.SolidChunkSize,
 		Check: opts.Check, Threads: opts.Threads, RPFix: src.header.RPFix(), Progress: opts.Progress}
 	if opts.CompressionSet {
 		bo.Compression = opts.Compression

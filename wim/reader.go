@@ -41,6 +41,11 @@ type splitPart struct {
 	size   int64
 	header Header
 	closer io.Closer
+	name   string // its path, for messages
+	// ref marks a file given in OpenOptions.Refs that is not a part of
+	// this split set: only its blobs are used, not its images, and only
+	// those the images refer to are verified.
+	ref bool
 }
 
 // solidGroup is a run of consecutive solid resources whose uncompressed
@@ -82,7 +87,11 @@ func (r *Reader) partFile(i int) (io.ReaderAt, int64, *Header) {
 }
 
 // Open opens the WIM file at path.
-func Open(path string) (*Reader, error) {
+func Open(path string) (*Reader, error) { return OpenWith(path, OpenOptions{}) }
+
+// OpenWith opens the WIM file at path, with the further files opts names
+// (see OpenOptions.Refs).
+func OpenWith(path string, opts OpenOptions) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -92,11 +101,24 @@ func Open(path string) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
+	refs, err := openRefs(st, opts.Refs)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	var r *Reader
 	if isSplitFirstPart(f, st.Size()) {
-		r, err = openSplit(f, st.Size(), path)
+		r, err = openSplit(f, st.Size(), path, refs)
 	} else {
-		r, err = NewReader(f, st.Size())
+		r, err = readerFor(f, st.Size())
+	}
+	if err == nil {
+		r.addRefs(refs)
+		if err = r.load(); err != nil {
+			r.Close()
+		}
+	} else {
+		refs.close()
 	}
 	if err != nil {
 		f.Close()
@@ -119,9 +141,10 @@ func isSplitFirstPart(f io.ReaderAt, size int64) bool {
 }
 
 // openSplit opens a split WIM from its first part, name.swm, finding parts
-// 2..n as name2.swm, name3.swm, ... beside it (the names wimlib and DISM
-// give them). All parts must carry the first part's GUID.
-func openSplit(f io.ReaderAt, size int64, path string) (*Reader, error) {
+// 2..n among refs or else as name2.swm, name3.swm, ... beside it (the names
+// wimlib and DISM give them). All parts must carry the first part's GUID.
+// The parts taken from refs leave it; the blob tables are not read yet.
+func openSplit(f io.ReaderAt, size int64, path string, refs *refFiles) (*Reader, error) {
 	hb := make([]byte, headerSize)
 	if size < headerSize {
 		return nil, formatErr("file too short")
@@ -143,10 +166,17 @@ func openSplit(f io.ReaderAt, size int64, path string) (*Reader, error) {
 	ext := filepath.Ext(path)
 	base := strings.TrimSuffix(path, ext)
 	for n := 2; n <= int(h.TotalParts); n++ {
+		if p := refs.takePart(h, n); p != nil {
+			r.more = append(r.more, p)
+			continue
+		}
 		name := fmt.Sprintf("%s%d%s", base, n, ext)
 		pf, err := os.Open(name)
 		if err != nil {
 			r.Close()
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("part %d of %d of the split WIM: %w: %w", n, h.TotalParts, ErrPartMissing, err)
+			}
 			return nil, fmt.Errorf("part %d of %d of the split WIM: %w", n, h.TotalParts, err)
 		}
 		st, err := pf.Stat()
@@ -172,11 +202,7 @@ func openSplit(f io.ReaderAt, size int64, path string) (*Reader, error) {
 			r.Close()
 			return nil, err
 		}
-		r.more = append(r.more, &splitPart{r: pf, size: st.Size(), header: ph, closer: pf})
-	}
-	if err := r.load(); err != nil {
-		r.Close()
-		return nil, err
+		r.more = append(r.more, &splitPart{r: pf, size: st.Size(), header: ph, closer: pf, name: name})
 	}
 	return r, nil
 }
@@ -218,6 +244,16 @@ func ReadPartInfo(path string) (Header, []ImageInfo, int64, error) {
 
 // NewReader reads the WIM of the given size from r.
 func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
+	wr, err := readerFor(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return wr, wr.load()
+}
+
+// readerFor reads the header of a WIM that is not split (the tables are
+// read by load).
+func readerFor(r io.ReaderAt, size int64) (*Reader, error) {
 	wr := &Reader{r: r, size: size, blobs: map[Hash]*blob{}}
 	hdr := make([]byte, headerSize)
 	if size < headerSize {
@@ -234,17 +270,28 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	if h.TotalParts > 1 || h.PartNumber != 1 {
 		return nil, formatErr("part %d of a split WIM of %d parts: open it with Open on the first part (name.swm), or join the parts first", h.PartNumber, h.TotalParts)
 	}
-	return wr, wr.load()
+	return wr, nil
 }
 
 func (r *Reader) load() error {
 	if r.header.Flags&hdrFlagWriteInProg != 0 {
 		return formatErr("the WIM was left incomplete by an interrupted write")
 	}
+	// Each file's blob table is bounded on its own (readBlobTable); those
+	// of many files (parts, referenced files) are bounded together, by
+	// what their headers claim, before any is read.
+	entries := int64(0)
+	for i := 0; i <= len(r.more); i++ {
+		_, _, ph := r.partFile(i)
+		entries += max(ph.blobTable.OrigSize, 0) / blobEntrySize
+	}
+	if entries > maxTotalBlobEntries {
+		return fmt.Errorf("%w: the blob tables of its %d files claim %d entries (at most %d together)", ErrLimit, len(r.more)+1, entries, maxTotalBlobEntries)
+	}
 	for i := 0; i <= len(r.more); i++ {
 		if err := r.readBlobTable(i); err != nil {
 			if i > 0 {
-				return fmt.Errorf("part %d: %w", i+1, err)
+				return fmt.Errorf("%s: %w", r.partName(i), err)
 			}
 			return err
 		}
@@ -375,7 +422,9 @@ func (r *Reader) readBlobTable(part int) error {
 			b.size = e.res.OrigSize
 		}
 		if b.metadata {
-			r.meta = append(r.meta, b)
+			if !r.isRef(part) {
+				r.meta = append(r.meta, b)
+			}
 			continue
 		}
 		if _, dup := r.blobs[b.hash]; dup {
@@ -479,7 +528,8 @@ func (r *Reader) Image(index int) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	var missing error
+	var missing *missingBlobError
+	counted := map[Hash]bool{}
 	img.Root.Walk(func(f *File) error {
 		for _, s := range f.streams() {
 			if s.Hash.IsZero() {
@@ -488,12 +538,19 @@ func (r *Reader) Image(index int) (*Image, error) {
 			if b := r.blobs[s.Hash]; b != nil {
 				s.Size = b.size
 			} else if missing == nil {
-				missing = formatErr("image %d: %s refers to blob %s, which the WIM does not contain", index, f.Path(), s.Hash)
+				missing = &missingBlobError{index: index, path: f.Path(), hash: s.Hash, hasRefs: r.hasRefs()}
+				counted[s.Hash] = true
+			} else if !counted[s.Hash] {
+				counted[s.Hash] = true
+				missing.others++
 			}
 		}
 		return nil
 	})
-	return img, missing
+	if missing != nil {
+		return img, missing
+	}
+	return img, nil
 }
 
 // streams returns pointers to all of f's streams.
@@ -614,11 +671,15 @@ func (r *Reader) OpenStream(h Hash) (io.Reader, int64, error) {
 }
 
 func (r *Reader) openChecked(b *blob, dec *decoders) (io.Reader, error) {
+	what := "blob " + b.hash.String()
+	if r.isRef(b.part) {
+		what = r.partName(b.part) + ": " + what
+	}
 	rd, err := r.blobReader(b, dec)
 	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", b.hash, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return &checkedReader{r: rd, h: sha1.New(), want: b.hash, left: b.size, what: "blob " + b.hash.String()}, nil
+	return &checkedReader{r: rd, h: sha1.New(), want: b.hash, left: b.size, what: what}, nil
 }
 
 type eofReader struct{}

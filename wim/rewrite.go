@@ -26,6 +26,7 @@ type builder struct {
 	out       *outFile
 	hdr       Header
 	comp      Compression // of non-solid resources
+	level     CompressionLevel
 	chunkSize int
 	threads   int
 	// solid puts new file data in one solid resource of solidComp with
@@ -54,6 +55,7 @@ type builder struct {
 // builderOptions describes the output of a builder.
 type builderOptions struct {
 	Compression Compression
+	Level       CompressionLevel // of non-solid resources compressed anew
 	ChunkSize   int
 	Solid       bool
 	SolidComp   Compression
@@ -71,7 +73,7 @@ func newBuilder(ctx context.Context, dest string, base *Reader, opts builderOpti
 	if opts.Threads <= 0 {
 		opts.Threads = runtime.NumCPU()
 	}
-	b = &builder{dest: dest, comp: opts.Compression, chunkSize: opts.ChunkSize, threads: opts.Threads,
+	b = &builder{dest: dest, comp: opts.Compression, level: opts.Level, chunkSize: opts.ChunkSize, threads: opts.Threads,
 		solid: opts.Solid, solidComp: opts.SolidComp, solidChunk: opts.SolidChunk, recompress: opts.Recompress,
 		check: opts.Check, progress: opts.Progress, known: map[Hash]*blobEntry{}, buf: make([]byte, 1<<20)}
 	if base != nil {
@@ -327,7 +329,7 @@ func (b *builder) addImages(ctx context.Context, refs []imageRef) error {
 }
 
 func (b *builder) store(comp Compression) *blobStore {
-	return &blobStore{out: b.out, comp: comp, chunkSize: b.chunkSize, threads: b.threads, known: b.known}
+	return &blobStore{out: b.out, comp: comp, level: b.level, chunkSize: b.chunkSize, threads: b.threads, known: b.known}
 }
 
 func (b *builder) tick(n int64) {
@@ -367,32 +369,48 @@ func (b *builder) writeBlobs(ctx context.Context, order []*needed) error {
 			}
 		}
 		sortBlobsByLocation(mine)
+		// What is copied as it is stored, and what is decoded and
+		// compressed again.
 		groupsCopied := map[*solidGroup]bool{}
 		if b.solid && !b.recompress {
 			for _, g := range r.solids {
 				if b.wholeGroupNeeded(r, g, byBlob) {
-					if err := b.copySolidGroup(ctx, r, g, byBlob); err != nil {
-						return err
-					}
 					groupsCopied[g] = true
 				}
 			}
 		}
+		var raw []*blob
 		for _, bl := range mine {
-			w := byBlob[bl]
 			switch {
 			case bl.solid != nil && groupsCopied[bl.solid]:
-			case !b.recompress && !b.solid && r.canCopyRaw(bl, b.comp, b.chunkSize):
-				e, err := r.copyBlobRaw(ctx, b.out, bl, w.refs, b.buf)
-				if err != nil {
+				raw = append(raw, bl)
+			case bl.solid == nil && !b.recompress && !b.solid && r.canCopyRaw(bl, b.comp, b.chunkSize):
+				raw = append(raw, bl)
+			default:
+				recompress = append(recompress, byBlob[bl])
+			}
+		}
+		if err := r.checkRefBlobs(ctx, raw, b.buf); err != nil {
+			return err
+		}
+		for _, g := range r.solids {
+			if groupsCopied[g] {
+				if err := b.copySolidGroup(ctx, r, g, byBlob); err != nil {
 					return err
 				}
-				b.plain = append(b.plain, e)
-				b.known[e.hash] = e
-				b.tick(bl.size)
-			default:
-				recompress = append(recompress, w)
 			}
+		}
+		for _, bl := range raw {
+			if bl.solid != nil {
+				continue
+			}
+			e, err := r.copyBlobRaw(ctx, b.out, bl, byBlob[bl].refs, b.buf)
+			if err != nil {
+				return err
+			}
+			b.plain = append(b.plain, e)
+			b.known[e.hash] = e
+			b.tick(bl.size)
 		}
 	}
 	if len(recompress) == 0 {

@@ -22,14 +22,14 @@ func (p Problem) String() string {
 
 // Verify checks the integrity table (when present), every metadata resource
 // (hash, structure, references to blobs) and every blob (decompression and
-// SHA-1). It returns the problems found; the error is for I/O failures,
+// SHA-1); of referenced files (OpenOptions.Refs), the blobs the images use. It returns the problems found; the error is for I/O failures,
 // cancellation, compression formats this build cannot decode
 // (errors.ErrUnsupported) and images beyond the memory budget (ErrLimit),
 // which say nothing about the file's health. progress, if set, gets bytes of blob data checked.
 func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) ([]Problem, error) {
 	var problems []Problem
 	for part := 0; part <= len(r.more); part++ {
-		if _, _, ph := r.partFile(part); ph.HasIntegrity() {
+		if _, _, ph := r.partFile(part); ph.HasIntegrity() && !r.isRef(part) {
 			ps, err := r.checkIntegrity(ctx, part)
 			if err != nil {
 				return problems, err
@@ -42,8 +42,16 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) (
 			problems = append(problems, ps...)
 		}
 	}
+	// Of a referenced file, only the blobs the images use are checked: the
+	// rest is not part of this WIM (wimlib's verify does the same).
+	used := map[Hash]bool{}
 	for i := range r.meta {
 		img, err := r.Image(i + 1)
+		if img != nil && r.hasRefs() {
+			for h := range streamRefs(img) {
+				used[h] = true
+			}
+		}
 		if errors.Is(err, errors.ErrUnsupported) || errors.Is(err, ErrLimit) {
 			// An image beyond the memory budget is not checked: the check
 			// could not be done, which is not a finding about the file.
@@ -57,7 +65,12 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) (
 			problems = append(problems, Problem{What: fmt.Sprintf("image %d metadata", i+1), Offset: r.meta[i].res.Offset, Message: err.Error()})
 		}
 	}
-	blobs := append([]*blob(nil), r.order...)
+	var blobs []*blob
+	for _, b := range r.order {
+		if !r.isRef(b.part) || used[b.hash] {
+			blobs = append(blobs, b)
+		}
+	}
 	sortBlobsByLocation(blobs)
 	found, err := r.verifyBlobs(ctx, blobs, progress)
 	return append(problems, found...), err
@@ -88,6 +101,10 @@ func (r *Reader) verifyBlobs(ctx context.Context, blobs []*blob, progress func(d
 		if b.solid != nil {
 			where = b.solid.parts[0].where
 		}
+		what := "blob " + b.hash.String()
+		if b.part > 0 {
+			what = r.partName(b.part) + ": " + what // the offset is in that file
+		}
 		rd, err := r.openChecked(b, dec)
 		if err == nil {
 			_, err = io.CopyBuffer(io.Discard, onlyReader{rd}, buf)
@@ -102,9 +119,9 @@ func (r *Reader) verifyBlobs(ctx context.Context, blobs []*blob, progress func(d
 			cancel()
 			return
 		case errors.Is(err, ErrChecksum):
-			found[i] = Problem{What: "blob " + b.hash.String(), Offset: where, Message: "data does not match its SHA-1"}
+			found[i] = Problem{What: what, Offset: where, Message: "data does not match its SHA-1"}
 		case err != nil:
-			found[i] = Problem{What: "blob " + b.hash.String(), Offset: where, Message: err.Error()}
+			found[i] = Problem{What: what, Offset: where, Message: err.Error()}
 		}
 		done += b.size
 		if progress != nil {

@@ -76,7 +76,7 @@ time) is printed to standard error; --quiet prints neither it nor progress.
                       warned about
   --force             replace an existing DEST that is not a WIM`
 
-const applyUsage = `reseal apply IMAGE.wim [INDEX|NAME] DEST [--quiet]
+const applyUsage = `reseal apply IMAGE.wim [INDEX|NAME] DEST [--ref FILE|GLOB]... [--quiet]
 
 Extract one image (by 1-based index or by name; optional when the WIM has one
 image) into the directory DEST, which is created if needed: files, directories,
@@ -86,7 +86,11 @@ leading out of DEST and inconsistent metadata are refused (exit 1). File data is
 written under a temporary name and renamed only once its SHA-1 matches. An
 image that is not in the WIM is refused (exit 1). If the WIM turns out to be
 corrupt part-way (exit 3), the error says that DEST holds a partial tree. On
-success a one-line summary is printed to standard error unless --quiet.`
+success a one-line summary is printed to standard error unless --quiet.
+File data that neither IMAGE.wim nor a --ref file holds is an error naming
+the blob's SHA-1 (exit 3), before anything is written.
+
+` + refUsage
 
 const infoUsage = `reseal info IMAGE.wim [INDEX|NAME] [--name N] [--description D] [--json]
 
@@ -98,12 +102,17 @@ replaced atomically; a name another image has is refused (exit 1).
 --json prints an object with a top-level "images" array (docs/json.md). A file
 that is not a WIM is an error (exit 3); 'reseal verify' judges a file (exit 1).`
 
-const verifyUsage = `reseal verify IMAGE.wim [--json] [--quiet]
+const verifyUsage = `reseal verify IMAGE.wim [--ref FILE|GLOB]... [--json] [--quiet]
 
 Check the integrity table (if present), every metadata resource and every blob
 (decompression and SHA-1). Exit 1 and list the problems when anything is wrong,
 including when the file is not a WIM at all (verify's verdict on the file);
-exit 3 when it cannot be read. --quiet prints only the problems.`
+exit 3 when it cannot be read. --quiet prints only the problems. With --ref,
+the images' file data may be in the referenced files: of those, the blobs the
+images use are checked (all parts of a split set are checked whole); --json
+lists the files used as references ("refs").
+
+` + refUsage
 
 func openWIM(path string) (*wim.Reader, error) {
 	r, err := wim.Open(path)
@@ -450,6 +459,7 @@ func describeFromHives(wi *wim.WindowsInfo, volume string) error {
 func runApply(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("apply")
 	quiet := fs.Bool("quiet", false, "no progress, no summary")
+	refs := addRefFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -463,7 +473,7 @@ func runApply(ctx context.Context, sio *stdio, args []string) error {
 	} else {
 		wimPath, image, dest = rest[0], rest[1], rest[2]
 	}
-	r, err := openWIM(wimPath)
+	r, err := openWIMRefs(wimPath, *refs)
 	if err != nil {
 		return err
 	}
@@ -483,6 +493,7 @@ func runApply(ctx context.Context, sio *stdio, args []string) error {
 		return refusedError("%s: %v", wimPath, err)
 	}
 	if err != nil {
+		err = refHint(err, *refs)
 		if !hadEntries && dirHasEntries(dest) {
 			return fmt.Errorf("%s: %w; %s holds a partial tree (what was written before the error): remove it before applying again", wimPath, err, dest)
 		}
@@ -652,6 +663,7 @@ func runVerify(ctx context.Context, sio *stdio, args []string) error {
 	fs := newFlagSet("verify")
 	quiet := fs.Bool("quiet", false, "no progress, no summary")
 	asJSON := fs.Bool("json", false, "print the problems as JSON")
+	refs := addRefFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -659,11 +671,11 @@ func runVerify(ctx context.Context, sio *stdio, args []string) error {
 	if err := wantArgs(rest, 1, 1, "IMAGE.wim"); err != nil {
 		return err
 	}
-	r, err := wim.Open(rest[0])
+	r, err := openWIMRefs(rest[0], *refs)
 	if err != nil {
 		if errors.Is(err, wim.ErrFormat) {
 			if *asJSON {
-				if err := writeJSON(sio.Out, verifyJSON{Path: rest[0], OK: false, Images: 0, Problems: []wim.Problem{{What: "WIM", Message: err.Error()}}}); err != nil {
+				if err := writeJSON(sio.Out, verifyJSON{Path: rest[0], OK: false, Images: 0, Problems: []wim.Problem{{What: "WIM", Message: err.Error()}}, Refs: []string{}}); err != nil {
 					return err
 				}
 			}
@@ -682,7 +694,11 @@ func runVerify(ctx context.Context, sio *stdio, args []string) error {
 		if problems == nil {
 			problems = []wim.Problem{}
 		}
-		if err := writeJSON(sio.Out, verifyJSON{Path: rest[0], OK: len(problems) == 0, Images: len(r.Images()), Problems: problems}); err != nil {
+		used := r.RefFiles()
+		if used == nil {
+			used = []string{}
+		}
+		if err := writeJSON(sio.Out, verifyJSON{Path: rest[0], OK: len(problems) == 0, Images: len(r.Images()), Problems: problems, Refs: used}); err != nil {
 			return err
 		}
 	} else {
@@ -705,6 +721,9 @@ type verifyJSON struct {
 	OK       bool          `json:"ok"`
 	Images   int           `json:"images"`
 	Problems []wim.Problem `json:"problems"`
+	// Refs are the --ref files used as such (not the parts of the
+	// WIM's own split set).
+	Refs []string `json:"refs"`
 }
 
 func hdrCompression(r *wim.Reader) wim.Compression {
