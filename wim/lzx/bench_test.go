@@ -209,3 +209,26 @@ func BenchmarkDecompressVsWimlib(b *testing.B) {
 	b.ReportMetric(float64(total)/ours.Seconds()/1e6, "oursCPU-MB/s")
 	b.ReportMetric(float64(total)/wimlibTime.Seconds()/1e6, "wimlibCPU-MB/s")
 }
+
+// BenchmarkCompressRuns compresses long single-byte runs (a file of zeros,
+// the sparse tails of disk images): the case a tree search handles worst.
+func BenchmarkCompressRuns(b *testing.B) {
+	zeros := make([]byte, 8<<20)
+	mixed := sampleMixed(b, 8<<20)
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{{"zeros", zeros}, {"mixed", mixed}} {
+		for _, cs := range []int{32768, 1 << 20} {
+			b.Run(fmt.Sprintf("%s/%d", in.name, cs), func(b *testing.B) {
+				c, _ := NewCompressor(cs)
+				var n, out int
+				for b.Loop() {
+					n, out = compressAll(c, [][]byte{in.data}, cs)
+				}
+				b.SetBytes(int64(n))
+				b.ReportMetric(float64(out)/float64(n), "ratio")
+			})
+		}
+	}
+}

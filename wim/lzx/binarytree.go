@@ -91,10 +91,15 @@ func (t *binaryTrees) advance(i, niceLen, depth int, out []lzMatch, record bool)
 	for cand >= 0 && depth > 0 {
 		depth--
 		l := min(lenLt, lenGt)
-		l += matchLen(data, cand+l, i+l, limit-l)
+		// Comparing past nice gains nothing but the length of the
+		// match that ends the search, found below when it is wanted.
+		l += matchLen(data, cand+l, i+l, nice-l)
 		if l > best {
 			best = l
 			if record {
+				if l >= nice {
+					l += matchLen(data, cand+l, i+l, limit-l)
+				}
 				out = append(out, lzMatch{length: uint16(l), offset: uint32(i - cand)})
 			}
 		}
