@@ -1,6 +1,7 @@
 package lzx
 
 import (
+	"encoding/binary"
 	"math"
 )
 
@@ -67,7 +68,29 @@ func (p *optimalParser) findMatches(start, end int) {
 	p.matches = p.matches[:0]
 	p.matchStart = p.matchStart[:0]
 	skipUntil := start
+	data := p.bt.data
+	shortRunEnd := 0 // the run at i-1 is too short to skip before here
 	for i := start; i < end; i++ {
+		if i > 0 && i >= shortRunEnd && data[i] == data[i-1] {
+			run := byteRun(data[i:], maxMatch+runSkipMin)
+			if run < runSkipMin {
+				shortRunEnd = i + run
+			} else {
+				// Inside a long run of one byte the match at offset 1
+				// is as long as any and the nearest: record it and
+				// leave these positions out of the trees, whose every
+				// descent would otherwise compare the whole run again.
+				// The run's last maxMatch positions are searched as
+				// usual, for the matches of what follows the run.
+				last := min(i+run-maxMatch, end)
+				for ; i < last; i++ {
+					p.matchStart = append(p.matchStart, int32(len(p.matches)))
+					p.matches = append(p.matches, lzMatch{length: maxMatch, offset: 1})
+				}
+				i-- // the loop's i++ brings it back to last
+				continue
+			}
+		}
 		p.matchStart = append(p.matchStart, int32(len(p.matches)))
 		if i < skipUntil {
 			p.bt.advance(i, p.niceLen, p.depth/4+1, nil, false)
@@ -80,6 +103,27 @@ func (p *optimalParser) findMatches(start, end int) {
 		}
 	}
 	p.matchStart = append(p.matchStart, int32(len(p.matches)))
+}
+
+// runSkipMin is the shortest run of one byte, counted from its second
+// byte, whose positions findMatches leaves out of the trees.
+const runSkipMin = 2 * maxMatch
+
+// byteRun returns how many of the first at most limit bytes of b equal b[0].
+func byteRun(b []byte, limit int) int {
+	limit = min(limit, len(b))
+	v := 0x0101010101010101 * uint64(b[0])
+	n := 0
+	for n+8 <= limit {
+		if x := binary.LittleEndian.Uint64(b[n:]) ^ v; x != 0 {
+			return n + trailingZeroBytes(x)
+		}
+		n += 8
+	}
+	for n < limit && b[n] == b[0] {
+		n++
+	}
+	return n
 }
 
 // costsFromCodes prices symbols by the code lengths of a previous pass;

@@ -84,6 +84,39 @@ func roundTripEdgeSizes(t *testing.T, c *Compressor, text, bin []byte) {
 	}
 }
 
+// TestRoundTripRuns round-trips long runs of one byte, which the match
+// finder does not search position by position: runs around the length where
+// that starts (runSkipMin from the run's second byte), runs across a block
+// boundary and to the end of the chunk, runs followed by text that repeats
+// text from before them. Runs must also cost next to nothing.
+func TestRoundTripRuns(t *testing.T) {
+	text := sampleText(t, 20000)
+	d := NewDecompressor()
+	for _, cs := range []int{32768, 1 << 20} {
+		for level := LevelFast; level <= LevelBest; level++ {
+			c, err := NewCompressorLevel(cs, level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, runLen := range []int{runSkipMin - 1, runSkipMin, runSkipMin + 1, runSkipMin + 2, runSkipMin + maxMatch, runSkipMin + maxMatch + 2, 5000, 30000} {
+				for _, lead := range []int{0, 1, 3000, 32768 - 600} {
+					var src []byte
+					src = append(src, text[:lead]...)
+					src = append(src, bytes.Repeat([]byte{byte(runLen)}, runLen)...)
+					src = append(src, text[:max(0, min(len(text), cs-len(src)))]...)
+					roundTrip(t, c, d, cs, src[:min(len(src), cs)])
+					// A run up to the end of the chunk.
+					roundTrip(t, c, d, cs, src[:min(lead+runLen, cs)])
+				}
+			}
+			zeros := make([]byte, cs)
+			if n := roundTrip(t, c, d, cs, zeros); n > cs/200+64 {
+				t.Errorf("level %d: %d zeros took %d bytes", level, cs, n)
+			}
+		}
+	}
+}
+
 func TestCompressTooSmall(t *testing.T) {
 	c, _ := NewCompressor(32768)
 	src := sampleRandom(32768, 9)
