@@ -13,8 +13,7 @@ import (
 // repeated-offset matches are priced exactly along that path.
 
 const (
-	costShift    = 4 // costs are in 1/16 bits
-	infiniteCost = math.MaxUint32
+	costShift = 4 // costs are in 1/16 bits
 )
 
 // The item that ends the best path to a node is packed as length (9 bits),
@@ -41,10 +40,12 @@ type costModel struct {
 type optimalParser struct {
 	bt         binaryTrees
 	matches    []lzMatch
-	matchStart []int32     // matches of position p are matches[matchStart[p]:matchStart[p+1]]
-	cost       []uint32    // of the best path to each node
-	arrival    []uint32    // the item ending that path (packArrival)
-	reps       [][3]uint32 // repeated offsets after the best path to each node
+	matchStart []int32 // matches of position p are matches[matchStart[p]:matchStart[p+1]]
+	// node[j] is the cost of the best path to node j in its high 32
+	// bits and the item ending that path (packArrival) in its low ones,
+	// so that one unsigned minimum relaxes both, without a branch.
+	node []uint64
+	reps [][3]uint32 // repeated offsets after the best path to each node
 	// chained[j] describes the best path's last step to node j when it is
 	// a match, a literal and a match at the same offset (arrival length 0).
 	chained []chainedStep
@@ -158,30 +159,28 @@ func (m *costModel) offsetCost(slot int, formatted uint32) uint32 {
 // costs, starting from repeated offsets reps, and appends them to items.
 func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items []item) ([]item, [3]uint32) {
 	n := end - start
-	if cap(p.cost) < n+1 {
-		p.cost = make([]uint32, n+1)
-		p.arrival = make([]uint32, n+1)
+	if cap(p.node) < n+1 {
+		p.node = make([]uint64, n+1)
 		p.reps = make([][3]uint32, n+1)
 		p.chained = make([]chainedStep, n+1)
 	}
 	chained := p.chained[:n+1]
-	cost := p.cost[:n+1]
-	arrival := p.arrival[:n+1]
+	node := p.node[:n+1]
 	repsAt := p.reps[:n+1]
-	for i := range cost {
-		cost[i] = infiniteCost
+	for i := range node {
+		node[i] = math.MaxUint64
 	}
-	cost[0] = 0
+	node[0] = 0
 	repsAt[0] = reps
 	costs := &p.costs
 	p.priceLengths()
 	literal := &costs.main
 	skipUntil := 0
 	for i := 0; i < n; i++ {
-		base := cost[i]
+		base := uint32(node[i] >> 32)
 		if i > 0 {
 			// The repeated offsets after the best path to i.
-			a := arrival[i]
+			a := uint32(node[i])
 			if length := int(a & 0x1ff); length == 1 {
 				repsAt[i] = repsAt[i-1]
 			} else if length == 0 {
@@ -203,10 +202,7 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 		}
 		pos := start + i
 		// Literal.
-		if c := base + literal[data[pos]]; c < cost[i+1] {
-			cost[i+1] = c
-			arrival[i+1] = packArrival(1, -1, 0)
-		}
+		node[i+1] = min(node[i+1], uint64(base+literal[data[pos]])<<32|uint64(packArrival(1, -1, 0)))
 		if i < skipUntil {
 			continue
 		}
@@ -216,8 +212,7 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 		}
 		cur := repsAt[i]
 		longest := 0
-		nextCost := cost[i : i+limit+1]
-		nextArrival := arrival[i : i+limit+1]
+		next := node[i : i+limit+1]
 		// Repeated offsets.
 		for r := 0; r < 3; r++ {
 			off := cur[r]
@@ -233,12 +228,10 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 			if p.chain {
 				p.chainStep(data, start, i, n, base+row[l], l, r, off)
 			}
-			a := packArrival(0, r, 0)
+			a := uint64(packArrival(0, r, 0))
+			next := next[:len(row)]
 			for length := minMatch; length < len(row); length++ {
-				if c := base + row[length]; c < nextCost[length] {
-					nextCost[length] = c
-					nextArrival[length] = a | uint32(length)
-				}
+				next[length] = min(next[length], uint64(base+row[length])<<32|a|uint64(length))
 			}
 		}
 		// Explicit offsets.
@@ -258,12 +251,10 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 			slot := positionSlot(formatted)
 			oc := base + costs.offsetCost(slot, formatted)
 			row := p.slotLen[slot][:ml+1]
-			a := packArrival(0, -1, off)
+			a := uint64(packArrival(0, -1, off))
+			next := next[:len(row)]
 			for length := prevLen + 1; length < len(row); length++ {
-				if c := oc + row[length]; c < nextCost[length] {
-					nextCost[length] = c
-					nextArrival[length] = a | uint32(length)
-				}
+				next[length] = min(next[length], uint64(oc+row[length])<<32|a|uint64(length))
 			}
 			prevLen = ml
 			if p.chain {
@@ -278,7 +269,7 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 	// Walk back from the end, then emit in order.
 	first := len(items)
 	for j := n; j > 0; {
-		length, rep, offset := unpackArrival(arrival[j])
+		length, rep, offset := unpackArrival(uint32(node[j]))
 		if length == 0 {
 			ch := chained[j]
 			items = append(items, matchItem(int(ch.second), 0, ch.offset))
@@ -362,7 +353,7 @@ func (p *optimalParser) greedy(data []byte, start, end int, reps [3]uint32, item
 
 // repsAfter returns the repeated offsets after the best path to node i.
 func (p *optimalParser) repsAfter(i int) [3]uint32 {
-	length, rep, offset := unpackArrival(p.arrival[i])
+	length, rep, offset := unpackArrival(uint32(p.node[i]))
 	if length == 0 {
 		ch := p.chained[i]
 		return updateReps(p.reps[i-ch.total()], int(ch.rep), ch.offset)
@@ -399,9 +390,8 @@ func (p *optimalParser) chainStep(data []byte, start, i, n int, c uint32, length
 	}
 	l2 := matchLen(data, q, q-o, lim)
 	c += p.costs.main[data[q-1]] + p.repLen[0][l2]
-	if t := j + l2; c < p.cost[t] {
-		p.cost[t] = c
-		p.arrival[t] = 0
+	if t := j + l2; uint64(c) < p.node[t]>>32 {
+		p.node[t] = uint64(c) << 32 // arrival 0: see chained
 		p.chained[t] = chainedStep{offset: offset, first: uint16(length), second: uint16(l2), rep: int8(rep)}
 	}
 }
