@@ -51,9 +51,12 @@ type Compressor struct {
 	// before p. head3 remembers the latest position+1 for each 3-byte hash,
 	// for matches of exactly the minimum length. Positions past 65532 are
 	// never inserted (four bytes must follow), so position+1 fits 16 bits.
-	head4   [1 << hash4Bits]uint16
-	head3   [1 << hash3Bits]uint16
-	prev    *[MaxChunkSize]uint16
+	head4 [1 << hash4Bits]uint16
+	head3 [1 << hash3Bits]uint16
+	prev  *[MaxChunkSize]uint16
+	// win holds the chunk being compressed. Indexed by 16-bit positions, a
+	// fixed-size array needs no bounds checks in the match finder.
+	win     *window
 	seqs    []sequence
 	freq    [numSymbols]uint32
 	lens    [numSymbols]uint8
@@ -70,6 +73,7 @@ func NewCompressor(maxChunk int) (*Compressor, error) {
 	return &Compressor{
 		maxChunk: maxChunk,
 		prev:     new([MaxChunkSize]uint16),
+		win:      new(window),
 		seqs:     make([]sequence, 0, maxChunk+1),
 	}, nil
 }
@@ -140,27 +144,41 @@ func matchSymbol(length, offset uint32) int {
 	return numLiterals + (bits.Len32(offset)-1)<<4 + int(l)
 }
 
+// window is a chunk's bytes, followed by slack so that a 4- or 8-byte load
+// at any 16-bit position stays inside the array.
+type window [MaxChunkSize + 8]byte
+
+// load32 returns the four bytes at position p (p < MaxChunkSize).
+func (w *window) load32(p int) uint32 {
+	return binary.LittleEndian.Uint32(w[uint16(p):])
+}
+
+// load64 returns the eight bytes at position p (p < MaxChunkSize).
+func (w *window) load64(p int) uint64 {
+	return binary.LittleEndian.Uint64(w[uint16(p):])
+}
+
 // matchLen returns how many bytes at a and b agree, up to limit bytes
-// (a < b, b+limit <= len(src)).
-func matchLen(src []byte, a, b, limit int) int {
+// (a < b, b+limit <= the chunk length).
+func (w *window) matchLen(a, b, limit int) int {
 	n := 0
 	for n+8 <= limit {
-		x := binary.LittleEndian.Uint64(src[a+n:]) ^ binary.LittleEndian.Uint64(src[b+n:])
+		x := w.load64(a+n) ^ w.load64(b+n)
 		if x != 0 {
 			return n + bits.TrailingZeros64(x)/8
 		}
 		n += 8
 	}
-	for n < limit && src[a+n] == src[b+n] {
+	for n < limit && w[uint16(a+n)] == w[uint16(b+n)] {
 		n++
 	}
 	return n
 }
 
-// insert adds position i (i+4 <= len(src)) to the hash tables and returns
-// the latest earlier position with the same 3-byte hash, or -1.
-func (c *Compressor) insert(src []byte, i int) int {
-	v := binary.LittleEndian.Uint32(src[i:])
+// insert adds position i (i+4 <= chunk length) to the hash tables and
+// returns the latest earlier position with the same 3-byte hash, or -1.
+func (c *Compressor) insert(w *window, i int) int {
+	v := w.load32(i)
 	h4 := (v * 0x9E3779B1) >> (32 - hash4Bits)
 	h3 := ((v << 8) * 0x9E3779B1) >> (32 - hash3Bits)
 	c.prev[uint16(i)] = c.head4[h4]
@@ -179,18 +197,17 @@ func gain(length, offset int) int {
 	return g
 }
 
-// bestMatch searches for the best earlier match at position i, which must
-// be inserted already; cand3 is the latest earlier position with the same
-// 3-byte hash (or -1), for matches of exactly the minimum length, which the
-// 4-byte chains miss. Among candidates it prefers the longer match unless
-// the extra offset bits cost more than the length saves. It returns length
-// 0 when no match saves more than minGain bits.
-func (c *Compressor) bestMatch(src []byte, i, minGain, depth, cand3 int) (length, offset, bestGain int) {
-	limit := len(src) - i
-	nice := min(niceMatchLen, limit)
+// bestMatch searches for the best earlier match at position i of a chunk
+// of n bytes; i must be inserted already. cand3 is the latest earlier
+// position with the same 3-byte hash (or -1), for matches of exactly the
+// minimum length, which the 4-byte chains miss. Among candidates it prefers
+// the longer match unless the extra offset bits cost more than the length
+// saves. It returns length 0 when no match saves more than minGain bits.
+func (c *Compressor) bestMatch(w *window, n, i, minGain, depth, cand3 int) (length, offset, bestGain int) {
+	limit := n - i
 	best := minMatchLen - 1
 	bestGain = minGain
-	if cand3 >= 0 && src[cand3] == src[i] && src[cand3+1] == src[i+1] && src[cand3+2] == src[i+2] {
+	if cand3 >= 0 && w.load32(cand3)&0xFFFFFF == w.load32(i)&0xFFFFFF {
 		if g := gain(minMatchLen, i-cand3); g > bestGain {
 			best, offset, bestGain = minMatchLen, i-cand3, g
 		}
@@ -201,21 +218,22 @@ func (c *Compressor) bestMatch(src []byte, i, minGain, depth, cand3 int) (length
 		}
 		return best, offset, bestGain
 	}
-	want := binary.LittleEndian.Uint32(src[i:])
+	nice := min(niceMatchLen, limit)
+	want := w.load32(i)
 	best = max(best, minMatchLen) // a 4-byte match beats no match; keeps cand+best-3 >= cand
-	for cand := int(c.prev[uint16(i)]) - 1; cand >= 0 && depth > 0; cand, depth = int(c.prev[uint16(cand)])-1, depth-1 {
+	prev := c.prev
+	for cand := int(prev[uint16(i)]) - 1; cand >= 0 && depth > 0; cand, depth = int(prev[uint16(cand)])-1, depth-1 {
 		// Most candidates fail on the four bytes that end one past the best
 		// length so far: test them first (they overlap the first four
 		// while best < 7).
-		if binary.LittleEndian.Uint32(src[cand+best-3:]) != binary.LittleEndian.Uint32(src[i+best-3:]) ||
-			binary.LittleEndian.Uint32(src[cand:]) != want {
+		if w.load32(cand+best-3) != w.load32(i+best-3) || w.load32(cand) != want {
 			continue
 		}
-		n := 4 + matchLen(src, cand+4, i+4, limit-4)
-		if n > best {
-			if g := gain(n, i-cand); g > bestGain {
-				best, offset, bestGain = n, i-cand, g
-				if n >= nice {
+		l := 4 + w.matchLen(cand+4, i+4, limit-4)
+		if l > best {
+			if g := gain(l, i-cand); g > bestGain {
+				best, offset, bestGain = l, i-cand, g
+				if l >= nice {
 					break
 				}
 			}
@@ -234,6 +252,8 @@ func (c *Compressor) bestMatch(src []byte, i, minGain, depth, cand3 int) (length
 func (c *Compressor) parse(src []byte) (extraBytes int) {
 	clear(c.head4[:])
 	clear(c.head3[:])
+	w := c.win
+	copy(w[:], src)
 	seqs := c.seqs[:0]
 	n := len(src)
 	hashEnd := n - 4 // last position with four bytes to hash
@@ -243,15 +263,15 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 	for i < n {
 		// Bring the hash tables up to i-1.
 		for ; next < i && next <= hashEnd; next++ {
-			c.insert(src, next)
+			c.insert(w, next)
 		}
 		var length, offset, g int
 		if i <= hashEnd {
-			cand3 := c.insert(src, i)
+			cand3 := c.insert(w, i)
 			next = i + 1
-			length, offset, g = c.bestMatch(src, i, 0, searchDepth, cand3)
+			length, offset, g = c.bestMatch(w, n, i, 0, searchDepth, cand3)
 		} else if i+minMatchLen <= n {
-			length, offset, g = c.bestMatch(src, i, 0, 0, int(c.head3[hash3tail(src, i)])-1)
+			length, offset, g = c.bestMatch(w, n, i, 0, 0, int(c.head3[hash3tail(src, i)])-1)
 		}
 		if length == 0 {
 			// In data that does not match, look less often.
@@ -268,9 +288,9 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 		// a literal instead and take that one.
 		for length < lazyMatchLen && i+1 <= hashEnd {
 			j := i + 1
-			cand3 := c.insert(src, j)
+			cand3 := c.insert(w, j)
 			next = j + 1
-			l2, o2, g2 := c.bestMatch(src, j, g+lazyBias, lazyDepth, cand3)
+			l2, o2, g2 := c.bestMatch(w, n, j, g+lazyBias, lazyDepth, cand3)
 			if l2 == 0 {
 				break
 			}
