@@ -74,7 +74,7 @@ func NewCompressor(maxChunk int) (*Compressor, error) {
 		maxChunk: maxChunk,
 		prev:     new([MaxChunkSize]uint16),
 		win:      new(window),
-		seqs:     make([]sequence, 0, maxChunk+1),
+		seqs:     make([]sequence, 0, maxChunk),
 	}, nil
 }
 
@@ -253,17 +253,24 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 	clear(c.head4[:])
 	clear(c.head3[:])
 	w := c.win
-	copy(w[:], src)
-	seqs := c.seqs[:0]
-	n := len(src)
+	n := copy(w[:], src)
+	head4, head3, prev, freq := &c.head4, &c.head3, c.prev, &c.freq
+	// One sequence per input byte at most: stored by index, not appended.
+	seqs := c.seqs[:n]
+	k := 0
 	hashEnd := n - 4 // last position with four bytes to hash
 	next := 0        // positions before next are in the hash tables
 	i := 0
 	misses := 0
 	for i < n {
 		// Bring the hash tables up to i-1.
-		for ; next < i && next <= hashEnd; next++ {
-			c.insert(w, next)
+		for end := min(i, hashEnd+1); next < end; next++ {
+			v := w.load32(next)
+			h4 := (v * 0x9E3779B1) >> (32 - hash4Bits)
+			h3 := ((v << 8) * 0x9E3779B1) >> (32 - hash3Bits)
+			prev[uint16(next)] = head4[h4]
+			head4[h4] = uint16(next + 1)
+			head3[h3] = uint16(next + 1)
 		}
 		var length, offset, g int
 		if i <= hashEnd {
@@ -271,15 +278,17 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 			next = i + 1
 			length, offset, g = c.bestMatch(w, n, i, 0, searchDepth, cand3)
 		} else if i+minMatchLen <= n {
-			length, offset, g = c.bestMatch(w, n, i, 0, 0, int(c.head3[hash3tail(src, i)])-1)
+			length, offset, g = c.bestMatch(w, n, i, 0, 0, int(head3[hash3tail(src, i)])-1)
 		}
 		if length == 0 {
 			// In data that does not match, look less often.
 			misses++
 			end := min(i+1+misses>>missShift, n)
 			for ; i < end; i++ {
-				seqs = append(seqs, sequence{length: uint32(src[i]), symbol: uint16(src[i])})
-				c.freq[src[i]]++
+				b := w[uint16(i)]
+				seqs[k] = sequence{length: uint32(b), symbol: uint16(b)}
+				k++
+				freq[b]++
 			}
 			continue
 		}
@@ -294,18 +303,21 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 			if l2 == 0 {
 				break
 			}
-			seqs = append(seqs, sequence{length: uint32(src[i]), symbol: uint16(src[i])})
-			c.freq[src[i]]++
+			b := w[uint16(i)]
+			seqs[k] = sequence{length: uint32(b), symbol: uint16(b)}
+			k++
+			freq[b]++
 			i = j
 			length, offset, g = l2, o2, g2
 		}
 		sym := matchSymbol(uint32(length), uint32(offset))
-		seqs = append(seqs, sequence{length: uint32(length), offset: uint16(offset), symbol: uint16(sym)})
-		c.freq[sym]++
+		seqs[k] = sequence{length: uint32(length), offset: uint16(offset), symbol: uint16(sym)}
+		k++
+		freq[sym&(numSymbols-1)]++
 		extraBytes += extraLengthBytes(uint32(length))
 		i += length
 	}
-	c.seqs = seqs
+	c.seqs = seqs[:k]
 	return extraBytes
 }
 
