@@ -8,11 +8,12 @@ import (
 
 // Match finder and parser parameters, tuned against wimlib's default XPRESS
 // compressor on Go sources and binaries in 32 KiB chunks (docs/codecs.md):
-// with these our output is no larger than wimlib's.
+// with these our output is no larger than wimlib's, also on executables,
+// which need the deeper chains (depth 16/8 was 1.001x wimlib's size there).
 const (
 	// Chain depth at each position, and when looking one byte ahead.
-	searchDepth = 16
-	lazyDepth   = 8
+	searchDepth = 24
+	lazyDepth   = 12
 	// A match this long ends the search.
 	niceMatchLen = 48
 	// Matches at least this long are taken without looking one byte ahead.
@@ -220,7 +221,12 @@ func (c *Compressor) bestMatch(w *window, n, i, minGain, depth, cand3 int) (leng
 	}
 	nice := min(niceMatchLen, limit)
 	want := w.load32(i)
-	best = max(best, minMatchLen) // a 4-byte match beats no match; keeps cand+best-3 >= cand
+	// A match no longer than shortest saves at most minGain bits even at
+	// offset 1: skip candidates that cannot beat it (the lazy step asks for
+	// more than the current match saves). At least minMatchLen: a chain
+	// candidate must then agree on four bytes, and cand+best-3 >= cand.
+	shortest := (minGain + symbolBits) / literalBits
+	best = max(best, minMatchLen, shortest)
 	prev := c.prev
 	for cand := int(prev[uint16(i)]) - 1; cand >= 0 && depth > 0; cand, depth = int(prev[uint16(cand)])-1, depth-1 {
 		// Most candidates fail on the four bytes that end one past the best
