@@ -493,6 +493,9 @@ func (a *applier) run(ctx context.Context) error {
 	}
 	a.dest = real
 	a.ntfs = isNTFS3G(a.dest)
+	release, locked := lockTarget(a.dest)
+	defer release()
+	existing := []string{a.dest} // directories that may hold a killed apply's temporaries
 	for _, d := range a.plan.dirs[1:] {
 		path := a.hostPath(d)
 		if err := os.Mkdir(path, 0o755); err != nil {
@@ -500,11 +503,13 @@ func (a *applier) run(ctx context.Context) error {
 			if lerr != nil || !st.IsDir() {
 				return fmt.Errorf("create directory %s: %w", path, err)
 			}
+			existing = append(existing, path)
 		}
 		if err := a.ntfsExtras(d, path); err != nil {
 			return err
 		}
 	}
+	a.removeStaleTemps(existing, locked)
 	if err := a.writeFiles(ctx); err != nil {
 		return err
 	}

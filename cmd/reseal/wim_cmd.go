@@ -88,7 +88,11 @@ image that is not in the WIM is refused (exit 1). If the WIM turns out to be
 corrupt part-way (exit 3), the error says that DEST holds a partial tree. On
 success a one-line summary is printed to standard error unless --quiet.
 File data that neither IMAGE.wim nor a --ref file holds is an error naming
-the blob's SHA-1 (exit 3), before anything is written.
+the blob's SHA-1 (exit 3), before anything is written. The temporary files
+an apply killed part-way left in DEST (.NAME.reseal-apply-XXXXXXXX, regular
+files in the image's directories) are removed by the next apply or extract
+into DEST, with a warning; while another apply holds DEST, only ones older
+than 10 minutes.
 
 ` + refUsage
 
