@@ -117,7 +117,7 @@ func captureWith(ctx context.Context, wimPath string, opts CaptureOptions, scanT
 	}
 	var old *Reader
 	if opts.Append {
-		old, err = Open(wimPath)
+		old, err = openForRewrite(wimPath)
 		if err != nil {
 			return err
 		}

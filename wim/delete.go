@@ -31,7 +31,7 @@ type RewriteOptions struct {
 // without the data only that image used (or, with Soft, without touching
 // the data). The file is replaced atomically.
 func Delete(ctx context.Context, path string, index int, opts RewriteOptions) error {
-	r, err := Open(path)
+	r, err := openForRewrite(path)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func Delete(ctx context.Context, path string, index int, opts RewriteOptions) er
 // each blob once: what deleting images or appending duplicates left
 // behind is gone. The file is replaced atomically.
 func Optimize(ctx context.Context, path string, opts RewriteOptions) error {
-	r, err := Open(path)
+	r, err := openForRewrite(path)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func rewriteImages(ctx context.Context, r *Reader, dest string, keep []int, opts
 // Only the XML data changes: the file is copied up to its tables, which
 // are written again, and replaced atomically.
 func SetImageInfo(ctx context.Context, path string, index int, name, description *string) error {
-	r, err := Open(path)
+	r, err := openForRewrite(path)
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func Export(ctx context.Context, src *Reader, indexes []int, dest string, opts E
 				return fmt.Errorf("%s: the destination is also a file the source is read from", dest)
 			}
 		}
-		base, err = Open(dest)
+		base, err = openForRewrite(dest)
 		if err != nil {
 			return err
 		}

@@ -74,6 +74,14 @@ func UpdateImage(ctx context.Context, src *Reader, index int, changes []ImageCha
 				return fmt.Errorf("%s already has an image named %q: %w", dest, opts.Name, ErrImageExists)
 			}
 		}
+		// Appending replaces src's file: held as any WIM being modified.
+		current, err := src.lockForRewrite()
+		if err != nil {
+			return err
+		}
+		if !current {
+			return fmt.Errorf("%s was replaced since it was opened: open it again: %w", src.name, ErrLocked)
+		}
 		base = src
 	} else if st, err := os.Stat(dest); err == nil && src.name != "" {
 		if sst, err := os.Stat(src.name); err == nil && os.SameFile(st, sst) {

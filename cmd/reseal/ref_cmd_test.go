@@ -199,3 +199,28 @@ func TestRefDeltaWIMCLI(t *testing.T) {
 		t.Errorf("--ref matching nothing: exit %d: %s", code, stderr)
 	}
 }
+
+// TestAppendToLockedWIM: capture --append to a WIM another process holds
+// (its flock, as wimlib's append takes it) is refused with exit 3 and a
+// line saying so, and the WIM is unchanged.
+func TestAppendToLockedWIM(t *testing.T) {
+	src, _ := refTrees(t)
+	w := filepath.Join(t.TempDir(), "x.wim")
+	mustCLI(t, "capture", src, w, "--quiet")
+	before, _ := os.ReadFile(w)
+	other, err := os.Open(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := lockForTest(other); err != nil {
+		t.Skip("no flock here:", err)
+	}
+	code, _, stderr := runCLI(t, "capture", src, w, "--append", "--name", "second")
+	if code != exitFailure || !strings.Contains(stderr, "locked") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("append to a locked WIM: exit %d: %s", code, stderr)
+	}
+	if after, _ := os.ReadFile(w); string(after) != string(before) {
+		t.Error("the locked WIM was changed")
+	}
+}

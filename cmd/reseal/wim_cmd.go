@@ -61,8 +61,12 @@ relative to the image root (wimlib's --rpfix). The WIM is written to a
 temporary file and renamed into place when complete. An existing DEST that is
 not a WIM is refused (exit 1) unless --force is given. With --append the new
 image keeps the WIM's compression and chunk size: a --compress or --chunk-size
-that differs is refused. On success a one-line summary (files, sizes, ratio,
-time) is printed to standard error; --quiet prints neither it nor progress.
+that differs is refused. While it is appended to, the WIM is locked (an
+flock, the lock wimlib takes; not on Windows): a second append, export into
+it, delete, optimize or rename, by reseal or wimlib, is refused (exit 3)
+rather than one of the two being lost. On success a one-line summary (files,
+sizes, ratio, time) is printed to standard error; --quiet prints neither it
+nor progress.
 
   --chunk-size BYTES  a power of two from 4096 (XPRESS: up to 65536; LZX: up
                       to 2097152; LZMS: 32768 to 67108864); default 32768
