@@ -35,6 +35,11 @@ func (c *Compressor) btFind(data []byte, i int, out []lzMatch, record bool) []lz
 			return out
 		}
 		j := int(cur)
+		// Both links of j share a cache line: read them before the data
+		// are compared, so that the two loads (each a likely cache miss
+		// on a big window) overlap instead of following each other.
+		jn := 2 * (j & mask)
+		smaller, greater := son[jn], son[jn+1]
 		l := min(lenLeft, lenRight)
 		l += matchLen(data, i+l, j+l, nice-l)
 		if l > best {
@@ -44,19 +49,19 @@ func (c *Compressor) btFind(data []byte, i int, out []lzMatch, record bool) []lz
 			}
 			if l >= nice {
 				// The new node takes over both subtrees of the old one.
-				son[ptrLeft], son[ptrRight] = son[2*(j&mask)], son[2*(j&mask)+1]
+				son[ptrLeft], son[ptrRight] = smaller, greater
 				return out
 			}
 		}
 		if data[j+l] < data[i+l] {
 			son[ptrLeft] = cur
-			ptrLeft = 2*(j&mask) + 1
-			cur = son[ptrLeft]
+			ptrLeft = jn + 1
+			cur = greater
 			lenLeft = l
 		} else {
 			son[ptrRight] = cur
-			ptrRight = 2 * (j & mask)
-			cur = son[ptrRight]
+			ptrRight = jn
+			cur = smaller
 			lenRight = l
 		}
 	}

@@ -119,15 +119,18 @@ func (c *Compressor) compress(dst, src []byte) int {
 	}
 	if cap(c.data) < n {
 		c.data = make([]byte, n)
+		adviseHugePages(c.data)
 	}
 	if w := min(1<<bits.Len(uint(n-1)), c.window); len(c.son) < 2*w {
 		c.son = make([]int32, 2*w)
+		adviseHugePages(c.son)
 	}
 	if c.head == nil {
 		// Larger chunks get more hash buckets, so that each tree stays
 		// shallow: 2^16 up to 1 MiB chunks, 2^20 from 16 MiB.
 		c.hashShift = uint(32 - min(max(bits.Len(uint(c.maxChunk))-4, 16), 20))
 		c.head = make([]int32, 1<<(32-c.hashShift))
+		adviseHugePages(c.head)
 		c.deltaHead = make([][]int32, c.deltaPowers)
 		for p := range c.deltaHead {
 			c.deltaHead[p] = make([]int32, 1<<deltaHashBits)

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,4 +200,58 @@ func TestTuneFile(t *testing.T) {
 		t.Fatalf("round trip failed: %v", err)
 	}
 	t.Logf("level %d: %d -> %d bytes, CPU %.2f s", level, len(data), n, spent.Seconds())
+}
+
+// TestTuneConfigs compresses the file named by LZMS_FILE as one chunk with
+// each configuration of LZMS_CONFIGS ("depth/nice/deltaBelow" separated by
+// spaces; a 0 keeps the default level's value), alternating them
+// LZMS_REPS times, and logs size and CPU time of each run, so that configurations
+// are compared at the same load (it judges nothing beyond the round trip).
+func TestTuneConfigs(t *testing.T) {
+	name, configs := os.Getenv("LZMS_FILE"), strings.Fields(os.Getenv("LZMS_CONFIGS"))
+	if name == "" || len(configs) == 0 {
+		t.Skip("set LZMS_FILE and LZMS_CONFIGS")
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := 1
+	if v, err := strconv.Atoi(os.Getenv("LZMS_REPS")); err == nil {
+		reps = v
+	}
+	dst := make([]byte, len(data))
+	got := make([]byte, len(data))
+	for rep := 0; rep < reps; rep++ {
+		for _, cfg := range configs {
+			c, err := NewCompressor(len(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v [3]int
+			for k, f := range strings.Split(cfg, "/") {
+				if k < len(v) {
+					v[k], _ = strconv.Atoi(f)
+				}
+			}
+			if v[0] > 0 {
+				c.depth = v[0]
+			}
+			if v[1] > 0 {
+				c.niceLen = v[1]
+			}
+			if v[2] > 0 {
+				c.deltaBelow = v[2]
+			}
+			runtime.GC()
+			start := cpuTime()
+			n := c.Compress(dst, data)
+			spent := cpuTime() - start
+			if err := Decompress(got, dst[:n]); err != nil || string(got) != string(data) {
+				t.Fatalf("%s: round trip failed: %v", cfg, err)
+			}
+			load, _ := os.ReadFile("/proc/loadavg")
+			t.Logf("rep %d %-10s %d -> %d bytes, CPU %.2f s (load %s)", rep, cfg, len(data), n, spent.Seconds(), strings.Fields(string(load) + " ?")[0])
+		}
+	}
 }
