@@ -5,8 +5,12 @@ import (
 	"fmt"
 )
 
-// mainRootBits is the size of the main code's first-level table.
-const mainRootBits = 11
+// The sizes of the first-level tables of the main and length codes: enough
+// bits that nearly every symbol is one lookup.
+const (
+	mainRootBits   = 12
+	lengthRootBits = 10
+)
 
 // Decompressor decodes LZX chunks. It keeps its tables between calls so that
 // after the first chunk it allocates nothing. It is not safe for concurrent use.
@@ -16,8 +20,20 @@ type Decompressor struct {
 	alignedLens [numAlignedSyms]uint8
 	pretreeLens [numPretreeSyms]uint8
 
-	main, length, aligned, pretree decodeTable
-	r                              bitReader
+	// The root tables of the main, length and aligned codes (fixed
+	// arrays: indexing them by the top bits of the buffer needs no bounds
+	// check) and their sub-tables.
+	mainRoot                  [1 << mainRootBits]uint32
+	lengthRoot                [1 << lengthRootBits]uint32
+	alignedRoot               [1 << maxAlignedCodeLen]uint32
+	main, length, alignedCode fastTable
+	pretree                   decodeTable
+
+	// The repeated offsets and the first slot with an aligned offset code
+	// word, while decodeBlock runs.
+	reps        [3]uint32
+	alignedFrom uint
+	r           bitReader
 
 	// blockTypes counts the blocks decoded by type, for the tests.
 	blockTypes [4]int
@@ -110,7 +126,7 @@ func (d *Decompressor) decompress(dst, src []byte, order int) error {
 				for i := range d.alignedLens {
 					d.alignedLens[i] = uint8(r.bits(3))
 				}
-				if err := d.aligned.build(d.alignedLens[:], 7); err != nil {
+				if err := d.alignedCode.build(d.alignedRoot[:], d.alignedLens[:], maxAlignedCodeLen, numAlignedSyms); err != nil {
 					return fmt.Errorf("aligned offset code at output offset %d: %w", pos, err)
 				}
 			}
@@ -120,13 +136,13 @@ func (d *Decompressor) decompress(dst, src []byte, order int) error {
 			if err := d.readLens(d.mainLens[numChars:numMain]); err != nil {
 				return fmt.Errorf("main code at output offset %d: %w", pos, err)
 			}
-			if err := d.main.build(d.mainLens[:numMain], mainRootBits); err != nil {
+			if err := d.main.build(d.mainRoot[:], d.mainLens[:numMain], mainRootBits, numChars); err != nil {
 				return fmt.Errorf("main code at output offset %d: %w", pos, err)
 			}
 			if err := d.readLens(d.lengthLens[:]); err != nil {
 				return fmt.Errorf("length code at output offset %d: %w", pos, err)
 			}
-			if err := d.length.build(d.lengthLens[:], 10); err != nil {
+			if err := d.length.build(d.lengthRoot[:], d.lengthLens[:], lengthRootBits, numLengthSyms); err != nil {
 				return fmt.Errorf("length code at output offset %d: %w", pos, err)
 			}
 			var err error
@@ -228,134 +244,203 @@ func (d *Decompressor) readLens(lens []uint8) error {
 
 // decodeBlock decodes the literals and matches of a verbatim or aligned
 // block until pos reaches blockEnd (a match may carry it past).
+//
+// The bit reader's state lives in locals here and goes back to d.r at the
+// end. It holds at least 32 bits at the top of each symbol (a main and a
+// length code word) and at least 21 before a match's offset bits (17
+// verbatim bits, or 14 and an aligned code word). Matches that start at
+// least maxMatch+16 bytes before the chunk end are copied in whole 8-byte
+// words, overwriting bytes after the match that later symbols rewrite.
+// The loop keeps few values live, so that Go keeps the bit reader, pos and
+// the slices in registers: the sub-tables, the length and aligned tables,
+// the repeated offsets and the block type are read through d.
 func (d *Decompressor) decodeBlock(dst []byte, pos, blockEnd int, aligned bool, r0, r1, r2 uint32) (int, uint32, uint32, uint32, error) {
-	// The bit reader's state lives in locals here, the innermost loop of
-	// decoding, and goes back to d.r at the end.
 	src, in, buf, count := d.r.src, d.r.pos, d.r.buf, d.r.count
+	mainRoot := &d.mainRoot
+	// Offsets of slots with at least alignedFrom extra bits end in an
+	// aligned offset code word.
+	d.alignedFrom = 32
+	if aligned {
+		d.alignedFrom = 3
+	}
+	d.reps = [3]uint32{r0, r1, r2}
 	var err error
-	mainTable := d.main.entries
-	mainRoot := (*[1 << mainRootBits]uint32)(mainTable[:1<<mainRootBits])
-	mainMax, mainSub := d.main.maxLen, uint32(1)<<d.main.subBits-1
-	lengthTable := d.length.entries
-	lengthRoot, lengthMax, lengthSub := d.length.rootBits, d.length.maxLen, uint32(1)<<d.length.subBits-1
 loop:
 	for pos < blockEnd {
-		// A main and a length code take at most 32 bits.
 		if count < 32 {
-			if in+8 <= len(src) {
-				v := binary.LittleEndian.Uint64(src[in:])
-				v = v>>32 | v<<32
-				v = (v>>16)&0x0000ffff0000ffff | (v&0x0000ffff0000ffff)<<16
-				words := (64 - count) / 16
-				n := words * 16
-				buf |= v >> (64 - n) << (64 - count - n)
-				count += n
-				in += int(2 * words)
+			if in+4 <= len(src) {
+				buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << (32 - count)
+				count += 32
+				in += 4
 			} else {
 				buf, count, in = refillSlow(src, in, buf, count)
 			}
 		}
 		e := mainRoot[buf>>(64-mainRootBits)]
-		if e&linkFlag != 0 {
-			e = mainTable[int(e>>8)+int(uint32(buf>>(64-mainMax))&mainSub)]
+		n := uint(e & 31)
+		if e < entryMatch {
+			dst[pos] = byte(e >> 8)
+			pos++
+			buf <<= n
+			count -= n
+			continue
 		}
-		n := uint(e & 0x1f)
-		if n == 0 {
-			err = corruptf("invalid main code word at output offset %d", pos)
-			break loop
+		if e >= entryLink {
+			if e >= entryInvalid {
+				err = corruptf("invalid main code word at output offset %d", pos)
+				break loop
+			}
+			e = d.main.sub[int(e>>8&0xffff)+int(uint32(buf>>(64-d.main.maxLen))&(1<<d.main.subBits-1))]
+			n = uint(e & 31)
+			if e < entryMatch {
+				dst[pos] = byte(e >> 8)
+				pos++
+				buf <<= n
+				count -= n
+				continue
+			}
+			if e >= entryLink {
+				err = corruptf("invalid main code word at output offset %d", pos)
+				break loop
+			}
 		}
 		buf <<= n
 		count -= n
-		sym := int(e >> 8)
-		if sym < numChars {
-			dst[pos] = byte(sym)
-			pos++
-			continue
-		}
-		sym -= numChars
-		length := sym&7 + minMatch
+		sym := e >> 8
+		length := int(sym&7) + minMatch
 		if sym&7 == numPrimaryLengths {
-			e := lengthTable[buf>>(64-lengthRoot)]
-			if e&linkFlag != 0 {
-				e = lengthTable[int(e>>8)+int(uint32(buf>>(64-lengthMax))&lengthSub)]
+			le := d.lengthRoot[buf>>(64-lengthRootBits)]
+			if le >= entryLink {
+				if le < entryInvalid {
+					le = d.length.sub[int(le>>8&0xffff)+int(uint32(buf>>(64-d.length.maxLen))&(1<<d.length.subBits-1))]
+				}
 			}
-			n := uint(e & 0x1f)
-			if n == 0 {
+			if le >= entryMatch {
 				err = corruptf("invalid length code word at output offset %d", pos)
 				break loop
 			}
-			buf <<= n
-			count -= n
-			length += int(e >> 8)
+			buf <<= le & 31
+			count -= uint(le & 31)
+			length += int(le >> 8)
 		}
-		slot := sym >> 3
+		slot := sym >> 3 & 63
 		var offset uint32
+		reps := &d.reps
 		switch slot {
 		case 0:
-			offset = r0
+			offset = reps[0]
 		case 1:
-			offset = r1
-			r1 = r0
-			r0 = offset
+			offset = reps[1]
+			reps[1] = reps[0]
+			reps[0] = offset
 		case 2:
-			offset = r2
-			r2 = r0
-			r0 = offset
+			offset = reps[2]
+			reps[2] = reps[0]
+			reps[0] = offset
 		default:
-			// Extra bits take at most 17 bits, or 14 + a 7-bit aligned code.
 			if count < 21 {
-				buf, count, in = refillWords(src, in, buf, count)
+				if in+4 <= len(src) {
+					buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << (32 - count)
+					count += 32
+					in += 4
+				} else {
+					buf, count, in = refillSlow(src, in, buf, count)
+				}
 			}
-			eb := uint(extraBits[slot])
-			var extra uint32
-			if aligned && eb >= 3 {
+			eb := uint(slotExtraBits[slot])
+			offset = slotOffsetBase[slot]
+			if eb >= d.alignedFrom {
 				if eb > 3 {
-					extra = uint32(buf>>(64-(eb-3))) << 3
+					offset += uint32(buf>>(64-(eb-3))) << 3
 					buf <<= eb - 3
 					count -= eb - 3
 				}
-				t := &d.aligned
-				a := t.entries[buf>>(64-t.rootBits)]
-				if a&0x1f == 0 {
+				a := d.alignedRoot[buf>>(64-maxAlignedCodeLen)]
+				if a >= entryMatch {
 					err = corruptf("invalid aligned offset code word at output offset %d", pos)
 					break loop
 				}
-				buf <<= a & 0x1f
-				count -= uint(a & 0x1f)
-				extra |= a >> 8
-			} else if eb > 0 {
-				extra = uint32(buf >> (64 - eb))
+				buf <<= a & 31
+				count -= uint(a & 31)
+				offset += a >> 8
+			} else {
+				// eb may be 0: buf>>64 is 0 in Go.
+				offset += uint32(buf >> (64 - eb))
 				buf <<= eb
 				count -= eb
 			}
-			offset = positionBase[slot] + extra - 2
-			r2 = r1
-			r1 = r0
-			r0 = offset
+			reps[2] = reps[1]
+			reps[1] = reps[0]
+			reps[0] = offset
 		}
-		if offset == 0 || int(offset) > pos {
+		if offset-1 >= uint32(pos) {
+			// Offset 0 (from an uncompressed block's header) wraps around.
 			err = corruptf("match offset %d at output offset %d reaches before the chunk", offset, pos)
 			break loop
 		}
-		if length > len(dst)-pos {
-			err = corruptf("match of %d bytes at output offset %d passes the chunk end %d", length, pos, len(dst))
-			break loop
-		}
 		from := pos - int(offset)
-		if offset >= 8 && pos+length+8 <= len(dst) {
-			// Eight bytes at a time; the tail past length is rewritten later.
-			for i := 0; i < length; i += 8 {
-				binary.LittleEndian.PutUint64(dst[pos+i:], binary.LittleEndian.Uint64(dst[from+i:]))
+		if pos < len(dst)-maxMatch-16 {
+			switch {
+			case offset >= 8:
+				// Most matches are short: 16 bytes without a loop.
+				binary.LittleEndian.PutUint64(dst[pos:], binary.LittleEndian.Uint64(dst[from:]))
+				binary.LittleEndian.PutUint64(dst[pos+8:], binary.LittleEndian.Uint64(dst[from+8:]))
+				for i := 16; i < length; i += 8 {
+					binary.LittleEndian.PutUint64(dst[pos+i:], binary.LittleEndian.Uint64(dst[from+i:]))
+				}
+			case offset == 1:
+				v := uint64(dst[from]) * 0x0101010101010101
+				for i := 0; i < length; i += 8 {
+					binary.LittleEndian.PutUint64(dst[pos+i:], v)
+				}
+			default:
+				for i := range length {
+					dst[pos+i] = dst[from+i]
+				}
 			}
-		} else if int(offset) >= length {
-			copy(dst[pos:pos+length], dst[from:from+length])
 		} else {
-			for i := 0; i < length; i++ {
-				dst[pos+i] = dst[from+i]
+			if length > len(dst)-pos {
+				err = corruptf("match of %d bytes at output offset %d passes the chunk end %d", length, pos, len(dst))
+				break loop
+			}
+			if int(offset) >= length {
+				copy(dst[pos:pos+length], dst[from:from+length])
+			} else {
+				for i := range length {
+					dst[pos+i] = dst[from+i]
+				}
 			}
 		}
 		pos += length
 	}
 	d.r.pos, d.r.buf, d.r.count = in, buf, count
-	return pos, r0, r1, r2, err
+	return pos, d.reps[0], d.reps[1], d.reps[2], err
+}
+
+// swapWords turns two little-endian 16-bit words read as one 32-bit value
+// into the order their bits are read: the first word on top.
+func swapWords(x uint32) uint32 { return x<<16 | x>>16 }
+
+// slotOffsetBase and slotExtraBits describe the position slots for the
+// decoder: the match offset of slot s (>= 3) is slotOffsetBase[s] plus
+// slotExtraBits[s] bits. Sized 64 so that a 6-bit slot needs no bounds check.
+var (
+	slotOffsetBase [64]uint32
+	slotExtraBits  [64]uint8
+)
+
+func init() {
+	// As positionBase and extraBits, which another file's init fills.
+	base := uint32(0)
+	for s := range 51 {
+		eb := 0
+		if s >= 4 {
+			eb = min((s-2)/2, 17)
+		}
+		if s >= 3 {
+			slotOffsetBase[s] = base - 2
+			slotExtraBits[s] = uint8(eb)
+		}
+		base += 1 << eb
+	}
 }

@@ -2,6 +2,7 @@ package lzx
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,8 @@ import (
 )
 
 // FuzzDecompress feeds arbitrary input to the decoder: it must return an
-// error or exactly len(dst) bytes, never panic or allocate per input length.
+// error or exactly len(dst) bytes, never panic or allocate per input length,
+// and agree with the reference decoder on the bytes or the error.
 func FuzzDecompress(f *testing.F) {
 	c, _ := NewCompressor(65536)
 	for _, s := range [][]byte{sampleText(f, 3000), sampleBinary(f, 5000), sampleE8(2000), make([]byte, 100), []byte("a")} {
@@ -40,12 +42,21 @@ func FuzzDecompress(f *testing.F) {
 			}
 		}
 	}
-	d := NewDecompressor()
+	d, ref := NewDecompressor(), newRefDecompressor()
 	f.Fuzz(func(t *testing.T, src []byte, size uint32) {
 		size %= 70000
-		dst := make([]byte, size)
-		if err := d.Decompress(dst, src); err == nil && len(src) == 0 && size > 0 {
+		dst, want := make([]byte, size), make([]byte, size)
+		err := d.Decompress(dst, src)
+		if err == nil && len(src) == 0 && size > 0 {
 			t.Fatal("empty input decoded")
+		}
+		// The reference decoder (reference_test.go) must agree.
+		errRef := ref.Decompress(want, src)
+		if fmt.Sprint(err) != fmt.Sprint(errRef) {
+			t.Fatalf("decoder says %v, reference %v", err, errRef)
+		}
+		if err == nil && !bytes.Equal(dst, want) {
+			t.Fatal("decoder and reference differ")
 		}
 	})
 }
