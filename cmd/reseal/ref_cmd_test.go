@@ -116,6 +116,10 @@ func TestRefRenamedSplitSetCLI(t *testing.T) {
 	}
 	first, glob := filepath.Join(dir, "disk1.swm"), filepath.Join(dir, "disk*.swm")
 
+	// info needs no other part: the first's header and XML, as wimlib's.
+	if ours, theirs := infoLines(mustCLI(t, "info", first)), infoLines(peer(t, wimlib, "info", first)); ours != theirs {
+		t.Errorf("info of the renamed first part:\n%s\nwimlib:\n%s", ours, theirs)
+	}
 	code, _, stderr := runCLI(t, "apply", first, filepath.Join(t.TempDir(), "x"))
 	if code != exitFailure || !strings.Contains(stderr, "part 2 of") || !strings.Contains(stderr, "--ref") {
 		t.Errorf("apply without --ref: exit %d: %s", code, stderr)

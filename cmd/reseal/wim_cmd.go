@@ -563,9 +563,10 @@ func runInfo(ctx context.Context, sio *stdio, args []string) error {
 	}
 	r, err := openWIM(rest[0])
 	if err != nil {
-		// A later part of a split set: its header and XML, as wimlib's
+		// A later part of a split set, or the first one whose other
+		// parts are named otherwise: its header and XML, as wimlib's
 		// info shows them (Part Number N/M); renaming needs the set.
-		if h, images, size, perr := wim.ReadPartInfo(rest[0]); perr == nil && h.PartNumber > 1 && len(rest) == 1 {
+		if h, images, size, perr := wim.ReadPartInfo(rest[0]); perr == nil && (h.PartNumber > 1 || errors.Is(err, wim.ErrPartMissing)) && len(rest) == 1 {
 			return printWIMInfo(sio, *asJSON, rest[0], h, size, images, 0)
 		}
 		return err
