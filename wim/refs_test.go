@@ -330,3 +330,66 @@ func TestRefLimits(t *testing.T) {
 		t.Errorf("a missing file referenced: %v", err)
 	}
 }
+
+// TestRefSolidBase: the base of a delta WIM is a wimlib solid LZMS WIM
+// whose every blob the delta uses. The delta applies with it as wimlib
+// applies it; a solid export copies the base's solid resource as it is
+// (every blob wanted) after decoding it to check the hashes, and wimlib
+// verifies and applies the result; with a byte of that resource damaged,
+// apply and that export fail and leave no file.
+func TestRefSolidBase(t *testing.T) {
+	wimlib := testenv.Peer(t, "wimlib-imagex")
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	makeTree(t, src)
+	base, delta := filepath.Join(dir, "base.wim"), filepath.Join(dir, "delta.dwm")
+	runPeer(t, wimlib, "capture", src, base, "base", "--solid")
+	if err := os.WriteFile(filepath.Join(src, "new.txt"), []byte(strings.Repeat("new ", 5000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runPeer(t, wimlib, "capture", src, delta, "delta", "--solid", "--delta-from="+base)
+	r, err := OpenWith(delta, OpenOptions{Refs: []string{base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, theirs := filepath.Join(t.TempDir(), "ours"), filepath.Join(t.TempDir(), "theirs")
+	if err := r.Apply(ctx, 1, ours, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	runPeer(t, wimlib, "apply", delta, "1", theirs, "--ref="+base)
+	compareTrees(t, theirs, ours)
+	out := filepath.Join(t.TempDir(), "solid.wim")
+	if err := Export(ctx, r, []int{1}, out, ExportOptions{Solid: true}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	wimlibApplies(t, wimlib, out, src)
+
+	br, err := Open(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(br.solids) != 1 {
+		t.Fatalf("base has %d solid runs", len(br.solids))
+	}
+	part := br.solids[0].parts[0]
+	mid := (part.where + solidStoredEnd(part)) / 2
+	br.Close()
+	flipByte(t, base, mid)
+	r, err = OpenWith(delta, OpenOptions{Refs: []string{base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Apply(ctx, 1, filepath.Join(t.TempDir(), "dest"), ApplyOptions{}); err == nil {
+		t.Error("apply with the base's solid resource damaged succeeded")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.wim")
+	if err := Export(ctx, r, []int{1}, bad, ExportOptions{Solid: true}); err == nil {
+		t.Error("solid export with the base's solid resource damaged succeeded")
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Errorf("a failed export left %s", bad)
+	}
+}
