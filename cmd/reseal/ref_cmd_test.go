@@ -162,8 +162,8 @@ func TestRefDeltaWIMCLI(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "refers to blob ") || !strings.Contains(stderr, "--ref") {
 		t.Errorf("apply of a delta WIM alone: exit %d: %s", code, stderr)
 	}
-	if code, out, _ := runCLI(t, "verify", delta, "--quiet"); code != exitRefused || !strings.Contains(out, "does not contain") {
-		t.Errorf("verify of a delta WIM alone: exit %d: %s", code, out)
+	if code, out, stderr := runCLI(t, "verify", delta, "--quiet"); code != exitRefused || !strings.Contains(out, "does not contain") || !strings.Contains(stderr, "--ref") {
+		t.Errorf("verify of a delta WIM alone: exit %d: %s%s", code, out, stderr)
 	}
 
 	ours, theirs := filepath.Join(t.TempDir(), "ours"), filepath.Join(t.TempDir(), "theirs")

@@ -716,6 +716,12 @@ func runVerify(ctx context.Context, sio *stdio, args []string) error {
 		}
 	}
 	if len(problems) > 0 {
+		for _, p := range problems {
+			// Data the images need is elsewhere: say how to give it.
+			if len(*refs) == 0 && strings.Contains(p.Message, "which the WIM does not contain") {
+				return refusedError("%s: %d problem(s) found; if it is a delta WIM or a split set, name the files holding its data with --ref", rest[0], len(problems))
+			}
+		}
 		return refusedError("%s: %d problem(s) found", rest[0], len(problems))
 	}
 	if !*asJSON && !*quiet {
