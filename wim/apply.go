@@ -632,6 +632,10 @@ func (a *applier) writeFiles(ctx context.Context) error {
 			}
 		}()
 	}
+	// Other goroutines decode the solid chunks this one will need next
+	// while it hashes and hands out the current one's files.
+	stopAhead := a.dec.startAhead(blobs)
+	defer stopAhead()
 	for _, b := range blobs {
 		if ctx.Err() != nil {
 			break

@@ -27,66 +27,6 @@ func (d *decoders) solidReader(part *chunkedData) *chunkReader {
 	return &chunkReader{data: part, dec: d, bufs: &d.solid.bufs, cache: &d.solid, current: -1}
 }
 
-// solidCacheBudget bounds the decoded solid chunks a decoders keeps: two
-// chunks of an ESD file (64 MiB each), or many smaller ones. The chunk being
-// read is always kept, whatever its size.
-const solidCacheBudget = 128 << 20
-
-// chunkCache keeps decoded solid chunks, least recently used first, within
-// solidCacheBudget bytes.
-type chunkCache struct {
-	entries []cachedChunk
-	bytes   int64
-	bufs    chunkBufs // for the stored bytes of the chunk being decoded
-}
-
-type cachedChunk struct {
-	part  *chunkedData
-	index int
-	data  []byte
-}
-
-// maxCachedChunks bounds the entries (and so the cost of a lookup).
-const maxCachedChunks = 16
-
-// get returns the cached chunk and marks it most recently used.
-func (c *chunkCache) get(part *chunkedData, index int) ([]byte, bool) {
-	for i := len(c.entries) - 1; i >= 0; i-- {
-		e := c.entries[i]
-		if e.part == part && e.index == index {
-			copy(c.entries[i:], c.entries[i+1:])
-			c.entries[len(c.entries)-1] = e
-			return e.data, true
-		}
-	}
-	return nil, false
-}
-
-// alloc returns a buffer of n bytes for a chunk about to be decoded,
-// evicting (and reusing the memory of) the least recently used chunks
-// beyond the budget.
-func (c *chunkCache) alloc(n int64) []byte {
-	var spare []byte
-	for len(c.entries) > 0 && (c.bytes+n > solidCacheBudget || len(c.entries) >= maxCachedChunks) {
-		e := c.entries[0]
-		c.entries = c.entries[1:]
-		c.bytes -= int64(cap(e.data))
-		if int64(cap(e.data)) >= n && spare == nil {
-			spare = e.data
-		}
-	}
-	if spare != nil {
-		return spare[:n]
-	}
-	return make([]byte, n)
-}
-
-// put records a decoded chunk (its buffer from alloc).
-func (c *chunkCache) put(part *chunkedData, index int, data []byte) {
-	c.entries = append(c.entries, cachedChunk{part: part, index: index, data: data})
-	c.bytes += int64(cap(data))
-}
-
 // decompress decodes one chunk of a resource whose chunk size is chunkSize.
 func (d *decoders) decompress(c Compression, dst, src []byte, chunkSize int64) error {
 	switch c {

@@ -24,6 +24,8 @@ type chunkedData struct {
 	// tests can check that reading a solid resource in order decodes each
 	// chunk once.
 	decoded atomic.Int64
+	// decodedAhead counts the chunks of decoded that a read-ahead decoded.
+	decodedAhead atomic.Int64
 }
 
 func (c *chunkedData) numChunks() int { return len(c.offs) - 1 }
@@ -207,43 +209,78 @@ func (cr *chunkReader) chunk(i int) ([]byte, error) {
 			return b, nil
 		}
 	}
-	stored := c.offs[i+1] - c.offs[i]
 	want := c.chunkLen(i)
-	if int64(cap(cr.bufs.raw)) < stored {
-		cr.bufs.raw = make([]byte, stored)
+	raw, err := c.readStored(i, &cr.bufs.raw)
+	if err != nil {
+		return nil, err
 	}
-	raw := cr.bufs.raw[:stored]
-	if _, err := c.r.ReadAt(raw, c.base+c.offs[i]); err != nil {
-		return nil, fmt.Errorf("read chunk %d of resource at offset %d: %w", i, c.where, err)
-	}
-	if stored == want {
+	if int64(len(raw)) == want {
 		cr.cur, cr.current = raw, i
 		return raw, nil
 	}
-	if c.comp == CompressNone {
-		return nil, formatErr("resource at offset %d: chunk %d stored with %d bytes, want %d", c.where, i, stored, want)
-	}
-	var out []byte
 	if cr.cache != nil {
-		out = cr.cache.alloc(want)
-	} else {
-		if int64(cap(cr.bufs.out)) < want {
-			cr.bufs.out = make([]byte, want)
+		e := cr.cache.claim(c, i, want)
+		err := c.decodeStored(i, cr.dec, raw, e.data)
+		cr.cache.done(e, err == nil, true)
+		if err != nil {
+			return nil, err
 		}
-		out = cr.bufs.out[:want]
+		cr.cur, cr.current = e.data, i
+		return e.data, nil
 	}
-	c.decoded.Add(1)
-	if err := cr.dec.decompress(c.comp, out, raw, c.chunkSize); err != nil {
-		if errors.Is(err, errors.ErrUnsupported) {
-			return nil, fmt.Errorf("resource at offset %d: %w", c.where, err)
-		}
-		return nil, fmt.Errorf("%w: resource at offset %d: chunk %d (file offset %d): %v", ErrFormat, c.where, i, c.base+c.offs[i], err)
+	if int64(cap(cr.bufs.out)) < want {
+		cr.bufs.out = make([]byte, want)
 	}
-	if cr.cache != nil {
-		cr.cache.put(c, i, out)
+	out := cr.bufs.out[:want]
+	if err := c.decodeStored(i, cr.dec, raw, out); err != nil {
+		return nil, err
 	}
 	cr.cur, cr.current = out, i
 	return out, nil
+}
+
+// readStored reads the stored bytes of chunk i (0 <= i < numChunks) into
+// *buf, growing it as needed.
+func (c *chunkedData) readStored(i int, buf *[]byte) ([]byte, error) {
+	stored := c.offs[i+1] - c.offs[i]
+	if int64(cap(*buf)) < stored {
+		*buf = make([]byte, stored)
+	}
+	raw := (*buf)[:stored]
+	if _, err := c.r.ReadAt(raw, c.base+c.offs[i]); err != nil {
+		return nil, fmt.Errorf("read chunk %d of resource at offset %d: %w", i, c.where, err)
+	}
+	return raw, nil
+}
+
+// decodeStored decodes raw, the stored bytes of chunk i, into out
+// (chunkLen(i) bytes); a chunk stored as it is is copied.
+func (c *chunkedData) decodeStored(i int, dec *decoders, raw, out []byte) error {
+	if len(raw) == len(out) {
+		copy(out, raw)
+		return nil
+	}
+	if c.comp == CompressNone {
+		return formatErr("resource at offset %d: chunk %d stored with %d bytes, want %d", c.where, i, len(raw), len(out))
+	}
+	c.decoded.Add(1)
+	if err := dec.decompress(c.comp, out, raw, c.chunkSize); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("resource at offset %d: %w", c.where, err)
+		}
+		return fmt.Errorf("%w: resource at offset %d: chunk %d (file offset %d): %v", ErrFormat, c.where, i, c.base+c.offs[i], err)
+	}
+	return nil
+}
+
+// decodeChunk reads and decodes chunk i into out (chunkLen(i) bytes), with
+// *raw as the buffer for its stored bytes.
+func (c *chunkedData) decodeChunk(i int, dec *decoders, raw *[]byte, out []byte) error {
+	b, err := c.readStored(i, raw)
+	if err != nil {
+		return err
+	}
+	return c.decodeStored(i, dec, b, out)
 }
 
 // sectionReader streams a range of the uncompressed data.

@@ -156,6 +156,12 @@ func (r *Reader) verifyBlobs(ctx context.Context, blobs []*blob, progress func(d
 	}
 	close(plain)
 	dec, buf := newDecoders(), make([]byte, 1<<20)
+	solidBlobs := make([]*blob, len(solid))
+	for k, i := range solid {
+		solidBlobs[k] = blobs[i]
+	}
+	stopAhead := dec.startAhead(solidBlobs)
+	defer stopAhead()
 	for _, i := range solid {
 		if ctx.Err() != nil {
 			break
