@@ -75,6 +75,8 @@ type Reader struct {
 	rawTable []blobEntry
 	// more holds parts 2..n of a split WIM.
 	more []*splitPart
+	// helpers decode batches of a big blob's chunks ahead of its reader.
+	helpers helperPool
 }
 
 // partFile returns the reader, size and header of part i (0 is the first).
@@ -604,6 +606,9 @@ func (r *Reader) blobReader(b *blob, dec *decoders) (io.Reader, error) {
 		cd, err := openResource(pr, b.res, psize, ph.Compression(), int64(ph.ChunkSize))
 		if err != nil {
 			return nil, err
+		}
+		if pr := newParallelReader(&r.helpers, cd, dec); pr != nil {
+			return pr, nil
 		}
 		return &sectionReader{cr: newChunkReader(cd, dec), off: 0, left: cd.origSize}, nil
 	}
