@@ -49,7 +49,10 @@ func (img *Image) Lookup(path string) (*File, error) {
 // that would lead out of what is extracted is refused.
 func (r *Reader) Extract(ctx context.Context, index int, paths []string, dest string, opts ApplyOptions) error {
 	img, err := r.Image(index)
-	if err != nil {
+	// Data missing elsewhere in the image (a delta WIM without its base)
+	// matters only if the extracted entries need it, as for wimlib.
+	missing := err
+	if err != nil && (img == nil || !errors.Is(err, ErrBlobMissing)) {
 		return err
 	}
 	now := TimeToFiletime(time.Now())
@@ -72,6 +75,11 @@ func (r *Reader) Extract(ctx context.Context, index int, paths []string, dest st
 				return fmt.Errorf("%s and %s would both be extracted as %s", prev, c.Path(), c.Name)
 			}
 			names[key] = c.Path()
+			if missing != nil {
+				if err := r.checkBlobsOf(c, index); err != nil {
+					return err
+				}
+			}
 			root.Children = append(root.Children, cloneTree(c, root))
 		}
 	}
@@ -87,4 +95,29 @@ func cloneTree(f, parent *File) *File {
 		c.Children[i] = cloneTree(ch, &c)
 	}
 	return &c
+}
+
+// checkBlobsOf returns the error for data that f or the entries below it
+// (of image index) need and that none of r's files hold.
+func (r *Reader) checkBlobsOf(f *File, index int) error {
+	var missing *missingBlobError
+	counted := map[Hash]bool{}
+	f.Walk(func(e *File) error {
+		for _, s := range e.streams() {
+			if s.Hash.IsZero() || r.blobs[s.Hash] != nil || counted[s.Hash] {
+				continue
+			}
+			counted[s.Hash] = true
+			if missing == nil {
+				missing = &missingBlobError{index: index, path: e.Path(), hash: s.Hash, hasRefs: r.hasRefs()}
+			} else {
+				missing.others++
+			}
+		}
+		return nil
+	})
+	if missing != nil {
+		return missing
+	}
+	return nil
 }

@@ -177,6 +177,18 @@ func TestRefDeltaWIMCLI(t *testing.T) {
 	peer(t, wimlib, "extract", delta, "1", "/Windows", "--dest-dir="+exTheirs, "--ref="+base, "--preserve-dir-structure")
 	sameTrees(t, "extract --ref, against wimlib's", filepath.Join(exTheirs), exOurs)
 
+	// Without --ref, what only the delta holds extracts as wimlib's
+	// extract does; what needs the base is an error naming its SHA-1,
+	// as wimlib's is.
+	onlyNew, theirsNew := filepath.Join(t.TempDir(), "new"), filepath.Join(t.TempDir(), "theirsnew")
+	mustCLI(t, "extract", delta, "1", "/Users/Default/new.txt", "/Windows/win.ini", "--dest", onlyNew, "--quiet")
+	peer(t, wimlib, "extract", delta, "1", "/Users/Default/new.txt", "/Windows/win.ini", "--dest-dir="+theirsNew)
+	sameTrees(t, "extract of the delta's own files without --ref, against wimlib's", theirsNew, onlyNew)
+	code, _, stderr = runCLI(t, "extract", delta, "1", "/Windows", "--dest", filepath.Join(t.TempDir(), "z"))
+	if code != exitFailure || !strings.Contains(stderr, "refers to blob ") || !strings.Contains(stderr, "--ref") {
+		t.Errorf("extract of files in the base without --ref: exit %d: %s", code, stderr)
+	}
+
 	var v struct {
 		OK   bool     `json:"ok"`
 		Refs []string `json:"refs"`

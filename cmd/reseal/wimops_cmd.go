@@ -87,7 +87,9 @@ image into DIR, each under its own name directly in DIR, as wimlib-imagex
 extract does. The same checks as apply's come first: names that are not
 plain file names and links that would lead outside DIR are refused (exit 1),
 and nothing is written outside DIR. A PATH that is not in the image is
-refused (exit 1).
+refused (exit 1). Only the data of what is extracted is needed: of a delta
+WIM without --ref, the files it holds itself extract (others are an error
+naming the missing blob's SHA-1, exit 3), as with wimlib.
 
 ` + refUsage
 
