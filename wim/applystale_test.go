@@ -132,7 +132,7 @@ func TestApplyAfterKill(t *testing.T) {
 		if err != nil {
 			os.Exit(2)
 		}
-		r.Apply(context.Background(), 1, dest, ApplyOptions{Progress: func(int64, int64) { time.Sleep(20 * time.Millisecond) }})
+		r.Apply(context.Background(), 1, dest, ApplyOptions{Progress: func(int64, int64) { time.Sleep(100 * time.Millisecond) }})
 		os.Exit(0)
 	}
 	src, wimPath := captureTestWIM(t, CompressXPRESS)
