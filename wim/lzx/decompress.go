@@ -8,8 +8,9 @@ import (
 // The sizes of the first-level tables of the main and length codes: enough
 // bits that nearly every symbol is one lookup.
 const (
-	mainRootBits   = 12
-	lengthRootBits = 10
+	mainRootBits    = 12
+	lengthRootBits  = 10
+	pretreeRootBits = 6
 )
 
 // Decompressor decodes LZX chunks. It keeps its tables between calls so that
@@ -27,7 +28,8 @@ type Decompressor struct {
 	lengthRoot                [1 << lengthRootBits]uint32
 	alignedRoot               [1 << maxAlignedCodeLen]uint32
 	main, length, alignedCode fastTable
-	pretree                   decodeTable
+	pretreeRoot               [1 << pretreeRootBits]uint32
+	pretree                   fastTable
 
 	// The repeated offsets and the first slot with an aligned offset code
 	// word, while decodeBlock runs.
@@ -184,7 +186,10 @@ func (d *Decompressor) decompress(dst, src []byte, order int) error {
 }
 
 // readLens reads code lengths coded as deltas from the previous ones with a
-// pretree, updating lens in place.
+// pretree, updating lens in place. Like decodeBlock it keeps the bit
+// reader in locals, with at least 32 bits at the top of each item: a
+// pretree code word (<= 15 bits) and what follows it (a run length of up to
+// 5 bits, or 1 bit and a second code word) never need another refill.
 func (d *Decompressor) readLens(lens []uint8) error {
 	r := &d.r
 	r.ensure(48)
@@ -194,15 +199,28 @@ func (d *Decompressor) readLens(lens []uint8) error {
 		}
 		d.pretreeLens[i] = uint8(r.bits(4))
 	}
-	if err := d.pretree.build(d.pretreeLens[:], 6); err != nil {
+	if err := d.pretree.build(d.pretreeRoot[:], d.pretreeLens[:], pretreeRootBits, numPretreeSyms); err != nil {
 		return fmt.Errorf("pretree: %w", err)
 	}
+	src, in, buf, count := r.src, r.pos, r.buf, r.count
+	var err error
 	for i := 0; i < len(lens); {
-		r.ensure(32)
-		sym, err := d.pretree.decode(r)
-		if err != nil {
-			return fmt.Errorf("pretree: %w", err)
+		if count < 32 {
+			if in+4 <= len(src) {
+				buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << (32 - count)
+				count += 32
+				in += 4
+			} else {
+				buf, count, in = refillSlow(src, in, buf, count)
+			}
 		}
+		sym, n := d.pretreeSymbol(buf)
+		if n == 0 {
+			err = fmt.Errorf("pretree: %w", corruptf("invalid Huffman code word"))
+			break
+		}
+		buf <<= n
+		count -= n
 		switch {
 		case sym <= 16:
 			lens[i] = uint8((int(lens[i]) - sym + 17) % 17)
@@ -210,27 +228,38 @@ func (d *Decompressor) readLens(lens []uint8) error {
 		case sym == 17, sym == 18:
 			var run int
 			if sym == 17 {
-				run = 4 + int(r.bits(4))
+				run = 4 + int(buf>>60)
+				buf <<= 4
+				count -= 4
 			} else {
-				run = 20 + int(r.bits(5))
+				run = 20 + int(buf>>59)
+				buf <<= 5
+				count -= 5
 			}
 			if i+run > len(lens) {
-				return corruptf("zero run of %d passes %d lengths", run, len(lens))
+				err = corruptf("zero run of %d passes %d lengths", run, len(lens))
+				break
 			}
 			clear(lens[i : i+run])
 			i += run
 		default: // 19: a run of one value
-			run := 4 + int(r.bits(1))
+			run := 4 + int(buf>>63)
+			buf <<= 1
+			count--
 			if i+run > len(lens) {
-				return corruptf("run of %d passes %d lengths", run, len(lens))
+				err = corruptf("run of %d passes %d lengths", run, len(lens))
+				break
 			}
-			r.ensure(16)
-			z, err := d.pretree.decode(r)
-			if err != nil {
-				return fmt.Errorf("pretree: %w", err)
+			z, n := d.pretreeSymbol(buf)
+			if n == 0 {
+				err = fmt.Errorf("pretree: %w", corruptf("invalid Huffman code word"))
+				break
 			}
+			buf <<= n
+			count -= n
 			if z > 16 {
-				return corruptf("pretree symbol %d inside a run", z)
+				err = corruptf("pretree symbol %d inside a run", z)
+				break
 			}
 			v := uint8((int(lens[i]) - z + 17) % 17)
 			for j := i; j < i+run; j++ {
@@ -238,8 +267,29 @@ func (d *Decompressor) readLens(lens []uint8) error {
 			}
 			i += run
 		}
+		if err != nil {
+			break
+		}
 	}
-	return nil
+	r.pos, r.buf, r.count = in, buf, count
+	return err
+}
+
+// pretreeSymbol decodes the pretree symbol at the top of buf and returns it
+// with its code length, 0 for a bit pattern that is no code word.
+func (d *Decompressor) pretreeSymbol(buf uint64) (sym int, n uint) {
+	e := d.pretreeRoot[buf>>(64-pretreeRootBits)]
+	if e >= entryLink {
+		if e >= entryInvalid {
+			return 0, 0
+		}
+		t := &d.pretree
+		e = t.sub[int(e>>8&0xffff)+int(uint32(buf>>(64-t.maxLen))&(1<<t.subBits-1))]
+		if e >= entryMatch {
+			return 0, 0
+		}
+	}
+	return int(e >> 8), uint(e & 31)
 }
 
 // decodeBlock decodes the literals and matches of a verbatim or aligned
