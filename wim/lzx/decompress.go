@@ -207,7 +207,7 @@ func (d *Decompressor) readLens(lens []uint8) error {
 	for i := 0; i < len(lens); {
 		if count < 32 {
 			if in+4 <= len(src) {
-				buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << (32 - count)
+				buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << ((32 - count) & 63)
 				count += 32
 				in += 4
 			} else {
@@ -283,8 +283,7 @@ func (d *Decompressor) pretreeSymbol(buf uint64) (sym int, n uint) {
 		if e >= entryInvalid {
 			return 0, 0
 		}
-		t := &d.pretree
-		e = t.sub[int(e>>8&0xffff)+int(uint32(buf>>(64-t.maxLen))&(1<<t.subBits-1))]
+		e = d.pretree.link(e, buf)
 		if e >= entryMatch {
 			return 0, 0
 		}
@@ -319,7 +318,7 @@ loop:
 	for pos < blockEnd {
 		if count < 32 {
 			if in+4 <= len(src) {
-				buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << (32 - count)
+				buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << ((32 - count) & 63)
 				count += 32
 				in += 4
 			} else {
@@ -331,7 +330,7 @@ loop:
 		if e < entryMatch {
 			dst[pos] = byte(e >> 8)
 			pos++
-			buf <<= n
+			buf <<= n & 63
 			count -= n
 			continue
 		}
@@ -340,12 +339,12 @@ loop:
 				err = corruptf("invalid main code word at output offset %d", pos)
 				break loop
 			}
-			e = d.main.sub[int(e>>8&0xffff)+int(uint32(buf>>(64-d.main.maxLen))&(1<<d.main.subBits-1))]
+			e = d.main.link(e, buf)
 			n = uint(e & 31)
 			if e < entryMatch {
 				dst[pos] = byte(e >> 8)
 				pos++
-				buf <<= n
+				buf <<= n & 63
 				count -= n
 				continue
 			}
@@ -354,7 +353,7 @@ loop:
 				break loop
 			}
 		}
-		buf <<= n
+		buf <<= n & 63
 		count -= n
 		sym := e >> 8
 		length := int(sym&7) + minMatch
@@ -362,7 +361,7 @@ loop:
 			le := d.lengthRoot[buf>>(64-lengthRootBits)]
 			if le >= entryLink {
 				if le < entryInvalid {
-					le = d.length.sub[int(le>>8&0xffff)+int(uint32(buf>>(64-d.length.maxLen))&(1<<d.length.subBits-1))]
+					le = d.length.link(le, buf)
 				}
 			}
 			if le >= entryMatch {
@@ -390,7 +389,7 @@ loop:
 		default:
 			if count < 21 {
 				if in+4 <= len(src) {
-					buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << (32 - count)
+					buf |= uint64(swapWords(binary.LittleEndian.Uint32(src[in:in+4]))) << ((32 - count) & 63)
 					count += 32
 					in += 4
 				} else {
@@ -401,8 +400,8 @@ loop:
 			offset = slotOffsetBase[slot]
 			if eb >= d.alignedFrom {
 				if eb > 3 {
-					offset += uint32(buf>>(64-(eb-3))) << 3
-					buf <<= eb - 3
+					offset += uint32(buf>>((67-eb)&63)) << 3
+					buf <<= (eb - 3) & 63
 					count -= eb - 3
 				}
 				a := d.alignedRoot[buf>>(64-maxAlignedCodeLen)]
@@ -414,9 +413,10 @@ loop:
 				count -= uint(a & 31)
 				offset += a >> 8
 			} else {
-				// eb may be 0: buf>>64 is 0 in Go.
-				offset += uint32(buf >> (64 - eb))
-				buf <<= eb
+				// eb may be 0: two shifts, each < 64 (which Go would
+				// otherwise check for).
+				offset += uint32(buf >> 1 >> ((63 - eb) & 63))
+				buf <<= eb & 63
 				count -= eb
 			}
 			reps[2] = reps[1]

@@ -17,10 +17,17 @@ package lzx
 //     up to maxLen;
 //   - entryInvalid: no code word starts with these bits.
 type fastTable struct {
-	sub     []uint32 // sub-tables of 1 << subBits entries each
-	maxLen  uint
-	subBits uint
-	sorted  [maxMainSyms]uint16
+	sub      []uint32 // sub-tables of 1 << subBits entries each
+	subBits  uint
+	subShift uint   // 64 - maxLen
+	subMask  uint32 // 1<<subBits - 1
+	sorted   [maxMainSyms]uint16
+}
+
+// link returns the sub-table entry that e, a link, and the bits at the top
+// of buf lead to.
+func (t *fastTable) link(e uint32, buf uint64) uint32 {
+	return t.sub[int(e>>8&0xffff)+int(uint32(buf>>(t.subShift&63))&t.subMask)]
 }
 
 const (
@@ -88,11 +95,12 @@ func (t *fastTable) build(root []uint32, lens []uint8, rootBits uint, numLits in
 		}
 		at += len(fill)
 	}
-	t.maxLen, t.subBits = maxLen, 0
+	t.subBits, t.subShift, t.subMask = 0, 64-maxLen, 0
 	if i < len(sorted) {
 		// The longer code words continue the code space at maxLen bits:
 		// one sub-table of 1<<subBits entries per root entry they start with.
 		t.subBits = maxLen - rootBits
+		t.subMask = 1<<t.subBits - 1
 		sub := t.sub[:0]
 		for ; i < len(sorted); i++ {
 			sym := int(sorted[i])
