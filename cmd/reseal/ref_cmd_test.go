@@ -203,8 +203,11 @@ func TestRefDeltaWIMCLI(t *testing.T) {
 	peer(t, wimlib, "apply", whole, "1", back)
 	sameTrees(t, "wimlib's apply of the export of the delta WIM", changed, back)
 
-	if code, _, stderr := runCLI(t, "dir", delta); code != exitFailure || !strings.Contains(stderr, "--ref") {
-		t.Errorf("dir of a delta WIM alone: exit %d: %s", code, stderr)
+	if ours, theirs := mustCLI(t, "dir", delta), peer(t, wimlib, "dir", delta); ours != theirs {
+		t.Errorf("dir of a delta WIM alone:\n%s\nwimlib's:\n%s", ours, theirs)
+	}
+	if code, _, stderr := runCLI(t, "dir", delta, "--json"); code != exitFailure || !strings.Contains(stderr, "--ref") {
+		t.Errorf("dir --json of a delta WIM alone: exit %d: %s", code, stderr)
 	}
 	if out := mustCLI(t, "dir", delta, "--ref", base); !strings.Contains(out, "/Users/Default/new.txt\n") || !strings.Contains(out, "/Windows/win.ini\n") {
 		t.Errorf("dir --ref:\n%s", out)

@@ -76,7 +76,8 @@ List the paths of an image (optional when the WIM has one), one per line, or
 those at and below PATH, as wimlib-imagex dir does. --json prints an object
 with an "entries" array giving each entry's path, size, attributes and
 whether it is a directory (docs/json.md). A PATH that is not in the image is
-refused (exit 1). A delta WIM needs its base (--ref) for the sizes.
+refused (exit 1). A delta WIM lists without its base; --json needs it
+(--ref) for the sizes.
 
 ` + refUsage
 
@@ -376,7 +377,9 @@ func runDir(_ context.Context, sio *stdio, args []string) error {
 		return err
 	}
 	img, err := r.Image(index)
-	if err != nil {
+	// The paths need no file data: a delta WIM lists without its base,
+	// as in wimlib's dir; --json's sizes need the data's entries.
+	if err != nil && (img == nil || *asJSON || !errors.Is(err, wim.ErrBlobMissing)) {
 		return fmt.Errorf("%s: %w", path, refHint(err, *refs))
 	}
 	top, err := img.Lookup(sub)
