@@ -22,6 +22,24 @@ func (br *bitReader) init(src []byte) {
 
 // refill makes at least 49 bits available.
 func (br *bitReader) refill() {
+	if br.n <= 48 {
+		br.fill()
+	}
+}
+
+func (br *bitReader) fill() {
+	if br.pos >= 8 {
+		// The next four units at once, most significant first: as many
+		// whole ones as fit are taken; the bits of a part taken below
+		// them are the next unit's own, so ORing it in again later is
+		// harmless.
+		v := binary.LittleEndian.Uint64(br.src[br.pos-8 : br.pos])
+		br.buf |= v >> br.n
+		k := (64 - br.n) >> 4
+		br.n += k << 4
+		br.pos -= int(k) << 1
+		return
+	}
 	for br.n <= 48 {
 		var u uint64
 		if br.pos >= 2 {
@@ -72,25 +90,16 @@ func (rd *rangeDecoder) init(src []byte) {
 	rd.next = 4
 }
 
-// decode returns one bit whose probability of being 0 is p/64.
-func (rd *rangeDecoder) decode(p uint32) uint32 {
-	if rd.rng <= 0xffff {
-		rd.rng <<= 16
-		var u uint32
-		if rd.next+2 <= len(rd.src) {
-			u = uint32(binary.LittleEndian.Uint16(rd.src[rd.next:]))
-		}
-		rd.next += 2
-		rd.code = rd.code<<16 | u
+// normalize reads the next unit into the range decoder, as decode does
+// when the range is down to 16 bits.
+func (rd *rangeDecoder) normalize() {
+	rd.rng <<= 16
+	var u uint32
+	if rd.next+2 <= len(rd.src) {
+		u = uint32(binary.LittleEndian.Uint16(rd.src[rd.next:]))
 	}
-	bound := (rd.rng >> probBits) * p
-	if rd.code < bound {
-		rd.rng = bound
-		return 0
-	}
-	rd.code -= bound
-	rd.rng -= bound
-	return 1
+	rd.next += 2
+	rd.code = rd.code<<16 | u
 }
 
 // probEntry is an adaptive probability: the last 64 bits coded with it and
@@ -111,6 +120,15 @@ func (e *probEntry) prob() uint32 {
 	}
 	return p
 }
+
+// probOfZeros is prob() as a table, for the decoder's hot loop (indexes
+// above probDenominator are never used).
+var probOfZeros = func() (t [128]uint8) {
+	for z := range probDenominator + 1 {
+		t[z] = uint8((&probEntry{zeros: uint32(z)}).prob())
+	}
+	return t
+}()
 
 func (e *probEntry) update(bit uint32) {
 	e.zeros += uint32(e.hist>>63) - bit
@@ -133,10 +151,24 @@ func (c *decisionClass) reset(ctxBits uint) {
 	}
 }
 
+// decode is the decoder's hot path: small enough to be inlined, the range
+// decoder's renormalisation apart.
 func (c *decisionClass) decode(rd *rangeDecoder) uint32 {
-	e := &c.entries[c.ctx]
-	bit := rd.decode(e.prob())
-	e.update(bit)
+	if rd.rng <= 0xffff {
+		rd.normalize()
+	}
+	e := &c.entries[c.ctx&63]
+	bound := (rd.rng >> probBits) * uint32(probOfZeros[e.zeros&127])
+	bit := uint32(0)
+	if rd.code < bound {
+		rd.rng = bound
+	} else {
+		rd.code -= bound
+		rd.rng -= bound
+		bit = 1
+	}
+	e.zeros += uint32(e.hist>>63) - bit
+	e.hist = e.hist<<1 | uint64(bit)
 	c.ctx = (c.ctx<<1 | bit) & c.mask
 	return bit
 }

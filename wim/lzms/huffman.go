@@ -17,7 +17,6 @@ type adaptiveCode struct {
 // reset starts the code of a new block: every frequency 1, code built.
 func (c *adaptiveCode) reset(n, period int) {
 	c.n, c.period, c.remaining = n, period, period
-	c.builder.n = 0 // a new block: sort from scratch
 	for i := range c.freq[:n] {
 		c.freq[i] = 1
 	}
@@ -43,8 +42,8 @@ func (c *adaptiveCode) count(sym int) bool {
 // lengthBuilder computes codeword lengths exactly as the format requires,
 // every tie-break included; it keeps its scratch space between calls.
 type lengthBuilder struct {
-	n      int                    // alphabet size of the previous build (0: none)
 	leaves [maxOffsetSlots]uint32 // freq<<10 | symbol, sorted
+	tmp    [maxOffsetSlots]uint32
 	weight [maxOffsetSlots]uint32 // internal nodes
 	parent [maxOffsetSlots]uint16
 	depth  [maxOffsetSlots]uint8
@@ -55,30 +54,7 @@ type lengthBuilder struct {
 func (b *lengthBuilder) build(freq []uint32, lens []uint8) {
 	n := len(freq)
 	leaves := b.leaves[:n]
-	if b.n != n {
-		for s, f := range freq {
-			leaves[s] = f<<10 | uint32(s)
-		}
-		slices.Sort(leaves)
-		b.n = n
-	} else {
-		// Frequencies change little between rebuilds: re-key the previous
-		// order and insertion-sort it, close to linear.
-		for k, l := range leaves {
-			s := l & 1023
-			leaves[k] = freq[s]<<10 | s
-		}
-		for k := 1; k < n; k++ {
-			v := leaves[k]
-			j := k
-			for j > 0 && leaves[j-1] > v {
-				leaves[j] = leaves[j-1]
-				j--
-			}
-			leaves[j] = v
-		}
-	}
-
+	b.sortLeaves(freq)
 	// Two-queue merge: a leaf wins ties against an internal node.
 	i, j, created := 0, 0, 0
 	take := func() uint32 {
@@ -126,6 +102,51 @@ func (b *lengthBuilder) build(freq []uint32, lens []uint8) {
 	}
 }
 
+// sortLeaves fills b.leaves[:len(freq)] with freq<<10 | symbol in
+// increasing order: frequencies first, then symbols. Between rebuilds the
+// frequencies are halved and counted again, which reorders many ties, so
+// a radix sort on the frequency (two passes of six bits, stable over the
+// symbols in order) beats sorting the previous order again.
+func (b *lengthBuilder) sortLeaves(freq []uint32) {
+	n := len(freq)
+	leaves, tmp := b.leaves[:n], b.tmp[:n]
+	var lo, hi [64]uint16
+	var all uint32
+	for _, f := range freq {
+		all |= f
+		lo[f&63]++
+		hi[f>>6&63]++
+	}
+	if all >= 1<<12 {
+		// Not reached (a code's frequencies stay below 2*period+2), but
+		// cheap to get right.
+		for s, f := range freq {
+			leaves[s] = f<<10 | uint32(s)
+		}
+		slices.Sort(leaves)
+		return
+	}
+	var sum uint16
+	for i, c := range lo {
+		lo[i] = sum
+		sum += c
+	}
+	sum = 0
+	for i, c := range hi {
+		hi[i] = sum
+		sum += c
+	}
+	for s, f := range freq {
+		tmp[lo[f&63]] = f<<10 | uint32(s)
+		lo[f&63]++
+	}
+	for _, l := range tmp {
+		h := l >> 16 & 63
+		leaves[hi[h]] = l
+		hi[h]++
+	}
+}
+
 const (
 	tableBits = 10
 	tableSize = 1 << tableBits
@@ -164,7 +185,13 @@ func (d *huffDecoder) buildTable() {
 		d.offset[l] = off
 		off += uint16(count[l])
 	}
-	clear(d.table[:])
+	// Canonical codewords in (length, symbol) order: the short ones cover
+	// the front of the table, whose rest (prefixes of long ones) is 0.
+	short := 0
+	for l := 1; l <= tableBits; l++ {
+		short += int(count[l]) << (tableBits - l)
+	}
+	clear(d.table[short:])
 	pos := d.offset
 	for s, l := range lens {
 		d.sorted[pos[l]] = uint16(s)
