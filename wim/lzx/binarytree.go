@@ -27,6 +27,11 @@ type binaryTrees struct {
 	head  []int32
 	head3 []int32
 	child []int32 // 2*pos: smaller strings; 2*pos+1: larger strings
+	// equalLens records, beside the nearest match of each length, the
+	// farther ones as long as the longest so far: their extra bits may
+	// cost less (aligned blocks code the low three with a Huffman code), or
+	// the parse may want their offset as a repeated offset later.
+	equalLens bool
 }
 
 func (t *binaryTrees) reset(data []byte) {
@@ -94,7 +99,7 @@ func (t *binaryTrees) advance(i, niceLen, depth int, out []lzMatch, record bool)
 		// Comparing past nice gains nothing but the length of the
 		// match that ends the search, found below when it is wanted.
 		l += matchLen(data, cand+l, i+l, nice-l)
-		if l > best {
+		if l > best || (l == best && t.equalLens) {
 			best = l
 			if record {
 				if l >= nice {

@@ -66,6 +66,11 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 		}
 	case LevelBest:
 		c.opt.niceLen, c.opt.depth, c.opt.passes, c.opt.chain = maxMatch, 128, 4, true
+		// Every offset as long as the longest so far, not only the
+		// nearest: 0.26% smaller on code, 0.07% on text, for ~45% more
+		// time (at LevelDefault: 0.2% smaller on code, 0.03% on text,
+		// ~25% more time, which is why it does not).
+		c.opt.bt.equalLens = true
 	default:
 		return nil, fmt.Errorf("lzx: compression level %d out of range %d..%d", level, LevelFast, LevelBest)
 	}

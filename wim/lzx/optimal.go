@@ -237,9 +237,15 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 		// Explicit offsets.
 		ms := p.matches[p.matchStart[i]:p.matchStart[i+1]]
 		prevLen := minMatch
+		groupLo := minMatch
 		for _, m := range ms {
 			ml := min(int(m.length), limit)
-			if ml <= prevLen {
+			if ml < prevLen || ml <= minMatch {
+				continue
+			}
+			if ml > prevLen {
+				groupLo = prevLen
+			} else if !p.bt.equalLens {
 				continue
 			}
 			off := m.offset
@@ -253,7 +259,7 @@ func (p *optimalParser) parse(data []byte, start, end int, reps [3]uint32, items
 			row := p.slotLen[slot][:ml+1]
 			a := uint64(packArrival(0, -1, off))
 			next := next[:len(row)]
-			for length := prevLen + 1; length < len(row); length++ {
+			for length := groupLo + 1; length < len(row); length++ {
 				next[length] = min(next[length], uint64(oc+row[length])<<32|a|uint64(length))
 			}
 			prevLen = ml
@@ -333,7 +339,12 @@ func (p *optimalParser) greedy(data []byte, start, end int, reps [3]uint32, item
 			}
 			ms := p.matches[p.matchStart[i]:p.matchStart[i+1]]
 			if len(ms) > 0 {
-				m := ms[len(ms)-1]
+				// The nearest of the longest matches.
+				k := len(ms) - 1
+				for k > 0 && ms[k-1].length == ms[k].length {
+					k--
+				}
+				m := ms[k]
 				if l := min(int(m.length), limit); l > bestLen+1 {
 					bestLen, bestRep, bestOff = l, -1, m.offset
 				}
