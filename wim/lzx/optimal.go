@@ -59,9 +59,11 @@ type optimalParser struct {
 	slotLen  [50][maxMatch + 1]uint32
 	repLen   [3][maxMatch + 1]uint32
 	numSlots int
-	niceLen  int
-	depth    int
-	passes   int
+	// entropy prices symbols by -log2 of their frequency (see costsFromCodes).
+	entropy bool
+	niceLen int
+	depth   int
+	passes  int
 }
 
 // findMatches runs the match finder over data[start:end].
@@ -142,6 +144,26 @@ func (p *optimalParser) costsFromCodes(b *blockWriter) {
 	set(p.costs.main[:b.numMain], b.mainLens[:b.numMain], 15)
 	set(p.costs.length[:], b.lengthLens[:], 14)
 	set(p.costs.aligned[:], b.alignedLens[:], 6)
+	if p.entropy {
+		// Price used symbols by their share of the previous pass's
+		// symbols, in fractions of a bit, rather than by whole code
+		// lengths: the parse's choices then move toward what the next
+		// codes will make cheap.
+		ent := func(dst []uint32, freq []uint32, lens []uint8) {
+			total := 0
+			for _, f := range freq {
+				total += int(f)
+			}
+			for s, f := range freq {
+				if f > 0 && lens[s] > 0 {
+					c := math.Log2(float64(total)/float64(f)) * (1 << costShift)
+					dst[s] = uint32(min(max(c, 1<<costShift), maxCodeLen<<costShift) + 0.5)
+				}
+			}
+		}
+		ent(p.costs.main[:b.numMain], b.mainFreq[:b.numMain], b.mainLens[:b.numMain])
+		ent(p.costs.length[:], b.lengthFreq[:], b.lengthLens[:])
+	}
 	p.costs.useAligned = b.useAligned()
 	p.numSlots = (b.numMain - numChars) / 8
 }
