@@ -27,6 +27,14 @@ func (br *bitReader) refill() {
 	}
 }
 
+// need makes at least k <= 49 bits available: fill only when fewer are
+// left, so that one fill serves several codewords.
+func (br *bitReader) need(k uint) {
+	if br.n < k {
+		br.fill()
+	}
+}
+
 func (br *bitReader) fill() {
 	if br.pos >= 8 {
 		// The next four units at once, most significant first: as many
@@ -69,7 +77,7 @@ func (br *bitReader) bits(k uint) uint32 {
 	if k == 0 {
 		return 0
 	}
-	br.refill()
+	br.need(k)
 	v := uint32(br.buf >> (64 - k))
 	br.consume(k)
 	return v

@@ -211,7 +211,7 @@ func (d *huffDecoder) buildTable() {
 
 // decode reads one symbol and updates the code.
 func (d *huffDecoder) decode(br *bitReader) int {
-	br.refill()
+	br.need(maxCodeLen)
 	peek := uint32(br.buf >> (64 - maxCodeLen))
 	e := d.table[peek>>(maxCodeLen-tableBits)]
 	var sym int

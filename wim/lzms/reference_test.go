@@ -141,7 +141,7 @@ func (d *refDecompressor) Decompress(dst, src []byte) error {
 	if fwd, bwd := d.rd.next/2, d.br.unitsConsumed(); fwd+bwd > len(src)/2 {
 		return corruptf("the forward (%d units) and backward (%d units) streams overlap in a block of %d units", fwd, bwd, len(src)/2)
 	}
-	x86Filter(dst, &d.x86, false)
+	refX86Filter(dst, &d.x86, false)
 	return nil
 }
 
@@ -455,3 +455,97 @@ func (b *refLengthBuilder) build(freq []uint32, lens []uint8) {
 		}
 	}
 }
+
+// refX86Filter is x86Filter as it was before the word-at-a-time scan; it converts the relative targets of some x86 call, lea, mov and
+// lock-add instructions to absolute ones (encode) and back (decode), only
+// near places where a target was recently seen twice, i.e. in machine code.
+func refX86Filter(buf []byte, xs *x86State, encode bool) {
+	n := len(buf)
+	if n <= 17 {
+		return
+	}
+	// Positions are recorded as base+position, with base past every
+	// position of the previous blocks by more than the target window, so
+	// that entries left from them never count as seen.
+	if xs.base > 1<<30-int32(n) || !xs.ready {
+		for i := range xs.seen {
+			xs.seen[i] = -65536
+		}
+		xs.base, xs.ready = 0, true
+	}
+	base := xs.base
+	xs.base += int32(n) + 65536
+	seen := &xs.seen
+	anchor := int32(-1024)
+	end := n - 16
+	for i := 1; i < end; {
+		// Most bytes cannot start a recognised instruction: skip them.
+		for i < end && !x86Opcode[buf[i]] {
+			i++
+		}
+		if i >= end {
+			break
+		}
+		var oplen int
+		var reach int32
+		switch buf[i] {
+		case 0xe8:
+			oplen, reach = 1, 511
+		case 0xe9:
+			i += 5
+			continue
+		case 0xff:
+			if buf[i+1] != 0x15 {
+				i++
+				continue
+			}
+			oplen, reach = 2, 1023
+		case 0xf0:
+			if buf[i+1] != 0x83 || buf[i+2] != 0x05 {
+				i++
+				continue
+			}
+			oplen, reach = 3, 1023
+		case 0x48:
+			if !(buf[i+1] == 0x8d && buf[i+2]&7 == 5) && !(buf[i+1] == 0x8b && (buf[i+2] == 0x05 || buf[i+2] == 0x0d)) {
+				i++
+				continue
+			}
+			oplen, reach = 3, 1023
+		case 0x4c:
+			if buf[i+1] != 0x8d || buf[i+2]&7 != 5 {
+				i++
+				continue
+			}
+			oplen, reach = 3, 1023
+		default:
+			i++
+			continue
+		}
+		j := i + oplen
+		v := binary.LittleEndian.Uint32(buf[j:])
+		translate := int32(i)-anchor <= reach
+		var key uint32
+		if encode {
+			key = (uint32(i) + v) & 0xffff
+			if translate {
+				binary.LittleEndian.PutUint32(buf[j:], v+uint32(i))
+			}
+		} else {
+			if translate {
+				v -= uint32(i)
+				binary.LittleEndian.PutUint32(buf[j:], v)
+			}
+			key = (uint32(i) + v) & 0xffff
+		}
+		last := int32(j + 3)
+		if base+last-seen[key] <= 65535 {
+			anchor = last
+		}
+		seen[key] = base + last
+		i = j + 4
+	}
+}
+
+// x86Opcode marks the bytes that may start a recognised instruction.
+var x86Opcode = [256]bool{0xe8: true, 0xe9: true, 0xff: true, 0xf0: true, 0x48: true, 0x4c: true}

@@ -1,9 +1,9 @@
 package lzms
 
-import "encoding/binary"
-
-// x86Opcode marks the bytes that may start a recognised instruction.
-var x86Opcode = [256]bool{0xe8: true, 0xe9: true, 0xff: true, 0xf0: true, 0x48: true, 0x4c: true}
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // x86State is the filter's memory of where each target was last seen,
 // kept between blocks so that it need not be cleared for each.
@@ -11,6 +11,18 @@ type x86State struct {
 	seen  [65536]int32
 	base  int32
 	ready bool
+}
+
+// x86Candidates has the top bit of each byte of v (little-endian) set
+// where the byte may start a recognised instruction (e8, e9, ff, f0, 48, 4c), possibly with others set above the
+// lowest: its lowest set bit marks the first one (or 0 for none).
+func x86Candidates(v uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
+	return zero((v|ones)^0xe9*ones) | // e8, e9
+		zero((v|4*ones)^0x4c*ones) | // 48, 4c
+		zero(v^0xff*ones) |
+		zero(v^0xf0*ones)
 }
 
 // x86Filter converts the relative targets of some x86 call, lea, mov and
@@ -36,9 +48,15 @@ func x86Filter(buf []byte, xs *x86State, encode bool) {
 	anchor := int32(-1024)
 	end := n - 16
 	for i := 1; i < end; {
-		// Most bytes cannot start a recognised instruction: skip them.
-		for i < end && !x86Opcode[buf[i]] {
-			i++
+		// Most bytes cannot start a recognised instruction: skip them,
+		// eight at a time.
+		for i < end {
+			m := x86Candidates(binary.LittleEndian.Uint64(buf[i:]))
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
 		}
 		if i >= end {
 			break
