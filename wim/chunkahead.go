@@ -16,11 +16,20 @@ import (
 // aheadBatchBytes is the decoded size of one batch (at least one chunk).
 const aheadBatchBytes = 1 << 20
 
+// minParallelBatches is the smallest blob, in batches, decoded with
+// helpers: apply and verify already keep every CPU busy with many files at
+// once, so only a big blob, which would otherwise keep one of them on its
+// own for long, is worth the hand-offs.
+const minParallelBatches = 16
+
 // helperPool is a Reader's decoding helpers: tokens and their decoders.
 type helperPool struct {
 	once   sync.Once
 	tokens chan struct{}
 	decs   sync.Pool // *decoders
+	bufs   sync.Pool // *[]byte, batch buffers of aheadBatchBytes or one chunk
+	// minBatches, if not 0, replaces minParallelBatches (tests).
+	minBatches int
 }
 
 func (h *helperPool) init() {
@@ -74,7 +83,6 @@ type parallelReader struct {
 	pending []*chunkBatch
 	cur     *chunkBatch
 	off     int64 // next uncompressed offset to return
-	spare   [][]byte
 	raw     []byte
 }
 
@@ -85,7 +93,11 @@ func newParallelReader(pool *helperPool, c *chunkedData, dec *decoders) *paralle
 		return nil
 	}
 	perB := max(1, int(aheadBatchBytes/c.chunkSize))
-	if c.numChunks() < 2*perB {
+	minB := minParallelBatches
+	if pool.minBatches > 0 {
+		minB = pool.minBatches
+	}
+	if c.numChunks() < minB*perB {
 		return nil
 	}
 	return &parallelReader{pool: pool, data: c, dec: dec, perB: perB, depth: runtime.GOMAXPROCS(0)}
@@ -95,10 +107,10 @@ func (p *parallelReader) newBatch() *chunkBatch {
 	c := p.data
 	b := &chunkBatch{first: p.next, n: min(p.perB, c.numChunks()-p.next), start: int64(p.next) * c.chunkSize}
 	size := min(int64(b.n)*c.chunkSize, c.origSize-b.start)
-	if k := len(p.spare); k > 0 && int64(cap(p.spare[k-1])) >= size {
-		b.out, p.spare = p.spare[k-1][:size], p.spare[:k-1]
+	if bp, ok := p.pool.bufs.Get().(*[]byte); ok && int64(cap(*bp)) >= size {
+		b.out = (*bp)[:size]
 	} else {
-		b.out = make([]byte, size)
+		b.out = make([]byte, max(size, aheadBatchBytes))[:size]
 	}
 	p.next += b.n
 	return b
@@ -141,7 +153,8 @@ func (p *parallelReader) Read(buf []byte) (int, error) {
 	}
 	if p.cur == nil || p.off >= p.cur.start+int64(len(p.cur.out)) {
 		if p.cur != nil {
-			p.spare = append(p.spare, p.cur.out)
+			out := p.cur.out
+			p.pool.bufs.Put(&out)
 			p.cur = nil
 		}
 		var b *chunkBatch

@@ -14,7 +14,8 @@ import (
 	"testing"
 )
 
-// TestBigBlobParallel: a blob of many chunks in a plain resource is decoded
+// TestBigBlobParallel: a blob of many chunks in a plain resource (a few
+// MiB, with the threshold lowered) is decoded
 // partly on helpers, for every compression, each chunk once; verify and
 // apply give it back whole, and a damaged chunk in its middle is reported
 // and leaves no file, as when one goroutine decodes it.
@@ -46,6 +47,8 @@ func TestBigBlobParallel(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
+			// Blobs of a few MiB stand for the big ones here.
+			r.helpers.minBatches = 2
 			var big *blob
 			for _, b := range r.order {
 				if big == nil || b.size > big.size {
@@ -104,6 +107,7 @@ func TestBigBlobParallel(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r2.Close()
+			r2.helpers.minBatches = 2
 			dest = filepath.Join(t.TempDir(), "damaged")
 			if err := r2.Apply(ctx, 1, dest, ApplyOptions{}); err == nil {
 				t.Fatal("apply of a damaged big blob succeeded")
