@@ -44,17 +44,39 @@ type blobStore struct {
 	total     int64
 }
 
-type chunkJob struct {
-	src         *blobSource
-	index, cnt  int
-	data        []byte
-	out         []byte
-	outLen      int // 0: store the chunk raw
-	hash        Hash
-	err         error
-	done        chan struct{}
-	releaseData bool
+// A batch is what the reader hands to the compressing workers and the
+// writer: consecutive chunks, of one big file or of several small ones, read
+// into one buffer. Handing chunks over one at a time cost two goroutine
+// hand-offs per 32 KiB chunk, and on a busy machine each hand-off can wait
+// for a time slice, leaving the workers idle (a single-file capture used
+// half a core under load).
+type batch struct {
+	chunks []chunk
+	used   int    // bytes of buf and out given to chunks
+	buf    []byte // file data read, batchBytes
+	out    []byte // compressed output, batchBytes (only when compressing)
+	err    error  // the reader failed after the chunks: the store fails
+	done   chan struct{}
 }
+
+// chunk is one chunk (or, uncompressed, one piece) of a blob in a batch.
+type chunk struct {
+	src        *blobSource
+	index, cnt int
+	off        int    // where its slots in the batch's buf and out start
+	data       []byte // in buf, or in src.data
+	out        []byte // compressed; nil: stored raw
+	hash       Hash   // set on a blob's last chunk
+}
+
+const (
+	// batchBytes is the data one batch holds at most (unless one chunk is
+	// larger), and maxBatchChunks the chunks: enough that the hand-offs
+	// cost nothing next to compressing, few enough that memory stays
+	// small and both workers get work from one big file.
+	batchBytes     = 256 << 10
+	maxBatchChunks = 64
+)
 
 var errStopped = errors.New("stopped")
 
@@ -67,15 +89,17 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 	defer cancel()
 	compressing := s.comp != CompressNone
 	// Uncompressed data has no chunks: it is read and written in larger
-	// pieces (fewer system calls and goroutine hand-offs), a few in flight.
-	step, queue := s.chunkSize, max(4, 4*s.threads)
+	// pieces (fewer system calls).
+	step, size, queue := s.chunkSize, max(batchBytes, s.chunkSize), max(2, 2*s.threads)
 	if !compressing {
-		step, queue = uncompressedStep, 4
+		step, size, queue = uncompressedStep, uncompressedStep, 4
 	}
-	ordered := make(chan *chunkJob, queue)
-	work := make(chan *chunkJob, queue)
-	dataPool := sync.Pool{New: func() any { b := make([]byte, step); return &b }}
-	outPool := sync.Pool{New: func() any { b := make([]byte, step); return &b }}
+	ordered := make(chan *batch, queue)
+	work := make(chan *batch, queue)
+	// At most queue batches wait in ordered, one is being filled and one
+	// written: free holds them between uses (a sync.Pool would drop them at
+	// every collection, and they are large).
+	free := make(chan *batch, queue+2)
 
 	var wg sync.WaitGroup
 	if compressing {
@@ -87,75 +111,78 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for job := range work {
-					ob := outPool.Get().(*[]byte)
-					job.out = (*ob)[:len(job.data)-1]
-					if len(job.data) > 1 {
-						job.outLen = c.Compress(job.out, job.data)
+				for b := range work {
+					for i := range b.chunks {
+						ch := &b.chunks[i]
+						if n := len(ch.data); n > 1 {
+							if m := c.Compress(b.out[ch.off:ch.off+n-1], ch.data); m > 0 {
+								ch.out = b.out[ch.off : ch.off+m]
+							}
+						}
 					}
-					close(job.done)
+					close(b.done)
 				}
 			}()
 		}
 	}
 
-	// The producer reads the sources in order, hashing as it goes.
+	// The reader reads the sources in order, hashing as it goes.
 	go func() {
 		defer close(ordered)
 		if compressing {
 			defer close(work)
 		}
+		r := &batcher{ordered: ordered, work: work, free: free, size: size, compressing: compressing}
 		for _, src := range srcs {
-			if err := s.produce(ctx, src, step, ordered, work, &dataPool, compressing); err != nil {
+			if err := r.produce(ctx, src, step); err != nil {
 				return
 			}
 		}
+		r.flush()
 	}()
 
 	var err error
 	var start, dataStart int64
 	var offsets []int64
-	for job := range ordered {
-		<-job.done
-		if err != nil {
-			s.release(job, &dataPool, &outPool)
-			continue
-		}
-		if job.err != nil {
-			err = job.err
-			cancel()
-			s.release(job, &dataPool, &outPool)
-			continue
-		}
-		src := job.src
-		if job.index == 0 {
-			start = s.out.pos
-			offsets = offsets[:0]
-			if compressing && job.cnt > 1 {
-				if _, err = s.out.Write(make([]byte, (job.cnt-1)*s.tableEntrySize(src.size))); err != nil {
-					cancel()
+	for b := range ordered {
+		<-b.done
+		for i := 0; i < len(b.chunks) && err == nil; i++ {
+			ch := &b.chunks[i]
+			src := ch.src
+			if ch.index == 0 {
+				start = s.out.pos
+				offsets = offsets[:0]
+				if compressing && ch.cnt > 1 {
+					if _, err = s.out.Write(make([]byte, (ch.cnt-1)*s.tableEntrySize(src.size))); err != nil {
+						break
+					}
 				}
+				dataStart = s.out.pos
 			}
-			dataStart = s.out.pos
-		}
-		if err == nil {
 			offsets = append(offsets, s.out.pos-dataStart)
-			chunk := job.data
-			if job.outLen > 0 {
-				chunk = job.out[:job.outLen]
+			data := ch.data
+			if ch.out != nil {
+				data = ch.out
 			}
-			if _, err = s.out.Write(chunk); err != nil {
-				cancel()
+			if _, err = s.out.Write(data); err != nil {
+				break
+			}
+			s.done += int64(len(ch.data))
+			if s.progress != nil {
+				s.progress(s.done, s.total)
+			}
+			if ch.index == ch.cnt-1 {
+				err = s.finishBlob(src, ch, start, dataStart, offsets, compressing)
 			}
 		}
-		s.done += int64(len(job.data))
-		if s.progress != nil {
-			s.progress(s.done, s.total)
+		if err == nil && b.err != nil {
+			err = b.err
 		}
-		if err == nil && job.index == job.cnt-1 {
-			err = s.finishBlob(src, job, start, dataStart, offsets, compressing)
+		if err != nil {
+			cancel()
 		}
-		s.release(job, &dataPool, &outPool)
+		b.chunks, b.used, b.err, b.done = b.chunks[:0], 0, nil, nil
+		free <- b
 	}
 	wg.Wait()
 	if errors.Is(err, errStopped) || err == nil {
@@ -164,16 +191,55 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 	return err
 }
 
-func (s *blobStore) release(job *chunkJob, dataPool, outPool *sync.Pool) {
-	if job.releaseData && job.data != nil {
-		b := job.data[:cap(job.data)]
-		dataPool.Put(&b)
+// batcher packs the chunks the reader produces into batches and queues them.
+type batcher struct {
+	ordered, work chan<- *batch
+	free          chan *batch
+	size          int
+	compressing   bool
+	cur           *batch
+}
+
+// slot returns the batch to put a chunk of n bytes in, queueing the
+// current one first when it is full.
+func (r *batcher) slot(n int) *batch {
+	if r.cur != nil && (r.cur.used+n > r.size || len(r.cur.chunks) == maxBatchChunks) {
+		r.flush()
 	}
-	if job.out != nil {
-		b := job.out[:cap(job.out)]
-		outPool.Put(&b)
+	if r.cur == nil {
+		select {
+		case r.cur = <-r.free:
+		default:
+			r.cur = &batch{buf: make([]byte, r.size)}
+			if r.compressing {
+				r.cur.out = make([]byte, r.size)
+			}
+		}
+		r.cur.done = make(chan struct{})
 	}
-	job.data, job.out = nil, nil
+	return r.cur
+}
+
+// flush queues the current batch, if any.
+func (r *batcher) flush() {
+	b := r.cur
+	if b == nil {
+		return
+	}
+	r.cur = nil
+	r.ordered <- b
+	if r.compressing {
+		r.work <- b
+	} else {
+		close(b.done)
+	}
+}
+
+// fail queues err after the chunks read so far, and returns it.
+func (r *batcher) fail(err error) error {
+	r.slot(0).err = err
+	r.flush()
+	return err
 }
 
 func (s *blobStore) tableEntrySize(size int64) int {
@@ -183,7 +249,7 @@ func (s *blobStore) tableEntrySize(size int64) int {
 	return 4
 }
 
-func (s *blobStore) finishBlob(src *blobSource, last *chunkJob, start, dataStart int64, offsets []int64, compressing bool) error {
+func (s *blobStore) finishBlob(src *blobSource, last *chunk, start, dataStart int64, offsets []int64, compressing bool) error {
 	src.hash = last.hash
 	if e := s.known[src.hash]; e != nil && !src.metadata {
 		e.refCount += src.refs
@@ -194,7 +260,7 @@ func (s *blobStore) finishBlob(src *blobSource, last *chunkJob, start, dataStart
 	if src.metadata {
 		flags |= resFlagMetadata
 	}
-	if compressing && (last.cnt > 1 || last.outLen > 0) {
+	if compressing && (last.cnt > 1 || last.out != nil) {
 		flags |= resFlagCompressed
 		if last.cnt > 1 {
 			es := s.tableEntrySize(src.size)
@@ -223,68 +289,57 @@ func (s *blobStore) finishBlob(src *blobSource, last *chunkJob, start, dataStart
 const uncompressedStep = 1 << 20
 
 // produce reads src in pieces of step bytes (the chunk size when
-// compressing), hashing as it goes, and queues them.
-func (s *blobStore) produce(ctx context.Context, src *blobSource, step int, ordered, work chan<- *chunkJob, pool *sync.Pool, compressing bool) error {
+// compressing), hashing as it goes, and adds them to batches.
+func (r *batcher) produce(ctx context.Context, src *blobSource, step int) error {
 	cnt := int((src.size + int64(step) - 1) / int64(step))
-	fail := func(err error) error {
-		j := &chunkJob{src: src, err: err, done: make(chan struct{})}
-		close(j.done)
-		ordered <- j
-		return err
-	}
-	var r io.Reader
+	var rd io.Reader
 	if src.data != nil {
-		r = bytes.NewReader(src.data)
+		rd = bytes.NewReader(src.data)
 	} else if src.open != nil {
-		rd, err := src.open()
+		o, err := src.open()
 		if err != nil {
-			return fail(err)
+			return r.fail(err)
 		}
-		r = rd
+		rd = o
 	} else {
 		f, err := os.Open(src.path)
 		if err != nil {
-			return fail(err)
+			return r.fail(err)
 		}
 		defer f.Close()
-		r = f
+		rd = f
 	}
 	h := sha1.New()
 	left := src.size
 	for i := 0; i < cnt; i++ {
 		if ctx.Err() != nil {
-			return fail(errStopped)
+			return r.fail(errStopped)
 		}
-		n := min(int64(step), left)
-		job := &chunkJob{src: src, index: i, cnt: cnt, done: make(chan struct{})}
+		n := int(min(int64(step), left))
+		b := r.slot(n)
+		ch := chunk{src: src, index: i, cnt: cnt, off: b.used}
 		if src.data != nil {
 			off := src.size - left
-			job.data = src.data[off : off+n]
+			ch.data = src.data[off : off+int64(n)]
 		} else {
-			bp := pool.Get().(*[]byte)
-			job.data = (*bp)[:n]
-			job.releaseData = true
-			if _, err := io.ReadFull(r, job.data); err != nil {
+			ch.data = b.buf[b.used : b.used+n]
+			if _, err := io.ReadFull(rd, ch.data); err != nil {
 				if src.open != nil {
-					return fail(err)
+					return r.fail(err)
 				}
 				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 					err = fmt.Errorf("file shrank while it was captured (expected %d bytes)", src.size)
 				}
-				return fail(fmt.Errorf("read %s: %w", src.path, err))
+				return r.fail(fmt.Errorf("read %s: %w", src.path, err))
 			}
 		}
-		h.Write(job.data)
-		left -= n
+		b.used += n
+		h.Write(ch.data)
+		left -= int64(n)
 		if i == cnt-1 {
-			h.Sum(job.hash[:0])
+			h.Sum(ch.hash[:0])
 		}
-		ordered <- job
-		if compressing {
-			work <- job
-		} else {
-			close(job.done)
-		}
+		b.chunks = append(b.chunks, ch)
 	}
 	return nil
 }
