@@ -155,23 +155,7 @@ func BenchmarkDecompressVsWimlib(b *testing.B) {
 			run(append([]string{"capture", dir, wimPath, "--threads=1", "--no-acls"}, mode.args...)...)
 			wimlibTime := run("apply", wimPath, "1", filepath.Join(b.TempDir(), "a")) - noneApply
 			w := wimtest.Read(b, wimPath)
-			var chunks []wimtest.Chunk
-			total := 0
-			for _, blob := range w.Blobs {
-				var cs []wimtest.Chunk
-				switch {
-				case blob.Res.IsSolidResource():
-					_, _, cs = w.SolidChunks(b, blob.Res)
-				case blob.Res.Flags&(wimtest.ResSolid|0x02) == 0 && blob.Res.Compressed():
-					cs = w.Chunks(b, blob.Res)
-				}
-				for _, c := range cs {
-					total += c.Size
-					if !c.Raw() {
-						chunks = append(chunks, c)
-					}
-				}
-			}
+			chunks, total := w.CompressedChunks(b)
 			d := NewDecompressor()
 			var out []byte
 			start := cpuTime()

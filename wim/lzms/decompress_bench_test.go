@@ -18,22 +18,10 @@ func BenchmarkDecompressWIM(b *testing.B) {
 		b.Skip("LZMS_WIM is not set")
 	}
 	w := wimtest.Read(b, path)
-	var chunks []wimtest.Chunk
+	chunks, _ := w.CompressedChunks(b)
 	total := 0
-	for _, blob := range w.Blobs {
-		var cs []wimtest.Chunk
-		switch {
-		case blob.Res.IsSolidResource():
-			_, _, cs = w.SolidChunks(b, blob.Res)
-		case blob.Res.Flags&(wimtest.ResSolid|0x02) == 0 && blob.Res.Compressed():
-			cs = w.Chunks(b, blob.Res)
-		}
-		for _, c := range cs {
-			if !c.Raw() {
-				chunks = append(chunks, c)
-				total += c.Size
-			}
-		}
+	for _, c := range chunks {
+		total += c.Size
 	}
 	d := NewDecompressor()
 	var out []byte

@@ -191,6 +191,29 @@ func (w *File) SolidChunks(tb testing.TB, res ResHdr) (compression uint32, chunk
 	return compression, chunkSize, chunks
 }
 
+// CompressedChunks returns the chunks of every compressed resource of the
+// WIM, solid or not, and the uncompressed bytes of them all (raw chunks
+// counted); chunks stored raw are left out.
+func (w *File) CompressedChunks(tb testing.TB) (chunks []Chunk, total int) {
+	tb.Helper()
+	for _, blob := range w.Blobs {
+		var cs []Chunk
+		switch {
+		case blob.Res.IsSolidResource():
+			_, _, cs = w.SolidChunks(tb, blob.Res)
+		case blob.Res.Flags&(ResSolid|0x02) == 0 && blob.Res.Compressed():
+			cs = w.Chunks(tb, blob.Res)
+		}
+		for _, c := range cs {
+			total += c.Size
+			if !c.Raw() {
+				chunks = append(chunks, c)
+			}
+		}
+	}
+	return chunks, total
+}
+
 // Rewrite returns a copy of the WIM in which every chunk of every
 // compressed resource is replaced by what restore returns for it (the
 // chunk's new stored form: its uncompressed bytes to store it raw). Tables
