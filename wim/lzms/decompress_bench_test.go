@@ -23,17 +23,6 @@ func BenchmarkDecompressWIM(b *testing.B) {
 	for _, c := range chunks {
 		total += c.Size
 	}
-	d := NewDecompressor()
-	var out []byte
 	b.SetBytes(int64(total))
-	for b.Loop() {
-		for _, ch := range chunks {
-			if cap(out) < ch.Size {
-				out = make([]byte, ch.Size)
-			}
-			if err := d.Decompress(out[:ch.Size], ch.Stored); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	decodeChunksLoop(b, chunks)
 }
