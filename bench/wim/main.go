@@ -4,7 +4,7 @@
 // system), output size and peak RSS. It is a measurement, not a test: run
 // it by hand (it takes minutes and needs several GB of free space).
 //
-//	go run ./bench/wim [-tree DIR] [-threads N] [-reps N] [-work DIR] [-rows LIST] [-big BYTES]
+//	go run ./bench/wim [-tree DIR] [-threads N] [-reps N] [-work DIR] [-rows LIST] [-big BYTES] [-apply-on work|tmpfs|ext4]
 //
 // Without -tree it builds one: a copy of $(go env GOROOT) plus a few large
 // binaries from /usr/bin. The "mem" rows capture and apply a second tree
@@ -17,6 +17,15 @@
 // smallest CPU time and the largest RSS of the reps count. The load average
 // is printed beside each row: on a shared machine wall time is noise and CPU
 // time the figure to compare.
+//
+// -apply-on says where applies write. "work" (the default) is a new
+// directory in the scratch directory for each run. On a disk shared with
+// other work, file creation there swings by seconds of system time from run
+// to run for the same binary; "tmpfs" applies into /dev/shm (removed after
+// each run) and "ext4" onto a new ext4 file system for each run (made with
+// mkfs.ext4 in an image file on /dev/shm, inode tables written in advance,
+// loop-mounted; needs root), so that what is measured is the two tools'
+// work and the file system's code, not the disk's history.
 //
 // New rows go into the tables below (captureRows, sourceWIMs).
 package main
@@ -78,6 +87,8 @@ type bench struct {
 	threads, reps  int
 	bigSize        int64
 	bigTree        string
+	applyOn        string            // work, tmpfs or ext4 (see -apply-on)
+	shm            string            // the tmpfs directory of -apply-on tmpfs and ext4
 	wims           map[string]string // source WIMs made so far, by tree and name
 	trash          []string          // applied trees, removed at the end
 }
@@ -106,6 +117,7 @@ func main() {
 	reps := flag.Int("reps", 1, "runs of each command, reseal and wimlib alternating")
 	rows := flag.String("rows", "", "comma-separated name prefixes of the rows to run (default all; 'list' prints them)")
 	big := flag.Int64("big", 4<<30, "size of the file in the tree of the mem rows")
+	applyOn := flag.String("apply-on", "work", "where applies write: work (the scratch directory), tmpfs (/dev/shm) or ext4 (a fresh loop-mounted ext4 for each run)")
 	flag.Parse()
 	all := allRows()
 	if *rows == "list" {
@@ -124,7 +136,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "wimbench: no row matches %q (-rows list prints them)\n", *rows)
 		os.Exit(2)
 	}
-	b := &bench{threads: *threads, reps: max(1, *reps), bigSize: *big, wims: map[string]string{}}
+	switch *applyOn {
+	case "work", "tmpfs", "ext4":
+	default:
+		fmt.Fprintf(os.Stderr, "wimbench: -apply-on %q: want work, tmpfs or ext4\n", *applyOn)
+		os.Exit(2)
+	}
+	b := &bench{threads: *threads, reps: max(1, *reps), bigSize: *big, wims: map[string]string{}, applyOn: *applyOn}
 	if err := b.run(*tree, *work, selected); err != nil {
 		fmt.Fprintln(os.Stderr, "wimbench:", err)
 		os.Exit(1)
@@ -187,6 +205,12 @@ func (b *bench) run(tree, work string, rows []row) error {
 	}
 	b.work = work
 	defer b.cleanup()
+	if b.applyOn != "work" {
+		if b.shm, err = os.MkdirTemp("/dev/shm", "wimbench-"); err != nil {
+			return fmt.Errorf("-apply-on %s: %w", b.applyOn, err)
+		}
+		defer os.RemoveAll(b.shm)
+	}
 	b.reseal = filepath.Join(work, "reseal")
 	if out, err := exec.Command("go", "build", "-o", b.reseal, "./cmd/reseal").CombinedOutput(); err != nil {
 		return fmt.Errorf("build reseal (run from the repository root): %v\n%s", err, out)
@@ -202,8 +226,8 @@ func (b *bench) run(tree, work string, rows []row) error {
 	b.tree = tree
 	size, files := benchutil.TreeSize(tree)
 	rev, _ := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	fmt.Printf("tree %s: %d files, %.1f MB; threads %d; reps %d; %s; reseal at %s; %s\n", tree, files, float64(size)/1e6,
-		b.threads, b.reps, runtime.Version(), strings.TrimSpace(string(rev)), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Printf("tree %s: %d files, %.1f MB; threads %d; reps %d; applies on %s; %s; reseal at %s; %s\n", tree, files, float64(size)/1e6,
+		b.threads, b.reps, b.applyOn, runtime.Version(), strings.TrimSpace(string(rev)), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Printf("%-20s %8s %8s %6s %8s %8s %6s %9s %9s %6s %8s %8s %6s  %s\n", "", "reseal s", "wimlib s", "time x",
 		"cpu s", "cpu s", "cpu x", "reseal MB", "wimlib MB", "size x", "rss MB", "rss MB", "rss x", "load")
 	for _, r := range rows {
@@ -270,38 +294,56 @@ func (b *bench) source(tree string, s sourceWIM) (string, error) {
 }
 
 // apply applies wimlib's WIM with both tools, each time into a new
-// directory: removing a tree just before creating the next one would make
-// the file system's inode allocation (ext4 skips recently freed inodes)
-// part of what is measured. The applied trees are removed at the end, or
-// at once for the big tree.
+// directory (see -apply-on). In the scratch directory the applied trees are
+// removed at the end (or at once for the big tree): removing a tree just
+// before creating the next one would make the file system's inode
+// allocation (ext4 skips recently freed inodes) part of what is measured.
 func (b *bench) apply(tree string, s sourceWIM) (result, error) {
 	src, err := b.source(tree, s)
 	if err != nil {
 		return result{}, err
 	}
+	size, _ := benchutil.TreeSize(tree)
 	n := 0
-	dest := func() string {
+	run := func(name string, args ...string) (measure, error) {
 		n++
-		d := filepath.Join(b.work, fmt.Sprintf("apply-%s-%d-%d", s.name, len(b.trash), n))
-		b.trash = append(b.trash, d)
-		return d
-	}
-	done := func() {
-		if tree != b.tree {
-			b.cleanup()
+		dest, release, err := b.applyDest(fmt.Sprintf("apply-%s-%d-%d", s.name, len(b.trash), n), size)
+		if err != nil {
+			return measure{}, err
 		}
+		defer func() {
+			release()
+			if tree != b.tree {
+				b.cleanup()
+			}
+		}()
+		args = append(args, dest)
+		if name == b.reseal {
+			args = append(args, "--quiet")
+		}
+		return timeIt(name, args...)
 	}
 	var res result
 	err = b.alternate(&res,
-		func() (measure, error) {
-			defer done()
-			return timeIt(b.reseal, "apply", src, "1", dest(), "--quiet")
-		},
-		func() (measure, error) {
-			defer done()
-			return timeIt(b.wimlib, "apply", src, "1", dest())
-		})
+		func() (measure, error) { return run(b.reseal, "apply", src, "1") },
+		func() (measure, error) { return run(b.wimlib, "apply", src, "1") })
 	return res, err
+}
+
+// applyDest returns a new directory for an apply of a tree of treeBytes,
+// on the file system -apply-on names, and what to call when the run is
+// over.
+func (b *bench) applyDest(tag string, treeBytes int64) (string, func(), error) {
+	switch b.applyOn {
+	case "tmpfs":
+		d := filepath.Join(b.shm, tag)
+		return d, func() { os.RemoveAll(d) }, nil
+	case "ext4":
+		return newExt4(filepath.Join(b.shm, tag+".img"), filepath.Join(b.work, tag), 2*treeBytes+512<<20)
+	}
+	d := filepath.Join(b.work, tag)
+	b.trash = append(b.trash, d)
+	return d, func() {}, nil
 }
 
 func (b *bench) verify(tree string, s sourceWIM) (result, error) {
