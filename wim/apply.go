@@ -456,6 +456,13 @@ type applier struct {
 	buf  []byte
 	done int64
 	ntfs bool // dest is on an NTFS-3G mount: write NTFS metadata through its xattrs
+	// dirPaths holds the host path of every directory of the plan, made
+	// once (a file's path is its directory's and its name); fresh, the
+	// directories this apply created: empty when made, so a file in one
+	// replaces nothing and is created under its own name (see createNew).
+	// Both are written before the files and only read after.
+	dirPaths map[*File]string
+	fresh    map[*File]bool
 	// What is in dest so far, for the error that ends an apply: files
 	// renamed into place, bytes of file data written (verified or not) and
 	// the total to write.
@@ -467,8 +474,25 @@ func (a *applier) hostPath(f *File) string {
 	if f.Parent == nil {
 		return a.dest
 	}
+	if dir, ok := a.dirPaths[f.Parent]; ok {
+		return joinName(dir, f.Name)
+	}
 	return filepath.Join(a.dest, filepath.FromSlash(f.Path()[1:]))
 }
+
+// joinName is filepath.Join(dir, name) for a name checked by checkName (no
+// separator, not "." or ".."), without cleaning dir again.
+func joinName(dir, name string) string {
+	if strings.HasSuffix(dir, string(filepath.Separator)) {
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
+}
+
+// direct reports whether f's data may be written under its own name: its
+// directory was created by this apply (so nothing of the user's is there
+// to replace).
+func (a *applier) direct(f *File) bool { return f.Parent != nil && a.fresh[f.Parent] }
 
 func (a *applier) run(ctx context.Context) error {
 	if err := a.plan.resolveLinks(a.r, a.r.header.RPFix(), a.dec); err != nil {
@@ -496,14 +520,20 @@ func (a *applier) run(ctx context.Context) error {
 	release, locked := lockTarget(a.dest)
 	defer release()
 	existing := []string{a.dest} // directories that may hold a killed apply's temporaries
+	a.dirPaths = make(map[*File]string, len(a.plan.dirs))
+	a.fresh = make(map[*File]bool, len(a.plan.dirs))
+	a.dirPaths[a.plan.dirs[0]] = a.dest
 	for _, d := range a.plan.dirs[1:] {
 		path := a.hostPath(d)
+		a.dirPaths[d] = path
 		if err := os.Mkdir(path, 0o755); err != nil {
 			st, lerr := os.Lstat(path)
 			if lerr != nil || !st.IsDir() {
 				return fmt.Errorf("create directory %s: %w", path, err)
 			}
 			existing = append(existing, path)
+		} else if !a.ntfs {
+			a.fresh[d] = true
 		}
 		if err := a.ntfsExtras(d, path); err != nil {
 			return err
@@ -670,7 +700,7 @@ func (a *applier) writeFiles(ctx context.Context) error {
 			jobs <- fileJob{files: files, data: data}
 			continue
 		}
-		if err := writeFileAtomic(first, rd, a.buf, progress, files[0]); err != nil {
+		if err := writeFileAtomic(first, a.direct(files[0]), rd, a.buf, progress, files[0]); err != nil {
 			fail(fmt.Errorf("%s: %w", first, err))
 			break
 		}
@@ -691,6 +721,9 @@ func (a *applier) writeFiles(ctx context.Context) error {
 		return err
 	}
 	for _, f := range a.plan.files {
+		if !a.ntfs {
+			break
+		}
 		if g := f.HardLinkGroup; g != 0 && a.plan.firstOf[g] != f {
 			continue
 		}
@@ -740,7 +773,7 @@ func (a *applier) runJob(w *applyWorker, j fileJob) error {
 		first := a.hostPath(j.files[0])
 		rd, err := a.r.openChecked(b, w.dec)
 		if err == nil {
-			err = writeFileAtomic(first, rd, w.buf, w.progress, j.files[0])
+			err = writeFileAtomic(first, a.direct(j.files[0]), rd, w.buf, w.progress, j.files[0])
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", first, err)
@@ -756,9 +789,9 @@ func (a *applier) runJob(w *applyWorker, j fileJob) error {
 		path := a.hostPath(f)
 		var err error
 		if j.copyFrom != nil {
-			err = copyFileAtomic(src, path, w.buf, f)
+			err = copyFileAtomic(src, path, a.direct(f), w.buf, f)
 		} else {
-			err = writeWholeFile(path, j.data, f)
+			err = writeWholeFile(path, a.direct(f), j.data, f)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
@@ -774,8 +807,8 @@ func (a *applier) runJob(w *applyWorker, j fileJob) error {
 
 // writeWholeFile puts a new file with data (and the times of times, when
 // not nil) at path, as writeFileAtomic does.
-func writeWholeFile(path string, data []byte, times *File) error {
-	f, err := createNew(path, isSparseEntry(times))
+func writeWholeFile(path string, direct bool, data []byte, times *File) error {
+	f, err := createNew(path, direct, isSparseEntry(times))
 	if err != nil {
 		return err
 	}
@@ -794,8 +827,11 @@ func writeWholeFile(path string, data []byte, times *File) error {
 // replacement is complete and verified; a link at path is replaced, never
 // written through. On any error the temporary file is removed. Writes are
 // of buf's size (a decoded chunk is smaller), so a file costs few calls.
-func writeFileAtomic(path string, r io.Reader, buf []byte, progress func(int64), times *File) (err error) {
-	f, err := createNew(path, isSparseEntry(times))
+// With direct (path's directory was created empty by this apply, so no file
+// of the user's can be at path), the file is created under its own name,
+// exclusively, and removed on an error (see createNew).
+func writeFileAtomic(path string, direct bool, r io.Reader, buf []byte, progress func(int64), times *File) (err error) {
+	f, err := createNew(path, direct, isSparseEntry(times))
 	if err != nil {
 		return err
 	}
@@ -861,13 +897,13 @@ func createExclusive(path string) (*os.File, error) {
 	return f, err
 }
 
-func copyFileAtomic(src, dst string, buf []byte, times *File) error {
+func copyFileAtomic(src, dst string, direct bool, buf []byte, times *File) error {
 	f, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := writeFileAtomic(dst, f, buf, nil, times); err != nil {
+	if err := writeFileAtomic(dst, direct, f, buf, nil, times); err != nil {
 		return fmt.Errorf("%s: %w", dst, err)
 	}
 	return nil

@@ -20,6 +20,9 @@ type chunkedData struct {
 	origSize  int64
 	comp      Compression
 	offs      []int64 // chunk i is at base+offs[i] .. base+offs[i+1]
+	// raw: the resource is stored uncompressed, its bytes at base..base+origSize
+	// (uncompressedChunks): a reader may read them straight into its buffer.
+	raw bool
 	// decoded counts the chunks decompressed from this resource, so that
 	// tests can check that reading a solid resource in order decodes each
 	// chunk once.
@@ -52,7 +55,7 @@ func uncompressedChunks(r io.ReaderAt, res resHeader, fileSize int64) (*chunkedD
 		offs = append(offs, o)
 	}
 	offs = append(offs, res.OrigSize)
-	return &chunkedData{r: r, where: res.Offset, base: res.Offset, chunkSize: step, origSize: res.OrigSize, comp: CompressNone, offs: offs}, nil
+	return &chunkedData{r: r, where: res.Offset, base: res.Offset, chunkSize: step, origSize: res.OrigSize, comp: CompressNone, offs: offs, raw: true}, nil
 }
 
 func checkSpan(res resHeader, fileSize int64) error {
@@ -294,6 +297,16 @@ func (s *sectionReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	c := s.cr.data
+	if c.raw && s.cr.cache == nil {
+		// Uncompressed: read into p itself, not into a chunk buffer to copy.
+		n := int(min(int64(len(p)), s.left))
+		if _, err := c.r.ReadAt(p[:n], c.base+s.off); err != nil {
+			return 0, fmt.Errorf("read resource at offset %d (+%d): %w", c.where, s.off, err)
+		}
+		s.off += int64(n)
+		s.left -= int64(n)
+		return n, nil
+	}
 	i := int(s.off / c.chunkSize)
 	b, err := s.cr.chunk(i)
 	if err != nil {

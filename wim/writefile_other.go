@@ -16,7 +16,9 @@ type newFile struct {
 	tmp, path string
 }
 
-func createNew(path string, sparse bool) (*newFile, error) {
+// createNew creates a new temporary file beside path. Outside Linux direct
+// is not used: every file goes through a temporary and a rename.
+func createNew(path string, direct, sparse bool) (*newFile, error) {
 	f, tmp, err := createTemp(path)
 	if err != nil {
 		return nil, err
