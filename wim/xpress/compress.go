@@ -204,7 +204,7 @@ func gain(length, offset int) int {
 // minimum length, which the 4-byte chains miss. Among candidates it prefers
 // the longer match unless the extra offset bits cost more than the length
 // saves. It returns length 0 when no match saves more than minGain bits.
-func (c *Compressor) bestMatch(w *window, n, i, minGain, depth, cand3 int) (length, offset, bestGain int) {
+func (c *Compressor) bestMatch(w *window, n, i, minGain, minLen, depth, cand3 int) (length, offset, bestGain int) {
 	limit := n - i
 	best := minMatchLen - 1
 	bestGain = minGain
@@ -226,7 +226,7 @@ func (c *Compressor) bestMatch(w *window, n, i, minGain, depth, cand3 int) (leng
 	// more than the current match saves). At least minMatchLen: a chain
 	// candidate must then agree on four bytes, and cand+best-3 >= cand.
 	shortest := (minGain + symbolBits) / literalBits
-	best = max(best, minMatchLen, shortest)
+	best = max(best, minMatchLen, shortest, minLen-1)
 	prev := c.prev
 	for cand := int(prev[uint16(i)]) - 1; cand >= 0 && depth > 0; cand, depth = int(prev[uint16(cand)])-1, depth-1 {
 		// Most candidates fail on the four bytes that end one past the best
@@ -282,9 +282,9 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 		if i <= hashEnd {
 			cand3 := c.insert(w, i)
 			next = i + 1
-			length, offset, g = c.bestMatch(w, n, i, 0, searchDepth, cand3)
+			length, offset, g = c.bestMatch(w, n, i, 0, 0, searchDepth, cand3)
 		} else if i+minMatchLen <= n {
-			length, offset, g = c.bestMatch(w, n, i, 0, 0, int(head3[hash3tail(src, i)])-1)
+			length, offset, g = c.bestMatch(w, n, i, 0, 0, 0, int(head3[hash3tail(src, i)])-1)
 		}
 		if length == 0 {
 			// In data that does not match, look less often.
@@ -305,7 +305,13 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 			j := i + 1
 			cand3 := c.insert(w, j)
 			next = j + 1
-			l2, o2, g2 := c.bestMatch(w, n, j, g+lazyBias, lazyDepth, cand3)
+			// A match at j worth more than this one almost always reaches
+			// past its end: the four bytes that end there must have been
+			// seen before.
+			if e := i + length - 3; e <= hashEnd && head4[(w.load32(e)*0x9E3779B1)>>(32-hash4Bits)] == 0 {
+				break
+			}
+			l2, o2, g2 := c.bestMatch(w, n, j, g+lazyBias, 0, lazyDepth, cand3)
 			if l2 == 0 {
 				break
 			}
