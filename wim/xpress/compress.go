@@ -38,9 +38,9 @@ const (
 
 // sequence is one parsed item: a literal byte (offset 0) or a match.
 type sequence struct {
-	length uint32 // match length, or the literal byte
+	length uint32 // match length; 0 for a literal
 	offset uint16 // 0 for a literal
-	symbol uint16 // Huffman symbol
+	symbol uint16 // Huffman symbol (the byte, for a literal)
 }
 
 // Compressor compresses WIM chunks with XPRESS Huffman. Use one per
@@ -292,7 +292,7 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 			end := min(i+1+misses>>missShift, n)
 			for ; i < end; i++ {
 				b := w[uint16(i)]
-				seqs[k] = sequence{length: uint32(b), symbol: uint16(b)}
+				seqs[k] = sequence{symbol: uint16(b)}
 				k++
 				freq[b]++
 			}
@@ -316,7 +316,7 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 				break
 			}
 			b := w[uint16(i)]
-			seqs[k] = sequence{length: uint32(b), symbol: uint16(b)}
+			seqs[k] = sequence{symbol: uint16(b)}
 			k++
 			freq[b]++
 			i = j

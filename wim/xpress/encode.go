@@ -16,43 +16,58 @@ func (c *Compressor) encode(dst []byte) int {
 	for i := 0; i < tableBytes; i++ {
 		dst[i] = c.lens[2*i] | c.lens[2*i+1]<<4
 	}
-	var acc uint64 // pending bits, right-aligned
-	count := 0     // number of pending bits
+	var acc uint64   // pending bits, right-aligned
+	count := uint(0) // number of pending bits
 	cur, next, pos := tableBytes, tableBytes+2, tableBytes+4
+	lens, codes := &c.lens, &c.codes
 	for _, s := range c.seqs {
-		sym := s.symbol
-		acc = acc<<c.lens[sym] | uint64(c.codes[sym])
-		count += int(c.lens[sym])
-		if s.offset != 0 {
-			offsetBits := int(sym-numLiterals) >> 4
-			if l := s.length - minMatchLen; l >= 15 {
-				// The extra length bytes follow the word slots reserved so
-				// far: flush what the symbol completed first.
-				for count > 16 {
-					count -= 16
-					binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>count))
-					cur, next, pos = next, pos, pos+2
-				}
-				if l-15 < 255 {
-					dst[pos] = byte(l - 15)
-					pos++
-				} else {
-					dst[pos] = 255
-					binary.LittleEndian.PutUint16(dst[pos+1:], uint16(l))
-					pos += 3
-				}
+		sym := s.symbol & (numSymbols - 1)
+		// Offset bits: the symbol's high nibble for a match, none for a
+		// literal (whose offset field is 0), without a branch.
+		offsetBits := uint(sym>>4) & 15 & -uint(sym>>8)
+		if s.length >= minMatchLen+15 {
+			// The extra length bytes follow the word slots reserved so
+			// far: flush what the symbol completes first.
+			acc = acc<<lens[sym] | uint64(codes[sym])
+			count += uint(lens[sym])
+			for count > 16 {
+				count -= 16
+				binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>count))
+				cur, next, pos = next, pos, pos+2
 			}
-			acc = acc<<offsetBits | uint64(uint32(s.offset)&(1<<offsetBits-1))
+			if l := s.length - minMatchLen - 15; l < 255 {
+				dst[pos] = byte(l)
+				pos++
+			} else {
+				dst[pos] = 255
+				binary.LittleEndian.PutUint16(dst[pos+1:], uint16(s.length-minMatchLen))
+				pos += 3
+			}
+			acc = acc<<offsetBits | uint64(s.offset)&(1<<offsetBits-1)
 			count += offsetBits
+		} else {
+			acc = (acc<<lens[sym]|uint64(codes[sym]))<<offsetBits | uint64(s.offset)&(1<<offsetBits-1)
+			count += uint(lens[sym]) + offsetBits
 		}
-		for count > 16 {
-			count -= 16
-			binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>count))
-			cur, next, pos = next, pos, pos+2
+		// Flush two words at a time once a bit of a third has arrived: a
+		// symbol adds at most 30 bits, so at most 62 are pending. Until an
+		// extra length byte is written the word slots are consecutive
+		// (cur, next, then pos on), so flushing late places every word
+		// where flushing at once would have.
+		if count > 32 {
+			count -= 32
+			binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>(count+16)))
+			binary.LittleEndian.PutUint16(dst[next:], uint16(acc>>count))
+			cur, next, pos = pos, pos+2, pos+4
 		}
 	}
+	for count > 16 {
+		count -= 16
+		binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>count))
+		cur, next, pos = next, pos, pos+2
+	}
 	acc = acc<<c.lens[numLiterals] | uint64(c.codes[numLiterals])
-	count += int(c.lens[numLiterals])
+	count += uint(c.lens[numLiterals])
 	for count > 16 {
 		count -= 16
 		binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>count))
