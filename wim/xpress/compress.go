@@ -203,12 +203,13 @@ func gain(length, offset int) int {
 // position with the same 3-byte hash (or -1), for matches of exactly the
 // minimum length, which the 4-byte chains miss. Among candidates it prefers
 // the longer match unless the extra offset bits cost more than the length
-// saves. It returns length 0 when no match saves more than minGain bits.
+// saves. It returns length 0 when no match of at least minLen bytes saves
+// more than minGain bits.
 func (c *Compressor) bestMatch(w *window, n, i, minGain, minLen, depth, cand3 int) (length, offset, bestGain int) {
 	limit := n - i
-	best := minMatchLen - 1
+	best := max(minMatchLen, minLen) - 1 // a match must be longer
 	bestGain = minGain
-	if cand3 >= 0 && w.load32(cand3)&0xFFFFFF == w.load32(i)&0xFFFFFF {
+	if cand3 >= 0 && best < minMatchLen && w.load32(cand3)&0xFFFFFF == w.load32(i)&0xFFFFFF {
 		if g := gain(minMatchLen, i-cand3); g > bestGain {
 			best, offset, bestGain = minMatchLen, i-cand3, g
 		}
@@ -225,8 +226,10 @@ func (c *Compressor) bestMatch(w *window, n, i, minGain, minLen, depth, cand3 in
 	// offset 1: skip candidates that cannot beat it (the lazy step asks for
 	// more than the current match saves). At least minMatchLen: a chain
 	// candidate must then agree on four bytes, and cand+best-3 >= cand.
+	// (When the 3-byte candidate was taken, minGain < 10 and shortest <= 2:
+	// best stays its length.)
 	shortest := (minGain + symbolBits) / literalBits
-	best = max(best, minMatchLen, shortest, minLen-1)
+	best = max(best, minMatchLen, shortest)
 	prev := c.prev
 	for cand := int(prev[uint16(i)]) - 1; cand >= 0 && depth > 0; cand, depth = int(prev[uint16(cand)])-1, depth-1 {
 		// Most candidates fail on the four bytes that end one past the best
@@ -305,13 +308,15 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 			j := i + 1
 			cand3 := c.insert(w, j)
 			next = j + 1
-			// A match at j worth more than this one almost always reaches
-			// past its end: the four bytes that end there must have been
-			// seen before.
+			// Only a match at j that reaches past the end of this one is
+			// taken instead (one ending at the same byte rarely saves more,
+			// and would need a much nearer offset): the four bytes that end
+			// one past this match must have been seen before, and a
+			// candidate is tested on them first.
 			if e := i + length - 3; e <= hashEnd && head4[(w.load32(e)*0x9E3779B1)>>(32-hash4Bits)] == 0 {
 				break
 			}
-			l2, o2, g2 := c.bestMatch(w, n, j, g+lazyBias, 0, lazyDepth, cand3)
+			l2, o2, g2 := c.bestMatch(w, n, j, g+lazyBias, length, lazyDepth, cand3)
 			if l2 == 0 {
 				break
 			}
