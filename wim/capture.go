@@ -270,30 +270,45 @@ func (s *scanner) scanDir(ctx context.Context, dir *File, hostDir, imageDir stri
 	if depth > maxTreeDepth {
 		return fmt.Errorf("%s: directory tree deeper than %d", hostDir, maxTreeDepth)
 	}
-	entries, err := os.ReadDir(hostDir)
+	d, names, err := openScanDir(hostDir)
 	if err != nil {
 		return err
 	}
-	for _, de := range entries {
-		name := de.Name()
+	// Every entry is looked at before going down into a subdirectory: the
+	// directory is closed first (open descriptors stay one whatever the
+	// depth).
+	type entry struct {
+		name, hostPath, imagePath string
+		info                      fs.FileInfo
+	}
+	entries := make([]entry, 0, len(names))
+	for _, name := range names {
 		imagePath := imageDir + "/" + name
 		hostPath := filepath.Join(hostDir, name)
 		if s.match.excluded(imagePath) || hostPath == s.skip {
 			continue
 		}
 		if !utf8.ValidString(name) {
+			d.close()
 			return fmt.Errorf("%s: the name is not valid UTF-8", hostPath)
 		}
 		if strings.ContainsRune(name, '\\') {
+			d.close()
 			return fmt.Errorf("%s: a backslash cannot be part of a Windows file name", hostPath)
 		}
-		info, err := os.Lstat(hostPath)
+		info, err := d.lstat(name)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // removed while we looked
 			}
+			d.close()
 			return err
 		}
+		entries = append(entries, entry{name, hostPath, imagePath, info})
+	}
+	d.close()
+	for _, e := range entries {
+		name, hostPath, imagePath, info := e.name, e.hostPath, e.imagePath, e.info
 		f := &File{Name: name, SecurityID: -1, Parent: dir}
 		setTimesFrom(f, info)
 		var meta *ntfsMeta

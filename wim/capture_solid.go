@@ -6,7 +6,6 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"io"
-	"os"
 )
 
 // storeSolid writes the sources of a capture into one solid resource and
@@ -130,7 +129,7 @@ func (s *blobSource) copyTo(ctx context.Context, w io.Writer, buf []byte) error 
 		}
 		r = rd
 	default:
-		f, err := os.Open(s.path)
+		f, err := openSource(s.path)
 		if err != nil {
 			return err
 		}
