@@ -7,8 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
-	"os"
 	"sync"
 )
 
@@ -126,13 +126,16 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 		}
 	}
 
-	// The reader reads the sources in order, hashing as it goes.
+	// The reader reads the sources in order, hashing as it goes when
+	// compressing (the workers are the bottleneck then); uncompressed, the
+	// writer hashes what it writes, so that reading and hashing, the two
+	// largest costs, run on two goroutines.
 	go func() {
 		defer close(ordered)
 		if compressing {
 			defer close(work)
 		}
-		r := &batcher{ordered: ordered, work: work, free: free, size: size, compressing: compressing}
+		r := &batcher{ordered: ordered, work: work, free: free, size: size, compressing: compressing, hash: compressing}
 		for _, src := range srcs {
 			if err := r.produce(ctx, src, step); err != nil {
 				return
@@ -144,6 +147,7 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 	var err error
 	var start, dataStart int64
 	var offsets []int64
+	h := sha1.New()
 	for b := range ordered {
 		<-b.done
 		for i := 0; i < len(b.chunks) && err == nil; i++ {
@@ -166,6 +170,15 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 			}
 			if _, err = s.out.Write(data); err != nil {
 				break
+			}
+			if !compressing {
+				if ch.index == 0 {
+					h.Reset()
+				}
+				h.Write(ch.data)
+				if ch.index == ch.cnt-1 {
+					h.Sum(ch.hash[:0])
+				}
 			}
 			s.done += int64(len(ch.data))
 			if s.progress != nil {
@@ -197,6 +210,7 @@ type batcher struct {
 	free          chan *batch
 	size          int
 	compressing   bool
+	hash          bool // set each blob's hash on its last chunk (else the writer does)
 	cur           *batch
 }
 
@@ -289,7 +303,7 @@ func (s *blobStore) finishBlob(src *blobSource, last *chunk, start, dataStart in
 const uncompressedStep = 1 << 20
 
 // produce reads src in pieces of step bytes (the chunk size when
-// compressing), hashing as it goes, and adds them to batches.
+// compressing), hashing as it goes if r.hash, and adds them to batches.
 func (r *batcher) produce(ctx context.Context, src *blobSource, step int) error {
 	cnt := int((src.size + int64(step) - 1) / int64(step))
 	var rd io.Reader
@@ -302,14 +316,17 @@ func (r *batcher) produce(ctx context.Context, src *blobSource, step int) error 
 		}
 		rd = o
 	} else {
-		f, err := os.Open(src.path)
+		f, err := openSource(src.path)
 		if err != nil {
 			return r.fail(err)
 		}
 		defer f.Close()
 		rd = f
 	}
-	h := sha1.New()
+	var h hash.Hash
+	if r.hash {
+		h = sha1.New()
+	}
 	left := src.size
 	for i := 0; i < cnt; i++ {
 		if ctx.Err() != nil {
@@ -334,11 +351,13 @@ func (r *batcher) produce(ctx context.Context, src *blobSource, step int) error 
 			}
 		}
 		b.used += n
-		h.Write(ch.data)
-		left -= int64(n)
-		if i == cnt-1 {
-			h.Sum(ch.hash[:0])
+		if r.hash {
+			h.Write(ch.data)
+			if i == cnt-1 {
+				h.Sum(ch.hash[:0])
+			}
 		}
+		left -= int64(n)
 		b.chunks = append(b.chunks, ch)
 	}
 	return nil
