@@ -39,7 +39,7 @@ const (
 // sequence is one parsed item: a literal byte (offset 0) or a match.
 type sequence struct {
 	length uint32 // match length; 0 for a literal
-	offset uint16 // 0 for a literal
+	offset uint16 // the offset's low bits (below its leading 1); 0 for a literal
 	symbol uint16 // Huffman symbol (the byte, for a literal)
 }
 
@@ -62,6 +62,7 @@ type Compressor struct {
 	freq    [numSymbols]uint32
 	lens    [numSymbols]uint8
 	codes   [numSymbols]uint16
+	enc     [numSymbols]uint64 // encode's table
 	builder codeBuilder
 }
 
@@ -328,7 +329,8 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 			length, offset, g = l2, o2, g2
 		}
 		sym := matchSymbol(uint32(length), uint32(offset))
-		seqs[k] = sequence{length: uint32(length), offset: uint16(offset), symbol: uint16(sym)}
+		// The offset without its leading 1 bit: the bits the encoder writes.
+		seqs[k] = sequence{length: uint32(length), offset: uint16(offset) &^ (0x8000 >> bits.LeadingZeros16(uint16(offset))), symbol: uint16(sym)}
 		k++
 		freq[sym&(numSymbols-1)]++
 		extraBytes += extraLengthBytes(uint32(length))

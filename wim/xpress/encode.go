@@ -16,23 +16,28 @@ func (c *Compressor) encode(dst []byte) int {
 	for i := 0; i < tableBytes; i++ {
 		dst[i] = c.lens[2*i] | c.lens[2*i+1]<<4
 	}
+	// One table word per symbol: its code followed by room for its offset
+	// bits, above the total bit count (at most 30) in the low 6 bits.
+	enc := &c.enc
+	for sym := range numSymbols {
+		offsetBits := uint64(sym>>4) & 15 & -uint64(sym>>8)
+		enc[sym] = uint64(c.codes[sym])<<offsetBits<<6 | (uint64(c.lens[sym]) + offsetBits)
+	}
 	var acc uint64   // pending bits, right-aligned
 	count := uint(0) // number of pending bits
 	cur, next, pos := tableBytes, tableBytes+2, tableBytes+4
-	lens, codes := &c.lens, &c.codes
 	for _, s := range c.seqs {
-		sym := s.symbol & (numSymbols - 1)
-		// Offset bits: the symbol's high nibble for a match, none for a
-		// literal (whose offset field is 0), without a branch.
-		offsetBits := uint(sym>>4) & 15 & -uint(sym>>8)
+		e := enc[s.symbol&(numSymbols-1)]
 		if s.length >= minMatchLen+15 {
 			// The extra length bytes follow the word slots reserved so
 			// far: flush what the symbol completes first.
-			acc = acc<<lens[sym] | uint64(codes[sym])
-			count += uint(lens[sym])
+			offsetBits := uint(s.symbol>>4) & 15
+			n := uint(e&63) - offsetBits
+			acc = acc<<(n&63) | e>>6>>(offsetBits&63)
+			count += n
 			for count > 16 {
 				count -= 16
-				binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>count))
+				binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>(count&63)))
 				cur, next, pos = next, pos, pos+2
 			}
 			if l := s.length - minMatchLen - 15; l < 255 {
@@ -43,11 +48,12 @@ func (c *Compressor) encode(dst []byte) int {
 				binary.LittleEndian.PutUint16(dst[pos+1:], uint16(s.length-minMatchLen))
 				pos += 3
 			}
-			acc = acc<<offsetBits | uint64(s.offset)&(1<<offsetBits-1)
+			acc = acc<<(offsetBits&63) | uint64(s.offset)
 			count += offsetBits
 		} else {
-			acc = (acc<<lens[sym]|uint64(codes[sym]))<<offsetBits | uint64(s.offset)&(1<<offsetBits-1)
-			count += uint(lens[sym]) + offsetBits
+			n := uint(e & 63)
+			acc = acc<<n | e>>6 | uint64(s.offset)
+			count += n
 		}
 		// Flush two words at a time once a bit of a third has arrived: a
 		// symbol adds at most 30 bits, so at most 62 are pending. Until an
@@ -56,8 +62,8 @@ func (c *Compressor) encode(dst []byte) int {
 		// where flushing at once would have.
 		if count > 32 {
 			count -= 32
-			binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>(count+16)))
-			binary.LittleEndian.PutUint16(dst[next:], uint16(acc>>count))
+			binary.LittleEndian.PutUint16(dst[cur:], uint16(acc>>((count+16)&63)))
+			binary.LittleEndian.PutUint16(dst[next:], uint16(acc>>(count&63)))
 			cur, next, pos = pos, pos+2, pos+4
 		}
 	}
