@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -382,6 +383,17 @@ func (r *Reader) readBlobTable(part int) error {
 		b   *blob
 	}
 	var inSolid []placed
+	// Room for every entry at once: growing the map and slices entry by
+	// entry rehashes and copies them over and over (the table's bytes are
+	// already budgeted: maxBlobTableBytes).
+	n := len(data) / blobEntrySize
+	if part == 0 && r.rawTable == nil {
+		r.rawTable = make([]blobEntry, 0, n)
+	}
+	if len(r.blobs) == 0 {
+		r.blobs = make(map[Hash]*blob, n)
+		r.order = slices.Grow(r.order, n)
+	}
 	for i := 0; i+blobEntrySize <= len(data); i += blobEntrySize {
 		e := parseBlobEntry(data[i:])
 		if part == 0 {
