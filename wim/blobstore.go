@@ -42,6 +42,13 @@ type blobStore struct {
 	progress  func(done, total int64)
 	done      int64
 	total     int64
+	// totalNow, when set, gives the total instead (the scan still adds
+	// to it: see captureWith).
+	totalNow func() int64
+	// deferRefs: entries are written with no references; the caller adds
+	// each source's refs once they are final (a hard link found later by
+	// a scan still running adds one to a source already stored).
+	deferRefs bool
 }
 
 // A batch is what the reader hands to the compressing workers and the
@@ -85,6 +92,18 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 	if len(srcs) == 0 {
 		return nil
 	}
+	return s.storeFrom(parent, func(i int) (*blobSource, bool) {
+		if i < len(srcs) {
+			return srcs[i], true
+		}
+		return nil, false
+	})
+}
+
+// storeFrom writes the sources next(0), next(1)... until next reports none
+// (all with size > 0) and sets their hashes. next may wait for a source
+// (sourceQueue).
+func (s *blobStore) storeFrom(parent context.Context, next func(int) (*blobSource, bool)) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	compressing := s.comp != CompressNone
@@ -136,7 +155,11 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 			defer close(work)
 		}
 		r := &batcher{ordered: ordered, work: work, free: free, size: size, compressing: compressing, hash: compressing}
-		for _, src := range srcs {
+		for i := 0; ; i++ {
+			src, ok := next(i)
+			if !ok {
+				break
+			}
 			if err := r.produce(ctx, src, step); err != nil {
 				return
 			}
@@ -182,7 +205,11 @@ func (s *blobStore) store(parent context.Context, srcs []*blobSource) error {
 			}
 			s.done += int64(len(ch.data))
 			if s.progress != nil {
-				s.progress(s.done, s.total)
+				total := s.total
+				if s.totalNow != nil {
+					total = s.totalNow()
+				}
+				s.progress(s.done, total)
 			}
 			if ch.index == ch.cnt-1 {
 				err = s.finishBlob(src, ch, start, dataStart, offsets, compressing)
@@ -265,8 +292,12 @@ func (s *blobStore) tableEntrySize(size int64) int {
 
 func (s *blobStore) finishBlob(src *blobSource, last *chunk, start, dataStart int64, offsets []int64, compressing bool) error {
 	src.hash = last.hash
+	refs := src.refs
+	if s.deferRefs && !src.metadata {
+		refs = 0
+	}
 	if e := s.known[src.hash]; e != nil && !src.metadata {
-		e.refCount += src.refs
+		e.refCount += refs
 		return s.out.rewind(start)
 	}
 	stored := s.out.pos - start
@@ -291,7 +322,7 @@ func (s *blobStore) finishBlob(src *blobSource, last *chunk, start, dataStart in
 			}
 		}
 	}
-	e := &blobEntry{res: resHeader{StoredSize: stored, Flags: flags, Offset: start, OrigSize: src.size}, partNumber: 1, refCount: src.refs, hash: src.hash}
+	e := &blobEntry{res: resHeader{StoredSize: stored, Flags: flags, Offset: start, OrigSize: src.size}, partNumber: 1, refCount: refs, hash: src.hash}
 	s.entries = append(s.entries, e)
 	if !src.metadata {
 		s.known[src.hash] = e
@@ -361,4 +392,49 @@ func (r *batcher) produce(ctx context.Context, src *blobSource, step int) error 
 		b.chunks = append(b.chunks, ch)
 	}
 	return nil
+}
+
+// sourceQueue hands the sources a scan finds to a store running at the
+// same time, in the order found. add never waits (the scan keeps the list
+// anyway), so a store that stopped cannot block the scan.
+type sourceQueue struct {
+	mu     sync.Mutex
+	more   sync.Cond
+	srcs   []*blobSource
+	closed bool
+}
+
+func newSourceQueue() *sourceQueue {
+	q := &sourceQueue{}
+	q.more.L = &q.mu
+	return q
+}
+
+func (q *sourceQueue) add(src *blobSource) {
+	q.mu.Lock()
+	q.srcs = append(q.srcs, src)
+	q.mu.Unlock()
+	q.more.Signal()
+}
+
+// close says no source follows.
+func (q *sourceQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.more.Broadcast()
+}
+
+// get returns source i, waiting for it; false once the queue is closed
+// with fewer.
+func (q *sourceQueue) get(i int) (*blobSource, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i >= len(q.srcs) && !q.closed {
+		q.more.Wait()
+	}
+	if i < len(q.srcs) {
+		return q.srcs[i], true
+	}
+	return nil, false
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -52,9 +53,13 @@ type CaptureOptions struct {
 	// Config is the capture configuration; nil means DefaultCaptureConfig.
 	Config *CaptureConfig
 	// Progress, if set, is called with bytes of file data read so far and
-	// the total to read.
+	// the total to read. Capture reads files while it still scans the tree
+	// (not with Solid): the total is then what the scan has found so far,
+	// and grows until it is complete.
 	Progress func(done, total int64)
-	// Warning, if set, receives what was skipped (sockets, devices, ...).
+	// Warning, if set, receives what was skipped (sockets, devices, ...);
+	// it may be called on another goroutine than Progress, though never
+	// on two at once.
 	Warning func(msg string)
 }
 
@@ -85,7 +90,7 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 		abs, _ := filepath.Abs(srcDir)
 		opts.Name = filepath.Base(abs)
 	}
-	return captureWith(ctx, wimPath, opts, func(scan *scanner) (*File, error) {
+	return captureWith(ctx, wimPath, opts, true, func(ctx context.Context, scan *scanner) (*File, error) {
 		scan.root = srcDir
 		if abs, err := filepath.Abs(srcDir); err == nil {
 			scan.absRoot = abs
@@ -104,8 +109,9 @@ func Capture(ctx context.Context, srcDir, wimPath string, opts CaptureOptions) (
 
 // captureWith writes the image that scanTree finds (filling in the scanner
 // it is given) as Capture describes; srcDir or another source is the
-// caller's business.
-func captureWith(ctx context.Context, wimPath string, opts CaptureOptions, scanTree func(*scanner) (*File, error)) (err error) {
+// caller's business. With concurrent (and not Solid), the scan runs while
+// the data of the files it has found so far is stored: see scanRun.
+func captureWith(ctx context.Context, wimPath string, opts CaptureOptions, concurrent bool, scanTree func(context.Context, *scanner) (*File, error)) (err error) {
 	if opts.ChunkSize == 0 {
 		opts.ChunkSize = defaultChunkSize
 		if opts.Compression == CompressLZMS {
@@ -162,9 +168,12 @@ func captureWith(ctx context.Context, wimPath string, opts CaptureOptions, scanT
 	if abs, err := filepath.Abs(wimPath); err == nil {
 		scan.skip = abs // a WIM written (or appended to) inside the tree is not captured into itself
 	}
-	root, err := scanTree(scan)
-	if err != nil {
-		return err
+	var root *File
+	concurrent = concurrent && !opts.Solid
+	if !concurrent {
+		if root, err = scanTree(ctx, scan); err != nil {
+			return err
+		}
 	}
 
 	dir := filepath.Dir(wimPath)
@@ -188,6 +197,14 @@ func captureWith(ctx context.Context, wimPath string, opts CaptureOptions, scanT
 		}
 	}()
 	w := &wimWriter{f: tmp, opts: opts, old: old}
+	if concurrent {
+		// The temporary is in the tree when the WIM is: never captured.
+		if abs, err := filepath.Abs(tmp.Name()); err == nil {
+			scan.skipTemp = abs
+		}
+		w.scan = startScan(ctx, scan, scanTree)
+		defer w.scan.wait()
+	}
 	if err = w.write(ctx, scan, root); err != nil {
 		return err
 	}
@@ -224,6 +241,7 @@ type linkGroup struct {
 type scanner struct {
 	root, absRoot string
 	skip          string // absolute path of the WIM being written
+	skipTemp      string // and of its temporary, when the scan runs while it is written
 	match         *matcher
 	warn          func(string)
 	inodes        map[inodeKey]*linkGroup
@@ -236,6 +254,10 @@ type scanner struct {
 	sds           [][]byte
 	sdIndex       map[string]int32
 	named         map[*File][]*blobSource // named data streams, in order
+	// queue, when set, receives each source as it is found (scanRun);
+	// found is the bytes found so far.
+	queue *sourceQueue
+	found atomic.Int64
 }
 
 func (s *scanner) warnf(format string, args ...any) {
@@ -285,7 +307,7 @@ func (s *scanner) scanDir(ctx context.Context, dir *File, hostDir, imageDir stri
 	for _, name := range names {
 		imagePath := imageDir + "/" + name
 		hostPath := filepath.Join(hostDir, name)
-		if s.match.excluded(imagePath) || hostPath == s.skip {
+		if s.match.excluded(imagePath) || hostPath == s.skip || hostPath == s.skipTemp {
 			continue
 		}
 		if !utf8.ValidString(name) {
@@ -432,6 +454,10 @@ func (s *scanner) addRegular(f *File, hostPath string, info fs.FileInfo) {
 		s.sources = append(s.sources, src)
 		s.data[f] = src
 		s.total += info.Size()
+		s.found.Add(info.Size())
+		if s.queue != nil {
+			s.queue.add(src)
+		}
 	}
 	if ok && nlink > 1 {
 		s.inodes[key] = &linkGroup{first: f, src: src}
@@ -482,6 +508,39 @@ type wimWriter struct {
 	f    *os.File
 	opts CaptureOptions
 	old  *Reader
+	scan *scanRun // the scan, when it runs while the files' data is stored
+}
+
+// scanRun is a scan running on its own goroutine while the store writes
+// the data of the files it has found so far (scanner.queue, in the order
+// found, so the output is the same as after a whole scan): the scan of a
+// big tree is seconds of system calls that the store need not wait for.
+// What a scan learns later about a source already stored is its
+// references (a further hard link): the store writes entries without
+// them and they are added once both are done.
+type scanRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	root   *File
+	err    error
+}
+
+func startScan(ctx context.Context, scan *scanner, scanTree func(context.Context, *scanner) (*File, error)) *scanRun {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &scanRun{cancel: cancel, done: make(chan struct{})}
+	scan.queue = newSourceQueue()
+	go func() {
+		defer close(r.done)
+		r.root, r.err = scanTree(ctx, scan)
+		scan.queue.close()
+	}()
+	return r
+}
+
+// wait stops the scan if it still runs (the store failed) and waits for it.
+func (r *scanRun) wait() {
+	r.cancel()
+	<-r.done
 }
 
 func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error {
@@ -528,8 +587,28 @@ func (w *wimWriter) write(ctx context.Context, scan *scanner, root *File) error 
 	}
 	hdr.Flags &^= hdrFlagWriteInProg
 	out := newOutFile(w.f, start)
-	store := &blobStore{out: out, comp: w.opts.Compression, level: w.opts.CompressionLevel, chunkSize: w.opts.ChunkSize, threads: w.opts.Threads, known: known, progress: w.opts.Progress, total: scan.total}
-	if !w.opts.Solid {
+	store := &blobStore{out: out, comp: w.opts.Compression, level: w.opts.CompressionLevel, chunkSize: w.opts.ChunkSize, threads: w.opts.Threads, known: known, progress: w.opts.Progress}
+	switch {
+	case w.scan != nil:
+		store.deferRefs, store.totalNow = true, scan.found.Load
+		err := store.storeFrom(ctx, scan.queue.get)
+		if err != nil {
+			w.scan.cancel()
+		}
+		<-w.scan.done
+		if err != nil {
+			return err
+		}
+		if w.scan.err != nil {
+			return w.scan.err
+		}
+		root = w.scan.root
+		for _, src := range scan.sources {
+			store.known[src.hash].refCount += src.refs
+		}
+		store.deferRefs, store.totalNow, store.total = false, nil, scan.total
+	case !w.opts.Solid:
+		store.total = scan.total
 		if err := store.store(ctx, scan.sources); err != nil {
 			return err
 		}

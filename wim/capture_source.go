@@ -46,7 +46,7 @@ func CaptureSource(ctx context.Context, root *SourceFile, wimPath string, opts C
 	if opts.Name == "" {
 		return fmt.Errorf("capture %s: an image name is needed", wimPath)
 	}
-	return captureWith(ctx, wimPath, opts, func(scan *scanner) (*File, error) {
+	return captureWith(ctx, wimPath, opts, false, func(ctx context.Context, scan *scanner) (*File, error) {
 		groups := map[uint64]*linkGroup{}
 		var add func(sf *SourceFile, parent *File, imagePath string, depth int) (*File, error)
 		add = func(sf *SourceFile, parent *File, imagePath string, depth int) (*File, error) {
