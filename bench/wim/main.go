@@ -4,7 +4,7 @@
 // system), output size and peak RSS. It is a measurement, not a test: run
 // it by hand (it takes minutes and needs several GB of free space).
 //
-//	go run ./bench/wim [-tree DIR] [-threads N] [-reps N] [-work DIR] [-rows LIST] [-big BYTES] [-apply-on work|tmpfs|ext4]
+//	go run ./bench/wim [-tree DIR] [-threads N] [-reps N] [-work DIR] [-rows LIST] [-big BYTES] [-apply-on work|tmpfs|ext4] [-rt]
 //
 // Without -tree it builds one: a copy of $(go env GOROOT) plus a few large
 // binaries from /usr/bin. The "mem" rows capture and apply a second tree
@@ -26,6 +26,12 @@
 // mkfs.ext4 in an image file on /dev/shm, inode tables written in advance,
 // loop-mounted; needs root), so that what is measured is the two tools'
 // work and the file system's code, not the disk's history.
+//
+// -rt runs each timed command (both tools') under SCHED_FIFO priority 10
+// (chrt; needs root): on a machine shared with other work it then runs as
+// on a quiet one, as long as the rows are short (the kernel still leaves
+// others 5% of each second; use it for seconds-long rows, not for LZX or
+// LZMS captures of minutes). CPU times are the same either way.
 //
 // New rows go into the tables below (captureRows, sourceWIMs).
 package main
@@ -88,6 +94,7 @@ type bench struct {
 	bigSize        int64
 	bigTree        string
 	applyOn        string            // work, tmpfs or ext4 (see -apply-on)
+	rt             bool              // run the timed commands at real-time priority (-rt)
 	shm            string            // the tmpfs directory of -apply-on tmpfs and ext4
 	wims           map[string]string // source WIMs made so far, by tree and name
 	trash          []string          // applied trees, removed at the end
@@ -117,6 +124,7 @@ func main() {
 	reps := flag.Int("reps", 1, "runs of each command, reseal and wimlib alternating")
 	rows := flag.String("rows", "", "comma-separated name prefixes of the rows to run (default all; 'list' prints them)")
 	big := flag.Int64("big", 4<<30, "size of the file in the tree of the mem rows")
+	rt := flag.Bool("rt", false, "run each timed command at real-time priority (chrt -f 10; root): wall times as on a quiet machine")
 	applyOn := flag.String("apply-on", "work", "where applies write: work (the scratch directory), tmpfs (/dev/shm) or ext4 (a fresh loop-mounted ext4 for each run)")
 	flag.Parse()
 	all := allRows()
@@ -142,7 +150,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "wimbench: -apply-on %q: want work, tmpfs or ext4\n", *applyOn)
 		os.Exit(2)
 	}
-	b := &bench{threads: *threads, reps: max(1, *reps), bigSize: *big, wims: map[string]string{}, applyOn: *applyOn}
+	b := &bench{threads: *threads, reps: max(1, *reps), bigSize: *big, wims: map[string]string{}, applyOn: *applyOn, rt: *rt}
 	if err := b.run(*tree, *work, selected); err != nil {
 		fmt.Fprintln(os.Stderr, "wimbench:", err)
 		os.Exit(1)
@@ -226,8 +234,12 @@ func (b *bench) run(tree, work string, rows []row) error {
 	b.tree = tree
 	size, files := benchutil.TreeSize(tree)
 	rev, _ := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	fmt.Printf("tree %s: %d files, %.1f MB; threads %d; reps %d; applies on %s; %s; reseal at %s; %s\n", tree, files, float64(size)/1e6,
-		b.threads, b.reps, b.applyOn, runtime.Version(), strings.TrimSpace(string(rev)), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	prio := ""
+	if b.rt {
+		prio = "; real-time priority"
+	}
+	fmt.Printf("tree %s: %d files, %.1f MB; threads %d; reps %d; applies on %s%s; %s; reseal at %s; %s\n", tree, files, float64(size)/1e6,
+		b.threads, b.reps, b.applyOn, prio, runtime.Version(), strings.TrimSpace(string(rev)), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Printf("%-20s %8s %8s %6s %8s %8s %6s %9s %9s %6s %8s %8s %6s  %s\n", "", "reseal s", "wimlib s", "time x",
 		"cpu s", "cpu s", "cpu x", "reseal MB", "wimlib MB", "size x", "rss MB", "rss MB", "rss x", "load")
 	for _, r := range rows {
@@ -259,11 +271,11 @@ func (b *bench) capture(tree string, c captureRow) (result, error) {
 	err := b.alternate(&res,
 		func() (measure, error) {
 			os.Remove(ours)
-			return timeIt(b.reseal, append(append([]string{"capture", tree, ours}, c.reseal...), "--threads", th, "--quiet")...)
+			return b.timeIt(b.reseal, append(append([]string{"capture", tree, ours}, c.reseal...), "--threads", th, "--quiet")...)
 		},
 		func() (measure, error) {
 			os.Remove(theirs)
-			return timeIt(b.wimlib, append(append([]string{"capture", tree, theirs}, c.wimlib...), "--threads="+th)...)
+			return b.timeIt(b.wimlib, append(append([]string{"capture", tree, theirs}, c.wimlib...), "--threads="+th)...)
 		})
 	res.ours.size, res.theirs.size, res.sizes = benchutil.FileSize(ours), benchutil.FileSize(theirs), true
 	os.Remove(ours)
@@ -321,7 +333,7 @@ func (b *bench) apply(tree string, s sourceWIM) (result, error) {
 		if name == b.reseal {
 			args = append(args, "--quiet")
 		}
-		return timeIt(name, args...)
+		return b.timeIt(name, args...)
 	}
 	var res result
 	err = b.alternate(&res,
@@ -353,8 +365,8 @@ func (b *bench) verify(tree string, s sourceWIM) (result, error) {
 	}
 	var res result
 	err = b.alternate(&res,
-		func() (measure, error) { return timeIt(b.reseal, "verify", src, "--quiet") },
-		func() (measure, error) { return timeIt(b.wimlib, "verify", src) })
+		func() (measure, error) { return b.timeIt(b.reseal, "verify", src, "--quiet") },
+		func() (measure, error) { return b.timeIt(b.wimlib, "verify", src) })
 	return res, err
 }
 
@@ -428,9 +440,14 @@ func (b *bench) alternate(res *result, ours, theirs func() (measure, error)) err
 	return nil
 }
 
-// timeIt runs the command once and returns its wall time, CPU time (user +
-// system) and peak RSS.
-func timeIt(name string, args ...string) (measure, error) {
+// timeIt runs the command once (at real-time priority with -rt) and
+// returns its wall time, CPU time (user + system) and peak RSS.
+func (b *bench) timeIt(name string, args ...string) (measure, error) {
+	if b.rt {
+		// chrt execs the command: the times and RSS are the command's.
+		args = append([]string{"-f", "10", name}, args...)
+		name = "chrt"
+	}
 	cmd := exec.Command(name, args...)
 	cmd.Stdout = io.Discard
 	var stderr strings.Builder
