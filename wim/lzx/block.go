@@ -56,6 +56,11 @@ type blockWriter struct {
 	preLens  [numPretreeSyms]uint8
 	preCodes [numPretreeSyms]uint32
 	preSyms  []uint16 // pretree symbol | extra value << 5 | extra bits << 12
+
+	// optimalLens codes lengths by refineLens (LevelBest), with its buffers.
+	optimalLens                 bool
+	lensCost                    []uint32
+	lensStep, zeroRun, bestSyms []uint16
 }
 
 func (b *blockWriter) reset(dst []byte, order int) {
@@ -247,6 +252,9 @@ func (b *blockWriter) writeLens(lens, prev []uint8) {
 		}
 		add(delta(i), 0, 0)
 		i++
+	}
+	if b.optimalLens {
+		b.refineLens(lens, prev)
 	}
 	b.huff.build(b.preFreq[:], maxPretreeCodeLen, b.preLens[:], b.preCodes[:])
 	w := &b.w

@@ -34,6 +34,18 @@ type Compressor struct {
 	fast     bool // lazy parsing instead of near-optimal parsing
 	// blockSize is how many bytes each block codes with its own Huffman codes.
 	blockSize int
+	// best codes each block as one block or several (compressBest).
+	best bool
+	segs []segment
+	// splitPasses is how many searches each block of a split gets (none:
+	// never split).
+	splitPasses int
+	// splitGrain: candidate block boundaries are this many bytes apart.
+	splitGrain int
+	// The buffers of splitPlan.
+	itemPos, grainItem, bounds, from []int
+	freq                             []int32
+	cost                             []float64
 }
 
 // NewCompressor returns a compressor for chunks of at most maxChunk bytes.
@@ -78,6 +90,9 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 		// smaller on code, 0.1% on text (at LevelDefault, priced by
 		// the greedy parse: +0.01% on code, -0.06% on text).
 		c.opt.entropy = true
+		c.best = true
+		c.splitPasses, c.splitGrain = 3, 256
+		c.bw.optimalLens = true
 	default:
 		return nil, fmt.Errorf("lzx: compression level %d out of range %d..%d", level, LevelFast, LevelBest)
 	}
@@ -113,6 +128,12 @@ func (c *Compressor) compress(dst, src []byte) int {
 	reps := [3]uint32{1, 1, 1}
 	for start := 0; start < len(c.data); start += c.blockSize {
 		end := min(start+c.blockSize, len(c.data))
+		if c.best {
+			if reps = c.compressBest(start, end, reps); c.bw.w.full {
+				return 0
+			}
+			continue
+		}
 		c.items = c.items[:0]
 		startReps := reps
 		if c.fast {

@@ -21,6 +21,7 @@ type rewriteStats struct {
 	verbatim, aligned int // blocks
 	uncompressed      int // blocks
 	emptyLengthCode   int // compressed chunks whose last block has no length code
+	multiBlock        int // compressed chunks of several blocks
 }
 
 // rewrite returns a copy of the WIM in which every compressed chunk is
@@ -51,6 +52,9 @@ func rewrite(tb testing.TB, w *wimtest.File, compress func(dst, src []byte) int)
 		stats.verbatim += check.blockTypes[blockVerbatim]
 		stats.aligned += check.blockTypes[blockAligned]
 		stats.uncompressed += check.blockTypes[blockUncompressed]
+		if check.blockTypes[blockVerbatim]+check.blockTypes[blockAligned]+check.blockTypes[blockUncompressed] > 1 {
+			stats.multiBlock++
+		}
 		if !slices.ContainsFunc(check.lengthLens[:], func(l uint8) bool { return l != 0 }) {
 			stats.emptyLengthCode++
 		}

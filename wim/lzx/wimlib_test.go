@@ -60,6 +60,11 @@ func TestWimlibAcceptsOurChunks(t *testing.T) {
 			if cfg.level == LevelDefault && cs == 32768 && (stats.aligned == 0 || stats.verbatim == 0 || stats.emptyLengthCode == 0) {
 				t.Errorf("aligned and verbatim blocks and an empty length code should all occur: %+v", stats)
 			}
+			if cfg.level == LevelBest && (stats.multiBlock == 0 || stats.uncompressed == 0) {
+				// LevelBest splits a chunk where its data changes: from
+				// text to random data that one block stores.
+				t.Errorf("LevelBest should split some 32 KiB chunks, storing a random part: %+v", stats)
+			}
 			if cfg.level == LevelDefault && cs >= 1<<20 && stats.uncompressed == 0 {
 				t.Errorf("a random stretch inside a large chunk should be an uncompressed block: %+v", stats)
 			}
