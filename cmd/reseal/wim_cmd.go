@@ -43,7 +43,7 @@ with their content, as Windows shows them (WIMBoot files are refused); a
 BitLocker volume or one not cleanly shut down (dirty flag, unapplied $LogFile)
 is refused.
 Compression defaults to XPRESS (DISM's /Compress:fast); LZX is /Compress:maximum;
-lzx:max is LZX searched harder (~1% smaller, 4-5x the CPU time of lzx);
+lzx:max is LZX searched harder (~1.2% smaller, 5-6x the CPU time of lzx);
 LZMS (128 KiB chunks by default) needs wimlib or Windows 8 and later to read.
 --solid stores the file data as one solid resource, as ESD files and wimlib's
 --solid do: LZMS with 64 MiB chunks unless --solid-compress and

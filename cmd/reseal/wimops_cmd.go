@@ -36,7 +36,7 @@ resources whose compression and chunk size suit DEST are copied as they are,
 the others are decoded and compressed again; --recompress compresses them
 all again. A new DEST takes SRC's compression unless --compress is given;
 an existing one keeps its own (a --compress that differs is refused, exit 1).
-lzx:max is LZX searched harder, as capture's (about 1% smaller, 4-5x the
+lzx:max is LZX searched harder, as capture's (about 1.2% smaller, 5-6x the
 CPU time); it applies to what is compressed anew (all of it with
 --recompress), not to resources copied as they are. --solid stores the exported file
 data as one solid resource (LZMS with 64 MiB chunks unless --solid-compress
@@ -66,7 +66,7 @@ delete or repeated appends left behind is dropped). Resources are copied as
 they are unless --recompress, which decodes and compresses everything again
 with the WIM's compression. --compress implies --recompress and sets the
 compression of the WIM's non-solid resources: lzx:max is LZX searched harder,
-as capture's (about 1% smaller, 4-5x the CPU time); another type than the
+as capture's (about 1.2% smaller, 5-6x the CPU time); another type than the
 WIM's takes its default chunk size (solid resources keep their format). The result goes to a temporary file renamed over
 the WIM; prints the sizes before and after unless --quiet.`
 

@@ -14,9 +14,10 @@ const (
 	// parse's codes: within 1% of wimlib's default LZX size.
 	LevelDefault = 2
 	// LevelBest searches deeper, takes no match unexamined for being long,
-	// keeps every offset of the longest length, and parses six times, each
-	// pass priced by the codes of the one before: about 1% smaller than
-	// LevelDefault for 4-5x its time.
+	// keeps every offset of the longest length, parses six times, each
+	// pass priced by the codes of the one before, and splits blocks where
+	// the data changes: about 1.2% smaller than LevelDefault for 5-6x its
+	// time.
 	LevelBest = 3
 )
 
@@ -35,8 +36,9 @@ type Compressor struct {
 	// blockSize is how many bytes each block codes with its own Huffman codes.
 	blockSize int
 	// best codes each block as one block or several (compressBest).
-	best bool
-	segs []segment
+	best      bool
+	segs      []segment
+	partItems []item // the items of the blocks of a split
 	// splitPasses is how many searches each block of a split gets (none:
 	// never split).
 	splitPasses int

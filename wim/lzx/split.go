@@ -17,26 +17,28 @@ type segment struct {
 }
 
 // parseRange parses data[start:end] (inside the block whose matches were
-// found from blockStart) into items with passes searches, the first priced
-// by the codes of seed, or of a greedy parse when seed is nil.
-func (c *Compressor) parseRange(blockStart, start, end int, reps [3]uint32, passes int, seed, items []item) ([]item, [3]uint32) {
+// found from blockStart) with passes searches, the first priced by the
+// codes of seed, or of a greedy parse when seed is nil, and appends the
+// items to buf.
+func (c *Compressor) parseRange(blockStart, start, end int, reps [3]uint32, passes int, seed, buf []item) ([]item, [3]uint32) {
 	p := &c.opt
 	all := p.matchStart
 	p.matchStart = all[start-blockStart:]
 	defer func() { p.matchStart = all }()
+	base := len(buf)
 	if seed == nil {
-		items = p.greedy(c.data, start, end, reps, items[:0])
-		seed = items
+		buf = p.greedy(c.data, start, end, reps, buf)
+		seed = buf[base:]
 	}
 	c.bw.buildCodes(seed)
 	p.costsFromCodes(&c.bw)
 	var out [3]uint32
 	for pass := 0; ; pass++ {
-		items, out = p.parse(c.data, start, end, reps, items[:0])
+		buf, out = p.parse(c.data, start, end, reps, buf[:base])
 		if pass == passes-1 {
-			return items, out
+			return buf, out
 		}
-		c.bw.buildCodes(items)
+		c.bw.buildCodes(buf[base:])
 		p.costsFromCodes(&c.bw)
 	}
 }
@@ -86,8 +88,9 @@ func (c *Compressor) compressBest(start, end int, reps [3]uint32) [3]uint32 {
 		c.segs = make([]segment, 1)
 	}
 	whole := &c.segs[0]
-	*whole = segment{start: start, end: end, in: reps, items: whole.items}
-	whole.items, whole.out = c.parseRange(start, start, end, reps, p.passes, nil, whole.items)
+	*whole = segment{start: start, end: end, in: reps}
+	whole.items, whole.out = c.parseRange(start, start, end, reps, p.passes, nil, c.items[:0])
+	c.items = whole.items
 	var bounds []int
 	if c.splitPasses > 0 {
 		bounds = c.splitPlan(whole.items, start, end)
@@ -100,14 +103,18 @@ func (c *Compressor) compressBest(start, end int, reps [3]uint32) [3]uint32 {
 		}
 		whole, best = &c.segs[0], c.segs[:1]
 		parts := c.segs[1 : 1+nseg]
-		r := reps
+		// The parts' items share one buffer, so that memory stays bounded
+		// by the block's size however the blocks were split before.
+		r, buf := reps, c.partItems[:0]
 		for k := range parts {
 			s := &parts[k]
 			s.start, s.end, s.in = c.itemPos[bounds[k]], c.itemPos[bounds[k+1]], r
 			seed := whole.items[bounds[k]:bounds[k+1]]
-			s.items, s.out = c.parseRange(start, s.start, s.end, r, c.splitPasses, seed, s.items)
-			r = s.out
+			n := len(buf)
+			buf, s.out = c.parseRange(start, s.start, s.end, r, c.splitPasses, seed, buf)
+			s.items, r = buf[n:], s.out
 		}
+		c.partItems = buf
 		if c.trialBits(parts) < c.trialBits(best) {
 			best = parts
 		}
