@@ -111,7 +111,7 @@ func (s *blobStore) storeFrom(parent context.Context, next func(int) (*blobSourc
 	// pieces (fewer system calls).
 	step, size, queue := s.chunkSize, max(batchBytes, s.chunkSize), max(2, 2*s.threads)
 	if !compressing {
-		step, size, queue = uncompressedStep, uncompressedStep, 4
+		step, size, queue = uncompressedStep, uncompressedStep, 2
 	}
 	ordered := make(chan *batch, queue)
 	work := make(chan *batch, queue)
