@@ -93,12 +93,29 @@ func (t *binaryTrees) advance(i, niceLen, depth int, out []lzMatch, record bool)
 	lt := 2 * i   // where the next node smaller than i's string goes
 	gt := 2*i + 1 // where the next node larger than it goes
 	lenLt, lenGt := 0, 0
+	// With 8 bytes to spare past nice, a node's strings are compared
+	// a word at a time without checking for the end of the data.
+	wordwise := i+nice+8 <= len(data)
 	for cand >= 0 && depth > 0 {
 		depth--
 		l := min(lenLt, lenGt)
 		// Comparing past nice gains nothing but the length of the
 		// match that ends the search, found below when it is wanted.
-		l += matchLen(data, cand+l, i+l, nice-l)
+		if wordwise {
+			for {
+				x := binary.LittleEndian.Uint64(data[cand+l:]) ^ binary.LittleEndian.Uint64(data[i+l:])
+				if x != 0 {
+					l = min(l+trailingZeroBytes(x), nice)
+					break
+				}
+				if l += 8; l >= nice {
+					l = nice
+					break
+				}
+			}
+		} else {
+			l += matchLen(data, cand+l, i+l, nice-l)
+		}
 		if l > best || (l == best && t.equalLens) {
 			best = l
 			if record {
