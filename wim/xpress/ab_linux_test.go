@@ -29,7 +29,9 @@ func threadCPU() time.Duration {
 // compressOld) on the chunks of $RESEAL_XPRESS_CHUNKS, alternating chunk by
 // chunk on one locked thread (the order swapped every chunk) and summing
 // that thread's CPU time per encoder, so that a busy machine weighs on both
-// alike. $RESEAL_XPRESS_AB_ROUNDS sets the rounds (default 5). It only
+// alike. $RESEAL_XPRESS_AB_ROUNDS sets the rounds (default 5);
+// RESEAL_XPRESS_AB_OLD=go compares with this encoder searching in Go
+// (bestMatch, not the assembly search) instead of the previous encoder. It only
 // measures and logs: the new/old CPU ratio of each round and their median,
 // and both sizes.
 func TestCompressAB(t *testing.T) {
@@ -45,7 +47,14 @@ func TestCompressAB(t *testing.T) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cOld, _ := oldNewCompressor(MaxChunkSize)
+	var cOld interface{ Compress(dst, src []byte) int }
+	cOld, _ = oldNewCompressor(MaxChunkSize)
+	if os.Getenv("RESEAL_XPRESS_AB_OLD") == "go" {
+		// "old" is this encoder with bestMatch, not the assembly search.
+		c, _ := NewCompressor(MaxChunkSize)
+		c.goSearch = true
+		cOld = c
+	}
 	cNew, _ := NewCompressor(MaxChunkSize)
 	dst := make([]byte, MaxChunkSize)
 	stored := func(n int, ch []byte) int {

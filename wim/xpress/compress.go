@@ -64,6 +64,9 @@ type Compressor struct {
 	codes   [numSymbols]uint16
 	enc     [numSymbols]uint64 // encode's table
 	builder codeBuilder
+	// goSearch makes parse use bestMatch even where an assembly version
+	// exists: for the tests that hold the two to the same output.
+	goSearch bool
 }
 
 // NewCompressor returns a Compressor for chunks of at most maxChunk bytes
@@ -265,6 +268,10 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 	w := c.win
 	n := copy(w[:], src)
 	head4, head3, prev, freq := &c.head4, &c.head3, c.prev, &c.freq
+	// The match search in assembly where there is one (search_amd64.s);
+	// bestMatch is the oracle it is tested against, and the search of
+	// the last three bytes (no chain to walk).
+	asm := haveBestMatchAsm && !c.goSearch
 	// One sequence per input byte at most: stored by index, not appended.
 	seqs := c.seqs[:n]
 	k := 0
@@ -286,7 +293,11 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 		if i <= hashEnd {
 			cand3 := c.insert(w, i)
 			next = i + 1
-			length, offset, g = c.bestMatch(w, n, i, 0, 0, searchDepth, cand3)
+			if asm {
+				length, offset, g = bestMatchAsm(w, prev, n, i, 0, 0, searchDepth, cand3)
+			} else {
+				length, offset, g = c.bestMatch(w, n, i, 0, 0, searchDepth, cand3)
+			}
 		} else if i+minMatchLen <= n {
 			length, offset, g = c.bestMatch(w, n, i, 0, 0, 0, int(head3[hash3tail(src, i)])-1)
 		}
@@ -317,7 +328,12 @@ func (c *Compressor) parse(src []byte) (extraBytes int) {
 			if e := i + length - 3; e <= hashEnd && head4[(w.load32(e)*0x9E3779B1)>>(32-hash4Bits)] == 0 {
 				break
 			}
-			l2, o2, g2 := c.bestMatch(w, n, j, g+lazyBias, length, lazyDepth, cand3)
+			var l2, o2, g2 int
+			if asm {
+				l2, o2, g2 = bestMatchAsm(w, prev, n, j, g+lazyBias, length, lazyDepth, cand3)
+			} else {
+				l2, o2, g2 = c.bestMatch(w, n, j, g+lazyBias, length, lazyDepth, cand3)
+			}
 			if l2 == 0 {
 				break
 			}
