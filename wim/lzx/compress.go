@@ -93,7 +93,7 @@ func NewCompressorLevel(maxChunk, level int) (*Compressor, error) {
 		// the greedy parse: +0.01% on code, -0.06% on text).
 		c.opt.entropy = true
 		c.best = true
-		c.splitPasses, c.splitGrain = 3, 256
+		c.splitPasses, c.splitGrain = 4, 128
 		c.bw.optimalLens = true
 	default:
 		return nil, fmt.Errorf("lzx: compression level %d out of range %d..%d", level, LevelFast, LevelBest)
