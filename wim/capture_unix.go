@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/reseal/reseal/internal/unixmode"
 	"golang.org/x/sys/unix"
 )
 
@@ -121,27 +122,7 @@ func (i *statInfo) ModTime() time.Time { return time.Unix(int64(i.st.Mtim.Sec), 
 func (i *statInfo) IsDir() bool        { return i.st.Mode&unix.S_IFMT == unix.S_IFDIR }
 func (i *statInfo) Sys() any           { return &i.st }
 
-func (i *statInfo) Mode() fs.FileMode {
-	m := fs.FileMode(i.st.Mode & 0o777)
-	switch i.st.Mode & unix.S_IFMT {
-	case unix.S_IFREG:
-	case unix.S_IFDIR:
-		m |= fs.ModeDir
-	case unix.S_IFLNK:
-		m |= fs.ModeSymlink
-	case unix.S_IFIFO:
-		m |= fs.ModeNamedPipe
-	case unix.S_IFSOCK:
-		m |= fs.ModeSocket
-	case unix.S_IFCHR:
-		m |= fs.ModeDevice | fs.ModeCharDevice
-	case unix.S_IFBLK:
-		m |= fs.ModeDevice
-	default:
-		m |= fs.ModeIrregular
-	}
-	return m
-}
+func (i *statInfo) Mode() fs.FileMode { return unixmode.FileMode(i.st.Mode) }
 
 func openRetry(path string, flags int) (int, error) {
 	for {

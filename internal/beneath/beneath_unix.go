@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reseal/reseal/internal/unixmode"
 	"golang.org/x/sys/unix"
 )
 
@@ -294,26 +295,9 @@ type statInfo struct {
 	st   unix.Stat_t
 }
 
-func (s statInfo) Name() string { return s.name }
-func (s statInfo) Size() int64  { return s.st.Size }
-func (s statInfo) Mode() fs.FileMode {
-	m := fs.FileMode(s.st.Mode & 0o777)
-	switch s.st.Mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		m |= fs.ModeDir
-	case unix.S_IFLNK:
-		m |= fs.ModeSymlink
-	case unix.S_IFIFO:
-		m |= fs.ModeNamedPipe
-	case unix.S_IFSOCK:
-		m |= fs.ModeSocket
-	case unix.S_IFCHR:
-		m |= fs.ModeDevice | fs.ModeCharDevice
-	case unix.S_IFBLK:
-		m |= fs.ModeDevice
-	}
-	return m
-}
+func (s statInfo) Name() string      { return s.name }
+func (s statInfo) Size() int64       { return s.st.Size }
+func (s statInfo) Mode() fs.FileMode { return unixmode.FileMode(uint32(s.st.Mode)) }
 func (s statInfo) ModTime() time.Time {
 	sec, nsec := s.st.Mtim.Unix()
 	return time.Unix(sec, nsec)
