@@ -116,8 +116,8 @@ func (h *Hive) alloc(n int) (uint32, error) {
 func (h *Hive) grow(need uint32) (uint32, error) {
 	size := align(int(need)+binHeaderSize, binAlign)
 	start := len(h.data)
-	if start+size > maxHiveBins {
-		return 0, fmt.Errorf("hive: would grow beyond %d bytes", maxHiveBins)
+	if int64(start)+int64(size) > maxHiveBins {
+		return 0, fmt.Errorf("hive: would grow beyond %d bytes", int64(maxHiveBins))
 	}
 	h.data = append(h.data, make([]byte, size)...)
 	b := h.data[start:]

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/reseal/reseal/internal/atomicfile"
@@ -385,10 +386,12 @@ func readRegular(path string, extra func(n int) int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	const limit = maxHiveBins + baseBlockSize + 1
+	// On a 32-bit platform a hive of the format's full size cannot be held
+	// in memory anyway; the cap leaves room for extra's headroom in an int.
+	limit := int(min(int64(maxHiveBins)+baseBlockSize+1, math.MaxInt/2))
 	size := 0
 	if st, err := f.Stat(); err == nil && st.Size() > 0 {
-		size = int(min(st.Size(), limit))
+		size = int(min(st.Size(), int64(limit)))
 	}
 	buf := newBuffer(min(size+extra(size), limit) + 1)[:0]
 	for len(buf) < limit {

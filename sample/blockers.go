@@ -269,7 +269,7 @@ func plantStaleUnattend(v *volume) {
 // plantDomain: the reference machine was joined to CONTOSO.
 func plantDomain(v *volume) {
 	t := v.hive(securityHive)
-	domainSID := fmt.Sprintf("S-1-5-21-%d-%d-%d", 3_623_811_015, 3_361_044_348, 30_300_820)
+	const domainSID = "S-1-5-21-3623811015-3361044348-30300820"
 	t.set(`Policy\PolPrDmN`, "", regNone, lsaString("CONTOSO"))
 	t.set(`Policy\PolPrDmS`, "", regNone, sidBytes(domainSID))
 	t.set(`Policy\PolDnDDN`, "", regNone, lsaString("contoso.local"))

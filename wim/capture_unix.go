@@ -22,7 +22,7 @@ import (
 func statOf(info fs.FileInfo) (dev, ino, nlink uint64, atime unix.Timespec, blocks, size int64, ok bool) {
 	switch st := info.Sys().(type) {
 	case *syscall.Stat_t:
-		return uint64(st.Dev), uint64(st.Ino), uint64(st.Nlink), unix.Timespec{Sec: int64(st.Atim.Sec), Nsec: int64(st.Atim.Nsec)}, int64(st.Blocks), int64(st.Size), true
+		return uint64(st.Dev), uint64(st.Ino), uint64(st.Nlink), unix.Timespec(st.Atim), int64(st.Blocks), int64(st.Size), true
 	case *unix.Stat_t:
 		return uint64(st.Dev), uint64(st.Ino), uint64(st.Nlink), st.Atim, int64(st.Blocks), int64(st.Size), true
 	}

@@ -4,6 +4,8 @@ package wim
 
 import (
 	"fmt"
+	"math"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,5 +22,14 @@ func setTimes(path string, f *File, _ bool) error {
 
 func timespec(ft uint64) unix.Timespec {
 	t := FiletimeToTime(ft)
-	return unix.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
+	ts, err := unix.TimeToTimespec(t)
+	if err != nil {
+		// Only where time_t is 32 bits: the nearest time it can hold.
+		limit := int64(math.MaxInt32)
+		if t.Unix() < 0 {
+			limit = math.MinInt32
+		}
+		ts, _ = unix.TimeToTimespec(time.Unix(limit, 0))
+	}
+	return ts
 }

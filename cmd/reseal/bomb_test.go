@@ -127,7 +127,7 @@ func runMeasured(t *testing.T, bin string, args ...string) (int, int64, string) 
 	close(done)
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss << 10 // kilobytes on Linux
+		rss = int64(ru.Maxrss) << 10 // kilobytes on Linux
 	}
 	code := cmd.ProcessState.ExitCode()
 	if killed != "" {

@@ -261,7 +261,7 @@ func checkChunkSize(cs int, comp wim.Compression) error {
 	if cs < 4096 || cs&(cs-1) != 0 {
 		return usageError("--chunk-size %d: want a power of two from 4096", cs)
 	}
-	limit := 1 << 21
+	limit := int64(1 << 21) // int64: 1<<31 (none) does not fit a 32-bit int
 	switch comp {
 	case wim.CompressXPRESS:
 		limit = 1 << 16
@@ -275,7 +275,7 @@ func checkChunkSize(cs int, comp wim.Compression) error {
 	case wim.CompressNone:
 		limit = 1 << 31
 	}
-	if cs > limit {
+	if int64(cs) > limit {
 		return usageError("--chunk-size %d: %v takes at most %d", cs, comp, limit)
 	}
 	return nil

@@ -70,7 +70,7 @@ func (c *Compressor) trialBits(segs []segment) int {
 	}
 	n := c.bw.w.bits() - before
 	if c.bw.w.full {
-		n = 1 << 40
+		n = 1 << 30 // more bits than any chunk (at most 2 MiB) can take; fits a 32-bit int
 	}
 	c.bw.restore(&st)
 	return n
